@@ -1,0 +1,145 @@
+"""The ``modelward`` command: no verb opens the GUI; verbs run the same services headless."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from app import __version__
+from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
+from app.i18n import LANGUAGES, _, set_language
+from app.logs import setup_logging
+from app.paths import DB_FILE_NAME, data_dir, default_db_path
+
+log = logging.getLogger(__name__)
+DEMO_DB_NAME = "demo.sqlite"
+
+
+def demo_db_path() -> Path:
+    return data_dir() / DEMO_DB_NAME
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelward",
+        description=_("ModelWard: records, indicators and reports of a model ward police unit."),
+    )
+    parser.add_argument("--version", action="version", version=f"modelward {__version__}")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help=_("database file (default: {path})").format(path=Path("<data folder>") / DB_FILE_NAME),
+    )
+    parser.add_argument("--demo", action="store_true", help=_("use the demo ward database"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=_("interface language"))
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    demo = verbs.add_parser("demo", help=_("build a demo ward with years of history"))
+    demo.add_argument("--years", type=int, default=3)
+    demo.add_argument(
+        "--if-missing", action="store_true", help=_("do nothing if the database already exists")
+    )
+    demo.add_argument("--open", action="store_true", help=_("open the app on it afterwards"))
+
+    shots = verbs.add_parser("screenshots", help=_("render every main screen to PNG files"))
+    shots.add_argument("--out", type=Path, required=True)
+
+    listing = verbs.add_parser("list", help=_("print the records of one kind"))
+    listing.add_argument("kind")
+    listing.add_argument("--search", default="")
+
+    importing = verbs.add_parser("import", help=_("import records from an Excel or CSV file"))
+    importing.add_argument("kind")
+    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--yes", action="store_true", help=_("import every new row without asking")
+    )
+
+    exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
+    exporting.add_argument("kind")
+    exporting.add_argument("file", type=Path)
+    return parser
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db:
+        return Path(args.db)
+    if args.demo or args.verb == "demo":
+        return demo_db_path()
+    return default_db_path()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    setup_logging()
+    args = _parser().parse_args(argv)
+    if args.lang:
+        set_language(args.lang)
+    log.info("modelward %s started: %s", __version__, args.verb or "gui")
+    try:
+        return _dispatch(args)
+    except Cancelled:
+        return 1
+    except ValidationError as error:
+        for message in error.field_errors.values():
+            print(_("Error: {message}").format(message=message), file=sys.stderr)
+        return 2
+    except (UserFacingError, EnvironmentProblem) as error:
+        print(_("Error: {message}").format(message=str(error)), file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    if args.verb is None:
+        from app.ui.app import run_gui  # Qt only when a GUI verb runs
+
+        return run_gui(path)
+    if args.verb == "demo":
+        return _demo(path, args)
+    if args.verb == "screenshots":
+        from app.ui.screenshots import render_screenshots
+
+        for written in render_screenshots(path, args.out):
+            print(written)
+        return 0
+    from app.cli_records import run_record_verb
+
+    return run_record_verb(args.verb, path, args)
+
+
+def _demo(path: Path, args: argparse.Namespace) -> int:
+    from app.core.demo import DemoBuilder
+    from app.db.open import open_database
+
+    if path.exists() and args.if_missing:
+        print(_("Demo database already exists: {path}").format(path=path))
+    else:
+        if path.exists():
+            raise UserFacingError(
+                _("{path} already exists; the demo is only built into a new file.").format(
+                    path=path
+                )
+            )
+        db = open_database(path)
+        try:
+            counts = DemoBuilder(db, args.years, date.today()).build()
+        finally:
+            db.close()
+        print(
+            _("Demo ward built in {path}: {counts}").format(
+                path=path, counts=", ".join(f"{k} {v}" for k, v in counts.items())
+            )
+        )
+    if args.open:
+        from app.ui.app import run_gui
+
+        return run_gui(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

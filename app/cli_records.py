@@ -1,0 +1,79 @@
+"""Record verbs of the command line: list, import and export (no Qt)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from app.core.errors import UserFacingError
+from app.core.profile import own_unit_id
+from app.core.record_service import RecordService
+from app.core.records import KINDS_BY_CODE, RecordKind, kind_by_code
+from app.core.spreadsheet import RowStatus, display_value, export_xlsx, preview, rows_to_import
+from app.db.engine import Database
+from app.db.open import open_database
+from app.db.records_repo import ListQuery
+from app.i18n import _
+
+
+def _kind(code: str) -> RecordKind:
+    if code not in KINDS_BY_CODE:
+        raise UserFacingError(
+            _("Unknown record kind {kind}; choose one of: {kinds}.").format(
+                kind=code, kinds=", ".join(KINDS_BY_CODE)
+            )
+        )
+    return kind_by_code(code)
+
+
+def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
+    kind = _kind(args.kind)
+    if not path.exists():
+        raise UserFacingError(
+            _("There is no database at {path}.").format(path=path),
+            hint=_("Open the app once to set up the ward, or pass --db."),
+        )
+    db = open_database(path)
+    try:
+        service = RecordService(db)
+        if verb == "list":
+            ids = service.list_ids(kind.code, ListQuery(search=args.search))
+            for row in service.fetch(kind.code, ids):
+                cells = (display_value(kind, n, row.values[n]) for n in kind.field_names)
+                print(" | ".join("" if c is None else str(c) for c in cells))
+            return 0
+        if verb == "export":
+            rows = service.fetch(kind.code, service.list_ids(kind.code))
+            export_xlsx(kind.code, rows, args.file, _(kind.title))
+            print(_("Exported {count} rows to {path}").format(count=len(rows), path=args.file))
+            return 0
+        return _import(service, db, kind, args)
+    finally:
+        db.close()
+
+
+def _import(
+    service: RecordService, db: Database, kind: RecordKind, args: argparse.Namespace
+) -> int:
+    result = preview(db, kind.code, args.file, own_unit_id(db), date.today())
+    for row in result.rows:
+        print(f"{row.line:>5}  {row.status.value:<9}  {row.reason}")
+    new_lines = {row.line for row in result.rows if row.status is RowStatus.NEW}
+    print(
+        _("{new} new, {dup} duplicate, {bad} invalid").format(
+            new=len(new_lines),
+            dup=result.count(RowStatus.DUPLICATE),
+            bad=result.count(RowStatus.INVALID),
+        )
+    )
+    if not args.yes:
+        print(_("Nothing imported; run again with --yes to import the new rows."))
+        return 0
+    change = service.create_many(kind.code, rows_to_import(result.rows, new_lines))
+    print(
+        _("Imported {count} rows at {time}.").format(
+            count=len(change.created), time=datetime.now(UTC).astimezone().strftime("%H:%M")
+        )
+    )
+    return 0

@@ -1,0 +1,159 @@
+"""Create, edit, delete, restore and list ward records: the only API screens and CLI use."""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.core.errors import NotFound
+from app.core.profile import own_unit_id
+from app.core.records import Change, RecordKind, RecordRow, kind_by_code, validate
+from app.db import records_repo as repo
+from app.db.engine import Database
+from app.db.models import SyncedRecord
+from app.db.records_repo import ListQuery
+from app.i18n import _
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_author() -> str:
+    """Until accounts exist, the author is the operating-system login of the station PC."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class RecordService:
+    """Record use cases for the station's own unit."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        author: str | None = None,
+        clock: Clock = utc_now,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.db = db
+        self.author = author or default_author()
+        self.clock = clock
+        self.today = today
+        self.unit_id = own_unit_id(db)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def list_ids(self, kind_code: str, query: ListQuery | None = None) -> list[int]:
+        kind = kind_by_code(kind_code)
+        with self.db.read() as session:
+            return repo.list_ids(session, kind, self.unit_id, query or ListQuery())
+
+    def fetch(self, kind_code: str, ids: Sequence[int]) -> list[RecordRow]:
+        kind = kind_by_code(kind_code)
+        with self.db.read() as session:
+            return repo.fetch_rows(session, kind, ids)
+
+    def get(self, kind_code: str, record_id: int) -> RecordRow:
+        rows = self.fetch(kind_code, [record_id])
+        if not rows:
+            raise NotFound(_("The record no longer exists."))
+        return rows[0]
+
+    def count(self, kind_code: str, query: ListQuery | None = None) -> int:
+        kind = kind_by_code(kind_code)
+        with self.db.read() as session:
+            return repo.count(session, kind, self.unit_id, query or ListQuery())
+
+    # --- writing -------------------------------------------------------------------------
+
+    def create(self, kind_code: str, raw: Mapping[str, Any]) -> Change:
+        kind = kind_by_code(kind_code)
+        values = validate(kind, raw, self.today())
+        with self.db.write() as session:
+            record = self._new_record(kind, values)
+            session.add(record)
+            session.flush()
+            return Change(kind.code, record.change_seq, created=(record.id,))
+
+    def create_many(self, kind_code: str, rows: Sequence[Mapping[str, Any]]) -> Change:
+        """Create all ``rows`` in one transaction: all are saved or none is."""
+        kind = kind_by_code(kind_code)
+        today = self.today()
+        cleaned = [validate(kind, raw, today) for raw in rows]
+        with self.db.write() as session:
+            records = [self._new_record(kind, values) for values in cleaned]
+            session.add_all(records)
+            session.flush()
+            last = max((r.change_seq for r in records), default=0)
+            return Change(kind.code, last, created=tuple(r.id for r in records))
+
+    def update(self, kind_code: str, record_id: int, raw: Mapping[str, Any]) -> Change:
+        kind = kind_by_code(kind_code)
+        values = validate(kind, raw, self.today())
+        with self.db.write() as session:
+            record = self._live(session, kind, record_id)
+            changed = {k: v for k, v in values.items() if getattr(record, k) != v}
+            if not changed:
+                return Change(kind.code, record.change_seq)
+            for name, value in changed.items():
+                setattr(record, name, value)
+            self._stamp(record)
+            session.flush()
+            return Change(kind.code, record.change_seq, updated=(record.id,))
+
+    def delete(self, kind_code: str, record_id: int) -> Change:
+        """Soft-delete: the tombstone stays so sync can carry the deletion."""
+        kind = kind_by_code(kind_code)
+        with self.db.write() as session:
+            record = self._live(session, kind, record_id)
+            record.deleted_at = self.clock()
+            self._stamp(record)
+            session.flush()
+            return Change(kind.code, record.change_seq, deleted=(record.id,))
+
+    def restore(self, kind_code: str, record_id: int) -> Change:
+        """Undo a deletion."""
+        kind = kind_by_code(kind_code)
+        with self.db.write() as session:
+            record = session.get(repo.model_of(kind), record_id)
+            if record is None or record.owner_unit_id != self.unit_id:
+                raise NotFound(_("The record no longer exists."))
+            if record.deleted_at is None:
+                return Change(kind.code, record.change_seq)
+            record.deleted_at = None
+            self._stamp(record)
+            session.flush()
+            return Change(kind.code, record.change_seq, created=(record.id,))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _new_record(self, kind: RecordKind, values: Mapping[str, Any]) -> SyncedRecord:
+        now = self.clock()
+        return repo.model_of(kind)(
+            uuid=str(uuid.uuid4()),
+            owner_unit_id=self.unit_id,
+            created_at=now,
+            updated_at=now,
+            created_by=self.author,
+            updated_by=self.author,
+            **values,
+        )
+
+    def _stamp(self, record: SyncedRecord) -> None:
+        record.updated_at = self.clock()
+        record.updated_by = self.author
+
+    def _live(self, session: Any, kind: RecordKind, record_id: int) -> SyncedRecord:
+        record = session.get(repo.model_of(kind), record_id)
+        if record is None or record.deleted_at is not None or record.owner_unit_id != self.unit_id:
+            raise NotFound(_("The record no longer exists; it may have been deleted."))
+        assert isinstance(record, SyncedRecord)
+        return record

@@ -1,0 +1,70 @@
+"""Schema migrations with alembic, run at start-up after a backup of the existing file."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from app.core.errors import UserFacingError
+from app.i18n import _
+from app.paths import backups_dir, migrations_dir
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def backup_file(source: Path, reason: str) -> Path:
+    """Copy ``source`` with SQLite's online backup API into the backups folder."""
+    folder = backups_dir(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = folder / f"{source.stem}-{reason}-{stamp}.sqlite"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+def upgrade_to_head(engine: Engine, path: Path) -> Path | None:
+    """Bring the database to the newest schema; return the backup made first, if any."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return None
+    if current is not None and current not in known_revisions():
+        raise UserFacingError(
+            _("This database was created by a newer version of ModelWard."),
+            hint=_(
+                "Install the newest version of ModelWard to open it; the file was left unchanged."
+            ),
+        )
+    backup = backup_file(path, f"before-{head}") if current is not None else None
+    command.upgrade(alembic_config(engine), "head")
+    return backup

@@ -1,0 +1,26 @@
+"""Open (and create or migrate) the station database file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.db.engine import Database, check_file_openable, mapped_errors
+from app.db.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+
+def open_database(path: Path) -> Database:
+    """Open ``path``, creating it or upgrading its schema (after a backup) as needed."""
+    check_file_openable(path)
+    db = Database(path)
+    try:
+        with mapped_errors():
+            backup = upgrade_to_head(db.engine, path)
+    except BaseException:
+        db.close()
+        raise
+    if backup is not None:
+        log.info("database %s migrated; backup at %s", path, backup)
+    return db

@@ -1,0 +1,56 @@
+"""Derived columns and the change counter, maintained on every flush so no path can skip them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.core.records import FieldType, kind_by_code
+from app.core.text import fold, sort_key
+from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord
+
+_KIND_OF_MODEL = {model: code for code, model in RECORD_MODELS.items()}
+
+
+def _refresh_derived(record: SyncedRecord) -> None:
+    kind = kind_by_code(_KIND_OF_MODEL[type(record)])
+    searchable: list[str] = []
+    for spec in kind.fields:
+        value = getattr(record, spec.name)
+        if spec.collated:
+            setattr(record, f"{spec.name}_key", sort_key(value or ""))
+        if spec.type in (FieldType.TEXT, FieldType.LONG_TEXT) and value:
+            searchable.append(value)
+    record.search_text = fold(" ".join(searchable))
+
+
+def next_change_seq(session: Session, count: int = 1) -> int:
+    """Reserve ``count`` numbers from the counter; return the last one reserved."""
+    statement = (
+        update(ChangeCounter)
+        .where(ChangeCounter.id == 1)
+        .values(value=ChangeCounter.value + count)
+        .returning(ChangeCounter.value)
+    )
+    value = session.connection().execute(statement).scalar_one()
+    return int(value)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
+    changed = [
+        obj
+        for obj in (*session.new, *session.dirty)
+        if isinstance(obj, SyncedRecord) and (obj in session.new or session.is_modified(obj))
+    ]
+    if any(isinstance(obj, SyncedRecord) for obj in session.deleted):
+        # Records are never hard-deleted: the tombstone is what sync carries.
+        raise RuntimeError("records are soft-deleted; set deleted_at instead")
+    if not changed:
+        return
+    last = next_change_seq(session, len(changed))
+    for offset, record in enumerate(changed):
+        _refresh_derived(record)
+        record.change_seq = last - len(changed) + 1 + offset

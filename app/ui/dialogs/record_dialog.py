@@ -1,0 +1,205 @@
+"""The add/edit form for any record kind, built from its field list.
+
+Rules live in the service: the form sends what the officer typed, and a ``ValidationError``
+comes back with one message per field, shown in red right under that field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ValidationError
+from app.core.formatting import format_float, format_int
+from app.core.records import Change, FieldSpec, FieldType, RecordKind
+from app.i18n import _
+
+EMPTY_DATE = QDate(1974, 12, 31)
+
+
+class FieldEditor:
+    """One field's widget and its error label."""
+
+    def __init__(self, spec: FieldSpec, parent: QWidget) -> None:
+        self.spec = spec
+        self.widget = self._make_widget(parent)
+        self.widget.setObjectName(f"field_{spec.name}")
+        self.error = QLabel(parent)
+        self.error.setObjectName(f"error_{spec.name}")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.hide()
+
+    def _make_widget(self, parent: QWidget) -> QWidget:
+        spec = self.spec
+        if spec.type is FieldType.LONG_TEXT:
+            editor = QPlainTextEdit(parent)
+            editor.setTabChangesFocus(True)
+            editor.setFixedHeight(70)
+            return editor
+        if spec.type is FieldType.DATE:
+            date_edit = QDateEdit(parent)
+            date_edit.setDisplayFormat("dd/MM/yyyy")
+            date_edit.setCalendarPopup(True)
+            date_edit.setMinimumDate(EMPTY_DATE)
+            if not spec.required:
+                date_edit.setSpecialValueText(_("(not known)"))
+            date_edit.setDate(QDate.currentDate() if spec.required else EMPTY_DATE)
+            return date_edit
+        if spec.type is FieldType.BOOL:
+            return QCheckBox(parent)
+        if spec.type is FieldType.CHOICE:
+            combo = QComboBox(parent)
+            for code, label in spec.choices:
+                combo.addItem(_(label), code)
+            return combo
+        line = QLineEdit(parent)
+        if spec.type in (FieldType.INT, FieldType.FLOAT):
+            line.setMaximumWidth(160)
+            line.setPlaceholderText(_("number"))
+        else:
+            line.setMaxLength(spec.max_length)
+        return line
+
+    def value(self) -> Any:
+        widget = self.widget
+        if isinstance(widget, QPlainTextEdit):
+            return widget.toPlainText()
+        if isinstance(widget, QDateEdit):
+            chosen = widget.date()
+            return (
+                None if chosen == EMPTY_DATE else date(chosen.year(), chosen.month(), chosen.day())
+            )
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        if isinstance(widget, QComboBox):
+            return widget.currentData()
+        assert isinstance(widget, QLineEdit)
+        return widget.text()
+
+    def set_value(self, value: Any) -> None:
+        widget = self.widget
+        if isinstance(widget, QPlainTextEdit):
+            widget.setPlainText(value or "")
+        elif isinstance(widget, QDateEdit):
+            widget.setDate(QDate(value.year, value.month, value.day) if value else EMPTY_DATE)
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QComboBox):
+            widget.setCurrentIndex(max(0, widget.findData(value)))
+        elif isinstance(widget, QLineEdit):
+            widget.setText(_as_text(self.spec, value))
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+
+def _as_text(spec: FieldSpec, value: Any) -> str:
+    if value is None:
+        return ""
+    if spec.type is FieldType.INT:
+        return format_int(value)
+    if spec.type is FieldType.FLOAT:
+        return format_float(value)
+    return str(value)
+
+
+class RecordDialog(QDialog):
+    """Add or edit one record; ``save`` is the service call, retried until it validates."""
+
+    def __init__(
+        self,
+        kind: RecordKind,
+        save: Callable[[dict[str, Any]], Change],
+        values: Mapping[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self._save = save
+        self.change: Change | None = None
+        self.setObjectName(f"record_dialog_{kind.code}")
+        title = _("Edit {kind}") if values else _("Add {kind}")
+        self.setWindowTitle(title.format(kind=_(kind.singular)))
+        self.setMinimumWidth(520)
+
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        self.editors: dict[str, FieldEditor] = {}
+        for spec in kind.fields:
+            editor = FieldEditor(spec, self)
+            self.editors[spec.name] = editor
+            label = _(spec.label) + (" *" if spec.required else "")
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(editor.widget)
+            column.addWidget(editor.error)
+            form.addRow(label, column)
+            if values is not None:
+                editor.set_value(values.get(spec.name))
+        layout.addLayout(form)
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #b00020;")
+        self.summary.hide()
+        layout.addWidget(self.summary)
+
+        note = QLabel(_("Fields marked * are required."), self)
+        note.setStyleSheet("color: #555;")
+        layout.addWidget(note)
+
+        buttons = QDialogButtonBox(self)
+        self.save_button = buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
+        self.save_button.setDefault(True)
+        buttons.accepted.connect(self.try_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def values(self) -> dict[str, Any]:
+        return {name: editor.value() for name, editor in self.editors.items()}
+
+    def try_save(self) -> None:
+        for editor in self.editors.values():
+            editor.show_error(None)
+        try:
+            self.change = self._save(self.values())
+        except ValidationError as error:
+            self._show_errors(error.field_errors)
+            return
+        self.accept()
+
+    def _show_errors(self, errors: Mapping[str, str]) -> None:
+        first: QWidget | None = None
+        for name, message in errors.items():
+            editor = self.editors.get(name)
+            if editor is not None:
+                editor.show_error(message)
+                first = first or editor.widget
+        count = len(errors)
+        self.summary.setText(
+            _("{count} field(s) need correcting before saving.").format(count=count)
+        )
+        self.summary.show()
+        if first is not None:
+            first.setFocus()

@@ -1,0 +1,108 @@
+"""First-run set-up of the ward profile: which unit this station is, under which province."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import catalogues as cat
+from app.core import profile
+from app.core.errors import ValidationError
+from app.core.profile import ProfileInput, StationProfile
+from app.db.engine import Database
+from app.i18n import _
+
+
+class SetupDialog(QDialog):
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.result_profile: StationProfile | None = None
+        self.setObjectName("setup_dialog")
+        self.setWindowTitle(_("Set up this station"))
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _(
+                "Welcome to ModelWard. Enter the unit this computer belongs to; "
+                "it is printed on reports and identifies the station's data."
+            ),
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        form = QFormLayout()
+        self.province = QComboBox(self)
+        self.province.setObjectName("province")
+        for item in profile.provinces():
+            self.province.addItem(f"{item.code} – {item.police_name}", item.code)
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("unit_kind")
+        for code, label in cat.UNIT_KINDS[1:]:
+            self.kind.addItem(_(label), code)
+        self.code = QLineEdit(self)
+        self.code.setObjectName("ward_code")
+        self.code.setMaxLength(5)
+        self.code.setPlaceholderText("16681")
+        self.name = QLineEdit(self)
+        self.name.setObjectName("ward_name")
+        self.name.setPlaceholderText(_("e.g. Công an phường Trường Vinh"))
+        self.place = QLineEdit(self)
+        self.place.setObjectName("place_name")
+        self.place.setPlaceholderText(_("e.g. Trường Vinh"))
+        self.errors: dict[str, QLabel] = {}
+        for key, label, widget in (
+            ("province_code", _("Province police *"), self.province),
+            ("unit_kind", _("Unit type *"), self.kind),
+            ("ward_code", _("Unit code (5 digits) *"), self.code),
+            ("ward_name", _("Unit name *"), self.name),
+            ("place_name", _("Place name on documents *"), self.place),
+        ):
+            error = QLabel(self)
+            error.setStyleSheet("color: #b00020;")
+            error.setWordWrap(True)
+            error.hide()
+            self.errors[key] = error
+            column = QVBoxLayout()
+            column.addWidget(widget)
+            column.addWidget(error)
+            form.addRow(label, column)
+        layout.addLayout(form)
+
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(_("Save and start"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(_("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.try_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def profile_input(self) -> ProfileInput:
+        return ProfileInput(
+            province_code=self.province.currentData(),
+            ward_code=self.code.text(),
+            ward_name=self.name.text(),
+            place_name=self.place.text(),
+            unit_kind=self.kind.currentData(),
+        )
+
+    def try_save(self) -> None:
+        for label in self.errors.values():
+            label.hide()
+        try:
+            self.result_profile = profile.set_up(self.db, self.profile_input())
+        except ValidationError as error:
+            for key, message in error.field_errors.items():
+                if key in self.errors:
+                    self.errors[key].setText(message)
+                    self.errors[key].show()
+            return
+        self.accept()

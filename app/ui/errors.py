@@ -1,0 +1,79 @@
+"""One presenter for every error, and the message and confirmation boxes the app uses.
+
+Boxes set their own button texts through our catalogue so the officer never sees English
+buttons, whether or not a Qt translation is installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
+from app.i18n import _
+from app.paths import log_dir
+
+log = logging.getLogger(__name__)
+
+
+def _box(
+    parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str, detail: str = ""
+) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setIcon(icon)
+    box.setWindowTitle(title)
+    box.setText(text)
+    if detail:
+        box.setInformativeText(detail)
+    return box
+
+
+def inform(
+    parent: QWidget | None,
+    title: str,
+    text: str,
+    detail: str = "",
+    icon: QMessageBox.Icon = QMessageBox.Icon.Information,
+) -> None:
+    box = _box(parent, icon, title, text, detail)
+    box.addButton(_("Close"), QMessageBox.ButtonRole.AcceptRole)
+    box.exec()
+
+
+def confirm(
+    parent: QWidget | None, title: str, text: str, yes: str, no: str | None = None, detail: str = ""
+) -> bool:
+    box = _box(parent, QMessageBox.Icon.Question, title, text, detail)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    no_button = box.addButton(no or _("Cancel"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no_button)
+    box.setEscapeButton(no_button)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
+def present_error(parent: QWidget | None, error: BaseException) -> None:
+    """Show ``error`` the way its kind deserves; a bug is logged with its traceback."""
+    if isinstance(error, Cancelled):
+        return
+    if isinstance(error, ValidationError):
+        text = "\n".join(f"• {message}" for message in error.field_errors.values())
+        inform(parent, _("Check the data"), text, icon=QMessageBox.Icon.Warning)
+        return
+    if isinstance(error, UserFacingError | EnvironmentProblem):
+        inform(
+            parent, _("Cannot continue"), error.message, error.hint, icon=QMessageBox.Icon.Warning
+        )
+        return
+    log.error("unexpected error: %s", "".join(traceback.format_exception(error)))
+    inform(
+        parent,
+        _("Unexpected error"),
+        _("Something went wrong inside ModelWard. Your saved data is safe."),
+        _(
+            "Details were written to the log in {folder}. Please send it to technical support."
+        ).format(folder=log_dir()),
+        icon=QMessageBox.Icon.Critical,
+    )

@@ -1,0 +1,138 @@
+"""Run slow work off the GUI thread and deliver its result or error back on the GUI thread.
+
+Writes are serialized: the pool has one writer slot, so two background writes never race
+for SQLite's write lock. The background function must not touch widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from app.core.errors import Cancelled
+from app.core.progress import CancelToken
+from app.i18n import _
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[Callable[[int, int, str], None], CancelToken], Any]
+
+
+class _Signals(QObject):
+    op_did_progress = Signal(int, int, str)
+    op_did_finish = Signal(object)
+    op_did_fail = Signal(object)
+    op_was_cancelled = Signal()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, work: Work, signals: _Signals, token: CancelToken) -> None:
+        super().__init__()
+        self.work = work
+        self.signals = signals
+        self.token = token
+
+    def run(self) -> None:
+        try:
+            result = self.work(self.signals.op_did_progress.emit, self.token)
+        except Cancelled:
+            self.signals.op_was_cancelled.emit()
+        except BaseException as error:  # delivered to the GUI thread, never lost
+            log.exception("background operation failed")
+            self.signals.op_did_fail.emit(error)
+        else:
+            self.signals.op_did_finish.emit(result)
+
+
+class Operation(QObject):
+    """One background operation; keep a reference until it finishes."""
+
+    op_did_finish = Signal(object)
+    op_did_fail = Signal(object)
+    op_was_cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.token = CancelToken()
+        self.signals = _Signals()
+        self.signals.op_did_finish.connect(self._finish, Qt.ConnectionType.QueuedConnection)
+        self.signals.op_did_fail.connect(self._fail, Qt.ConnectionType.QueuedConnection)
+        self.signals.op_was_cancelled.connect(self._cancelled, Qt.ConnectionType.QueuedConnection)
+        self.dialog: QProgressDialog | None = None
+
+    @Slot(object)
+    def _finish(self, result: object) -> None:
+        self._close_dialog()
+        self.op_did_finish.emit(result)
+
+    @Slot(object)
+    def _fail(self, error: object) -> None:
+        self._close_dialog()
+        self.op_did_fail.emit(error)
+
+    @Slot()
+    def _cancelled(self) -> None:
+        self._close_dialog()
+        self.op_was_cancelled.emit()
+
+    def _close_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.reset()
+            self.dialog.deleteLater()
+            self.dialog = None
+
+    def show_progress(self, parent: QWidget, label: str) -> None:
+        dialog = QProgressDialog(label, _("Cancel"), 0, 0, parent)
+        dialog.setWindowTitle(_("Please wait"))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.token.cancel)
+        self.signals.op_did_progress.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self.dialog = dialog
+
+    @Slot(int, int, str)
+    def _progress(self, done: int, total: int, message: str) -> None:
+        if self.dialog is None:
+            return
+        self.dialog.setMaximum(total)
+        self.dialog.setValue(done)
+
+
+_writer_pool: QThreadPool | None = None
+
+
+def _pool() -> QThreadPool:
+    global _writer_pool
+    if _writer_pool is None:
+        _writer_pool = QThreadPool()
+        _writer_pool.setMaxThreadCount(1)
+    return _writer_pool
+
+
+def run_in_background(
+    work: Work,
+    *,
+    parent: QWidget,
+    on_done: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+    progress_label: str | None = None,
+) -> Operation:
+    """Run ``work(progress, cancel_token)`` on the single writer thread."""
+    operation = Operation(parent)
+    if progress_label is not None:
+        operation.show_progress(parent, progress_label)
+    operation.op_did_finish.connect(on_done)
+    operation.op_did_fail.connect(on_error)
+    _pool().start(_Runnable(work, operation.signals, operation.token))
+    return operation
+
+
+def wait_for_background(msecs: int = 30000) -> bool:
+    """Block until background work is done (for shutdown and tests)."""
+    return _pool().waitForDone(msecs)

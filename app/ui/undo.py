@@ -1,0 +1,98 @@
+"""Undoable record edits: each command calls the service and hands the change to a refresher.
+
+The first ``redo()`` Qt runs when a command is pushed is skipped, because the dialog has
+already saved through the service by then; later redos and undos go through the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from app.core.record_service import RecordService
+from app.core.records import Change, RecordKind
+from app.i18n import _
+
+Refresh = Callable[[Change], None]
+
+
+class _RecordCommand(QUndoCommand):
+    def __init__(
+        self, service: RecordService, kind: RecordKind, record_id: int, refresh: Refresh, text: str
+    ) -> None:
+        super().__init__(text)
+        self.service = service
+        self.kind = kind
+        self.record_id = record_id
+        self.refresh = refresh
+        self._first = True
+
+    def redo(self) -> None:
+        if self._first:
+            self._first = False
+            return
+        self.refresh(self.do())
+
+    def undo(self) -> None:
+        self.refresh(self.revert())
+
+    def do(self) -> Change:
+        raise NotImplementedError
+
+    def revert(self) -> Change:
+        raise NotImplementedError
+
+
+class CreateCommand(_RecordCommand):
+    def __init__(
+        self, service: RecordService, kind: RecordKind, record_id: int, refresh: Refresh
+    ) -> None:
+        super().__init__(
+            service, kind, record_id, refresh, _("add {kind}").format(kind=_(kind.singular))
+        )
+
+    def do(self) -> Change:
+        return self.service.restore(self.kind.code, self.record_id)
+
+    def revert(self) -> Change:
+        return self.service.delete(self.kind.code, self.record_id)
+
+
+class DeleteCommand(_RecordCommand):
+    def __init__(
+        self, service: RecordService, kind: RecordKind, record_id: int, refresh: Refresh
+    ) -> None:
+        super().__init__(
+            service, kind, record_id, refresh, _("delete {kind}").format(kind=_(kind.singular))
+        )
+
+    def do(self) -> Change:
+        return self.service.delete(self.kind.code, self.record_id)
+
+    def revert(self) -> Change:
+        return self.service.restore(self.kind.code, self.record_id)
+
+
+class UpdateCommand(_RecordCommand):
+    def __init__(
+        self,
+        service: RecordService,
+        kind: RecordKind,
+        record_id: int,
+        refresh: Refresh,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> None:
+        super().__init__(
+            service, kind, record_id, refresh, _("edit {kind}").format(kind=_(kind.singular))
+        )
+        self.before = dict(before)
+        self.after = dict(after)
+
+    def do(self) -> Change:
+        return self.service.update(self.kind.code, self.record_id, self.after)
+
+    def revert(self) -> Change:
+        return self.service.update(self.kind.code, self.record_id, self.before)

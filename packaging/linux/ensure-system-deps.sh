@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu libraries Qt's offscreen platform and the tests need, if missing.
+# Qt's wheels bring Qt itself; these are the system libraries they link against, plus fonts
+# with full Vietnamese coverage. Runs apt-get only when something is missing.
+set -euo pipefail
+
+libs=(libEGL.so.1 libGL.so.1 libOpenGL.so.0 libxkbcommon.so.0 libfontconfig.so.1 libfreetype.so.6
+      libdbus-1.so.3 libglib-2.0.so.0 libX11.so.6 libxcb.so.1 libgssapi_krb5.so.2)
+packages=(libegl1 libgl1 libopengl0 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
+          libglib2.0-0 libx11-6 libxcb1 libgssapi-krb5-2)
+missing=()
+for i in "${!libs[@]}"; do
+  if ! ldconfig -p 2>/dev/null | grep -q "${libs[$i]}"; then
+    missing+=("${packages[$i]}")
+  fi
+done
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Missing system libraries for Qt: ${missing[*]} (install them with your package manager)" >&2
+  exit 1
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "Installing system packages for Qt: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,99 @@
+"""Spreadsheet import preview and Excel export, without Qt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from app.core.errors import UserFacingError
+from app.core.record_service import RecordService
+from app.core.spreadsheet import RowStatus, export_xlsx, preview, rows_to_import
+from app.i18n import _
+from tests.conftest import TODAY
+from tests.core.test_records import VALID
+
+
+def _preview(service: RecordService, kind: str, path: Path):  # type: ignore[no-untyped-def]
+    return preview(service.db, kind, path, service.unit_id, TODAY)
+
+
+def test_csv_with_semicolons_bom_and_unaccented_headers(
+    service: RecordService, tmp_path: Path
+) -> None:
+    source = tmp_path / "to-lien-gia.csv"
+    source.write_text(
+        "\ufeffTen to;So ho;To truong;Dia ban;Tinh trang;Ghi chu\n"
+        "Tổ liên gia số 1;8;Trần Thị Lan;Khối 2;Đang hoạt động;\n"
+        "Tổ liên gia số 2;1;Lê Văn Bình;Khối 3;active;quá ít hộ\n"
+        "tổ liên gia SỐ 1;9;Nguyễn Văn A;Khối 4;active;\n",
+        encoding="utf-8",
+    )
+    result = _preview(service, "teams", source)
+    assert [row.status for row in result.rows] == [
+        RowStatus.NEW,
+        RowStatus.INVALID,
+        RowStatus.DUPLICATE,
+    ]
+    assert _("Households") in result.rows[1].reason
+    assert result.rows[0].values["status"] == "active"
+    assert service.count("teams") == 0, "a preview writes nothing"
+    change = service.create_many("teams", rows_to_import(result.rows, {2, 3, 4}))
+    assert len(change.created) == 2, "invalid rows are never imported even when chosen"
+
+
+def test_windows_1258_csv_is_read(service: RecordService, tmp_path: Path) -> None:
+    source = tmp_path / "cameras.csv"
+    text = "Dia chi,Loai chu so huu,Tinh trang\nSo 1 Le Loi,Ho gia dinh,working\n"
+    source.write_bytes(text.encode("cp1258"))
+    result = _preview(service, "cameras", source)
+    assert [r.status for r in result.rows] == [RowStatus.NEW]
+
+
+def test_missing_required_columns_are_named(service: RecordService, tmp_path: Path) -> None:
+    source = tmp_path / "sessions.csv"
+    source.write_text("Ngày,Chủ đề\n01/11/2026,Phòng, chống tội phạm\n", encoding="utf-8")
+    with pytest.raises(UserFacingError) as caught:
+        _preview(service, "sessions", source)
+    for label in ("Place", "Audience", "Attendance"):
+        assert _(label) in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("list.pdf", b"%PDF-1.4"),
+        ("empty.csv", b""),
+        ("broken.xlsx", b"not a zip"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message(
+    service: RecordService, tmp_path: Path, name: str, content: bytes
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(content)
+    with pytest.raises(UserFacingError) as caught:
+        _preview(service, "cameras", source)
+    assert name in caught.value.message
+
+
+def test_export_then_reimport_finds_only_duplicates(service: RecordService, tmp_path: Path) -> None:
+    for n in range(3):
+        service.create(
+            "sessions",
+            {**VALID["sessions"], "place": f"Nhà văn hoá khối {n}", "attendance": 1000 + n},
+        )
+    rows = service.fetch("sessions", service.list_ids("sessions"))
+    target = tmp_path / "sessions.xlsx"
+    export_xlsx("sessions", rows, target, "Buổi tuyên truyền")
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    assert sheet["A1"].value == "Buổi tuyên truyền"
+    assert sheet["B3"].number_format == "DD/MM/YYYY"
+    assert sheet["F3"].value in (1000, 1001, 1002)
+    assert sheet["F3"].number_format == "#,##0"
+    assert sheet["C3"].value == _("Fire prevention and rescue (PCCC & CNCH)")
+    again = _preview(service, "sessions", target)
+    assert [r.status for r in again.rows] == [RowStatus.DUPLICATE] * 3
+    assert not list(tmp_path.glob(".*.tmp")), "no temp file is left behind"

@@ -1,0 +1,185 @@
+"""Add, edit and delete through the real dialogs, see the table change, undo and redo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
+
+from app.core.record_service import RecordService
+from app.core.records import TEAMS
+from app.i18n import _
+from app.ui.dialogs.record_dialog import RecordDialog
+from app.ui.widgets.record_page import RecordPage
+from tests.core.test_records import VALID
+from tests.ui.conftest import type_text
+
+Schedule = Callable[[Callable[[QWidget], None]], None]
+
+
+def _page(qtbot, service: RecordService) -> RecordPage:  # type: ignore[no-untyped-def]
+    page = RecordPage(service, TEAMS, QUndoStack())
+    qtbot.addWidget(page)
+    page.show()
+    return page
+
+
+def _names(page: RecordPage) -> list[str]:
+    model = page.model
+    return [model.data(model.index(row, 0)) for row in range(model.rowCount())]
+
+
+def _fill_team(dialog: RecordDialog, name: str, households: str) -> None:
+    for field, text in (
+        ("name", name),
+        ("households", households),
+        ("leader", "Trần Thị Lan"),
+        ("area", "Khối 2"),
+    ):
+        widget = dialog.editors[field].widget
+        assert isinstance(widget, QLineEdit)
+        widget.clear()
+        type_text(widget, text)
+
+
+def test_add_through_the_dialog_shows_the_new_row(
+    qtbot,
+    service: RecordService,  # type: ignore[no-untyped-def]
+    when_modal: Schedule,
+) -> None:
+    page = _page(qtbot, service)
+    assert _names(page) == []
+
+    def drive(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecordDialog)
+        _fill_team(dialog, "Tổ liên gia Hòa Bình", "9")
+        dialog.save_button.click()
+
+    when_modal(drive)
+    page.add_action.trigger()
+    assert _names(page) == ["Tổ liên gia Hòa Bình"]
+    assert page.selected_row() is not None
+    assert page.count_label.text() == "1 bản ghi"
+    stored = service.fetch("teams", service.list_ids("teams"))[0]
+    assert stored.values["households"] == 9
+    assert stored.values["leader"] == "Trần Thị Lan"
+
+
+def test_validation_messages_sit_next_to_the_field(
+    qtbot,
+    service: RecordService,  # type: ignore[no-untyped-def]
+    when_modal: Schedule,
+) -> None:
+    page = _page(qtbot, service)
+    seen: dict[str, str] = {}
+
+    def drive(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecordDialog)
+        _fill_team(dialog, "", "-3")
+        dialog.save_button.click()
+        assert dialog.isVisible(), "an invalid form must stay open"
+        for name in ("name", "households"):
+            label = dialog.editors[name].error
+            assert label.isVisibleTo(dialog)
+            seen[name] = label.text()
+        assert not dialog.editors["leader"].error.isVisibleTo(dialog)
+        _fill_team(dialog, "Tổ số 4", "6")
+        dialog.save_button.click()
+
+    when_modal(drive)
+    page.add_action.trigger()
+    assert _("Team name") in seen["name"]
+    assert _("Households") in seen["households"]
+    assert "2" in seen["households"]
+    assert _names(page) == ["Tổ số 4"]
+
+
+def test_edit_then_undo_and_redo(qtbot, service: RecordService, when_modal: Schedule) -> None:  # type: ignore[no-untyped-def]
+    service.create("teams", VALID["teams"])
+    page = _page(qtbot, service)
+    page.table.selectRow(0)
+
+    def drive(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecordDialog)
+        widget = dialog.editors["name"].widget
+        assert isinstance(widget, QLineEdit)
+        assert widget.text() == VALID["teams"]["name"]
+        widget.clear()
+        type_text(widget, "Tổ liên gia Đống Đa")
+        dialog.save_button.click()
+
+    when_modal(drive)
+    page.edit_action.trigger()
+    assert _names(page) == ["Tổ liên gia Đống Đa"]
+    page.undo_stack.undo()
+    assert _names(page) == [VALID["teams"]["name"]]
+    page.undo_stack.redo()
+    assert _names(page) == ["Tổ liên gia Đống Đa"]
+
+
+def test_delete_asks_first_and_can_be_undone(
+    qtbot,
+    service: RecordService,  # type: ignore[no-untyped-def]
+    when_modal: Schedule,
+) -> None:
+    service.create("teams", VALID["teams"])
+    service.create("teams", {**VALID["teams"], "name": "Tổ liên gia số 2"})
+    page = _page(qtbot, service)
+    page.table.selectRow(0)
+    asked: list[str] = []
+
+    def refuse(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == _("Cancel")).click()
+
+    when_modal(refuse)
+    page.delete_action.trigger()
+    assert len(_names(page)) == 2
+    assert VALID["teams"]["name"] in asked[0]
+
+    def accept(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text() == _("Delete")).click()
+
+    when_modal(accept)
+    page.delete_action.trigger()
+    assert _names(page) == ["Tổ liên gia số 2"]
+    assert service.count("teams") == 1
+    page.undo_stack.undo()
+    assert _names(page) == [VALID["teams"]["name"], "Tổ liên gia số 2"]
+
+
+def test_search_box_filters_without_tone_marks(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+    for name in ("Tổ liên gia Hòa Bình", "Tổ liên gia Đông Vĩnh", "Tổ liên gia Bến Thủy"):
+        service.create("teams", {**VALID["teams"], "name": name})
+    page = _page(qtbot, service)
+    type_text(page.search, "dong vinh")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert _names(page) == ["Tổ liên gia Đông Vĩnh"]
+    page.search.clear()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
+    assert _names(page) == ["Tổ liên gia Bến Thủy", "Tổ liên gia Đông Vĩnh", "Tổ liên gia Hòa Bình"]
+
+
+def test_clicking_a_header_sorts_in_vietnamese_order(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+    for leader in ("Đặng Văn Ơn", "Dương Thị Út", "Anh Văn Bình"):
+        service.create("teams", {**VALID["teams"], "name": f"Tổ {leader}", "leader": leader})
+    page = _page(qtbot, service)
+    header = page.table.horizontalHeader()
+    column = [s.name for s in page.model.fields].index("leader")
+    expected = ["Anh Văn Bình", "Dương Thị Út", "Đặng Văn Ơn"]
+
+    def click_header() -> list[str]:
+        position = QPoint(header.sectionViewportPosition(column) + 10, header.height() // 2)
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=position)
+        assert header.sortIndicatorSection() == column
+        return [page.model.data(page.model.index(r, column)) for r in range(3)]
+
+    first = click_header()
+    ascending = header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder
+    assert first == (expected if ascending else expected[::-1])
+    second = click_header()
+    assert second == first[::-1]

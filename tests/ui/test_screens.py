@@ -1,0 +1,206 @@
+"""First-run set-up, the spreadsheet import dialog, export, the overview and the main window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QWidget
+
+from app.core import profile
+from app.core.record_service import RecordService
+from app.core.records import CAMERAS
+from app.db.engine import Database
+from app.i18n import _
+from app.ui.dialogs.import_dialog import ImportDialog
+from app.ui.dialogs.setup_dialog import SetupDialog
+from app.ui.main_window import MainWindow
+from app.ui.ops import wait_for_background
+from app.ui.widgets.record_page import RecordPage
+from tests.conftest import TODAY
+from tests.core.test_records import VALID
+from tests.ui.conftest import type_text
+
+Schedule = Callable[[Callable[[QWidget], None]], None]
+
+
+def test_first_run_setup_validates_then_saves(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+    dialog = SetupDialog(empty_db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.province.setCurrentIndex(dialog.province.findData("40"))
+    type_text(dialog.code, "1668")
+    dialog.try_save()
+    assert dialog.errors["ward_code"].isVisibleTo(dialog)
+    assert dialog.errors["ward_name"].isVisibleTo(dialog)
+    assert not profile.is_set_up(empty_db)
+
+    dialog.code.clear()
+    type_text(dialog.code, "16681")
+    type_text(dialog.name, "Công an phường Trường Vinh")
+    type_text(dialog.place, "Trường Vinh")
+    dialog.try_save()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    station = profile.load(empty_db)
+    assert station.unit.name == "Công an phường Trường Vinh"
+    assert station.province.name == "Công an tỉnh Nghệ An"
+    assert station.province.code == "40"
+
+
+def _camera_workbook(path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        [
+            "STT",
+            "Địa chỉ",
+            "Loại chủ sở hữu",
+            "Chủ hộ",
+            "Kết nối Công an",
+            "Ngày lắp đặt",
+            "Tình trạng",
+            "Cột lạ",
+        ]
+    )
+    sheet.append(
+        [
+            1,
+            "Số 5 Quang Trung",
+            "Hộ gia đình",
+            "Lê Văn Tám",
+            "Có",
+            date(2024, 5, 1),
+            "Hoạt động tốt",
+            "x",
+        ]
+    )
+    sheet.append(
+        [2, "Số 9 Lê Lợi", "Doanh nghiệp", "Cửa hàng Mai", "không", "01/06/2024", "working", ""]
+    )
+    sheet.append(
+        [3, "Số 5 Quang Trung", "Hộ gia đình", "Lê Văn Tám", "Có", date(2024, 5, 1), "working", ""]
+    )  # same as row 2 of the file
+    sheet.append(
+        [4, "Số 12 Quang Trung", "Hộ gia đình", "Lê Thị Hoa", "Có", "32/13/2024", "working", ""]
+    )  # not a date
+    sheet.append(
+        [5, "Số 1 Trần Phú", "Hộ gia đình", "Nguyễn Văn Hòa", "Có", date(2023, 1, 1), "working", ""]
+    )  # already in the database
+    book.save(path)
+
+
+def test_import_dialog_previews_and_imports_only_chosen_rows(  # type: ignore[no-untyped-def]
+    qtbot, service: RecordService, tmp_path: Path, when_modal: Schedule
+) -> None:
+    service.create(
+        "cameras", {**VALID["cameras"], "address": "Số 1 Trần Phú", "owner_name": "Nguyễn Văn Hoà"}
+    )
+    source = tmp_path / "camera.xlsx"
+    _camera_workbook(source)
+    page = RecordPage(service, CAMERAS, QUndoStack())
+    qtbot.addWidget(page)
+    seen: dict[str, object] = {}
+
+    def drive(dialog: QWidget) -> None:
+        assert isinstance(dialog, ImportDialog)
+        qtbot.waitUntil(lambda: dialog.model is not None)
+        model = dialog.model
+        assert model is not None
+        statuses = [model.data(model.index(r, 1)) for r in range(model.rowCount())]
+        seen["statuses"] = statuses
+        seen["reasons"] = [model.data(model.index(r, 2)) for r in range(model.rowCount())]
+        seen["summary"] = dialog.summary.text()
+        # untick the second new row: only the first is imported
+        model.setData(
+            model.index(1, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole
+        )
+        assert dialog.import_button.isEnabled()
+        dialog.import_button.click()
+
+    when_modal(drive)
+    page.import_file(source)
+    qtbot.waitUntil(lambda: service.count("cameras") == 2)
+    assert seen["statuses"] == [_("New"), _("New"), _("Duplicate"), _("Invalid"), _("Duplicate")]
+    reasons = seen["reasons"]
+    assert isinstance(reasons, list)
+    assert "2" in reasons[2]
+    assert _("Installed") in reasons[3]
+    assert reasons[4] == _("Already in the ward's list.")
+    assert "Cột lạ" in str(seen["summary"])
+    addresses = {r.values["address"] for r in service.fetch("cameras", service.list_ids("cameras"))}
+    assert addresses == {"Số 1 Trần Phú", "Số 5 Quang Trung"}
+    assert page.model.rowCount() == 2
+
+
+def test_import_of_a_bad_file_changes_nothing(
+    qtbot,
+    service: RecordService,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    when_modal: Schedule,
+    monkeypatch,
+) -> None:
+    source = tmp_path / "broken.xlsx"
+    source.write_bytes(b"PK\x03\x04 not really a workbook")
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "app.ui.dialogs.import_dialog.present_error",
+        lambda _parent, error: shown.append(str(error)),
+    )
+    dialog = ImportDialog(service, CAMERAS, source)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: bool(shown))
+    assert "broken.xlsx" in shown[0]
+    assert not dialog.import_button.isEnabled()
+    assert service.count("cameras") == 0
+
+
+def test_export_writes_a_workbook_with_vietnamese_headers(  # type: ignore[no-untyped-def]
+    qtbot, service: RecordService, tmp_path: Path, when_modal: Schedule
+) -> None:
+    service.create("cameras", VALID["cameras"])
+    page = RecordPage(service, CAMERAS, QUndoStack())
+    qtbot.addWidget(page)
+    target = tmp_path / "cameras.xlsx"
+    closed: list[str] = []
+
+    def close_box(box: QWidget) -> None:
+        closed.append(box.windowTitle())
+        box.close()
+
+    when_modal(close_box)
+    page.export_file(target)
+    qtbot.waitUntil(lambda: bool(closed), timeout=10000)
+    wait_for_background()
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:3] == [_("No."), _("Address"), _("Owner type")]
+    assert sheet["B3"].value == "Số 5 Quang Trung"
+    assert sheet["C3"].value == _("Household")
+    assert closed == [_("Export finished")]
+
+
+def test_main_window_navigates_and_overview_follows_changes(
+    qtbot,
+    db: Database,  # type: ignore[no-untyped-def]
+    service: RecordService,
+) -> None:
+    window = MainWindow(db, profile.load(db), service, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.windowTitle() == _("Model Ward — {unit}").format(
+        unit="Công an phường Trường Vinh"
+    )
+    assert window.sidebar.count() == 7
+    window.show_page("cameras")
+    assert window.stack.currentWidget() is window.pages["cameras"]
+    card = window.overview.cards["cameras"]
+    assert card.figure.text() == "0 / 0"
+    change = service.create("cameras", VALID["cameras"])
+    window.pages["cameras"].refresh(change)
+    assert card.figure.text() == "1 / 1"
+    assert window.undo_action.text().startswith(_("Undo"))
