@@ -11,17 +11,13 @@ import gettext
 import io
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
-
 from app.paths import translations_dir
 
 DOMAIN = "modelward"
 DEFAULT_LANGUAGE = "vi"
 LANGUAGES = ("vi", "en")
 
-_translations: gettext.NullTranslations = NullTranslations()
+_translations: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
 
 
@@ -33,15 +29,18 @@ def _load(language: str, folder: Path) -> gettext.NullTranslations:
         not po_file.exists() or mo_file.stat().st_mtime >= po_file.stat().st_mtime
     ):
         with mo_file.open("rb") as handle:
-            return Translations(handle, domain=DOMAIN)
+            return gettext.GNUTranslations(handle)
     if po_file.exists():
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po_file.open("rb") as handle:
             catalog = read_po(handle, locale=language, domain=DOMAIN)
         buffer = io.BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)
-        return Translations(buffer, domain=DOMAIN)
-    return NullTranslations()
+        return gettext.GNUTranslations(buffer)
+    return gettext.NullTranslations()
 
 
 def set_language(language: str, folder: Path | None = None) -> None:

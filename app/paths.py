@@ -6,8 +6,6 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
-
 from app import APP_AUTHOR, APP_NAME
 
 DATA_DIR_ENV = "MODELWARD_DATA_DIR"
@@ -27,6 +25,8 @@ def data_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override)
+    import platformdirs  # on use: nothing on the way to the first window needs it
+
     return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
 
 
@@ -43,6 +43,8 @@ def log_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override) / "logs"
+    import platformdirs
+
     return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR, opinion=True))
 
 
@@ -50,6 +52,8 @@ def config_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override)
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
 
 

@@ -11,12 +11,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from app.core import catalogues as cat
 from app.core.errors import ValidationError
 from app.core.text import clean, fold, nfc
-from app.i18n import N_, _
+from app.i18n import N_, _, current_language
 
 EARLIEST_DATE = date(1975, 1, 1)
 
@@ -85,6 +86,12 @@ class RecordKind:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.fields)
+
+    @property
+    def listed_fields(self) -> tuple[FieldSpec, ...]:
+        """The fields shown as table columns; notes and coordinates stay in form and export."""
+        hidden = (FieldType.LONG_TEXT, FieldType.FLOAT)
+        return tuple(spec for spec in self.fields if spec.type not in hidden)
 
 
 @dataclass(frozen=True)
@@ -522,19 +529,25 @@ def _parse_bool(raw: Any) -> bool:
     raise ValueError(_("must be yes or no (Có/Không)."))
 
 
+@lru_cache(maxsize=512)
+def _folded_label(label: str, language: str) -> str:
+    return fold(_(label))
+
+
 def _parse_choice(raw: Any, spec: FieldSpec) -> str:
     text = clean(str(raw))
     wanted = fold(text)
+    language = current_language()
     for code, label in spec.choices:
-        if text == code or wanted in (fold(_(label)), fold(label), fold(code)):
+        if text == code or wanted in (_folded_label(label, language), fold(label), fold(code)):
             return code
     # Spreadsheets often carry the short form of a label ("Doanh nghiệp" for "Doanh nghiệp,
     # cơ sở kinh doanh"): accept a whole-word prefix when it names exactly one choice.
+    labels = [(code, _folded_label(label, language)) for code, label in spec.choices]
     prefixed = [
         code
-        for code, label in spec.choices
-        if (wanted and f"{fold(_(label))} ".startswith(f"{wanted} "))
-        or (wanted and fold(_(label)).startswith(f"{wanted},"))
+        for code, folded in labels
+        if wanted and (f"{folded} ".startswith(f"{wanted} ") or folded.startswith(f"{wanted},"))
     ]
     if len(prefixed) == 1:
         return prefixed[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _ALPHABET = [
     "a",
@@ -56,12 +57,12 @@ _MODIFIERS = {_BREVE, _CIRCUMFLEX, _HORN}
 # huyền, hỏi, ngã, sắc, nặng
 _TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
-_SPACE_KEY = " "
 _SEPARATOR = "\x01"
-_DIGIT_RUN_BASE = 0x2000
-_DIGIT_BASE = 0x2800
-_LETTER_BASE = 0x3000
-_OTHER_BASE = 0x10000
+_SPACE = "\x02"
+_PUNCT_MARK = "\x03"
+_DIGIT_MARK = "\x04"
+_LETTER_BASE = 0x41  # letters map to single ASCII bytes: a compact key makes a compact index
+_OTHER_MARK = "\x7f"
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -77,77 +78,86 @@ def clean(text: str | None) -> str:
     return _WHITESPACE.sub(" ", nfc(text)).strip()
 
 
+def _slow_fold_char(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFD", ch.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+
+
+def _letter_entry(ch: str) -> tuple[str, str, str] | None:
+    """(primary, tone, case) for one precomposed letter, or None if it is not Vietnamese."""
+    decomposed = unicodedata.normalize("NFD", ch)
+    base, marks = decomposed[0], decomposed[1:]
+    modifier = "".join(m for m in marks if m in _MODIFIERS)
+    letter = unicodedata.normalize("NFC", base.lower() + modifier)
+    if base in "đĐ":
+        letter = "đ"
+    if letter not in _LETTER_RANK:
+        return None
+    tone = next((str(_TONE_RANK[m]) for m in marks if m in _TONE_RANK), "0")
+    return chr(_LETTER_BASE + _LETTER_RANK[letter]), tone, "1" if ch.isupper() else "0"
+
+
+def _vietnamese_letters() -> list[str]:
+    """Every precomposed letter the alphabet and tones can make, both cases."""
+    letters = []
+    for letter in _ALPHABET:
+        for tone in ("", *_TONE_RANK):
+            for case in (str.lower, str.upper):
+                composed = unicodedata.normalize("NFC", case(letter) + tone)
+                if len(composed) == 1:
+                    letters.append(composed)
+    return letters
+
+
+_LETTERS: dict[str, tuple[str, str, str]] = {}
+for _ch in _vietnamese_letters():
+    _entry = _letter_entry(_ch)
+    if _entry is not None:
+        _LETTERS[_ch] = _entry
+_FOLD_TABLE = str.maketrans({ch: _slow_fold_char(ch) for ch in _LETTERS})
+
+
 def fold(text: str) -> str:
     """Tone- and accent-insensitive, case-insensitive form for search ("Nguyễn" -> "nguyen").
 
     The old and new tone placements ("hoà"/"hòa", "thuỷ"/"thủy") fold to the same text.
     """
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return _WHITESPACE.sub(" ", bare.casefold()).strip()
+    folded = nfc(text).translate(_FOLD_TABLE)
+    if not folded.isascii():
+        folded = "".join(_slow_fold_char(ch) if not ch.isascii() else ch for ch in folded)
+    return _WHITESPACE.sub(" ", folded.casefold()).strip()
 
 
-def _graphemes(text: str) -> list[tuple[str, str]]:
-    """Split NFD text into (base character, combining marks) pairs."""
-    out: list[tuple[str, str]] = []
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch) and out:
-            base, marks = out[-1]
-            out[-1] = (base, marks + ch)
-        else:
-            out.append((ch, ""))
-    return out
-
-
-def _letter_of(base: str, marks: str) -> str:
-    modifier = "".join(m for m in marks if m in _MODIFIERS)
-    return unicodedata.normalize("NFC", base.lower() + modifier)
-
-
-def _tone_of(marks: str) -> int:
-    for mark in marks:
-        if mark in _TONE_RANK:
-            return _TONE_RANK[mark]
-    return 0
-
-
+@lru_cache(maxsize=65536)
 def sort_key(text: str) -> str:
     """A string whose code-point order is Vietnamese collation order (see the module doc)."""
     primary: list[str] = []
     secondary: list[str] = []
     tertiary: list[str] = []
-    digits = ""
+    digits: list[str] = []
 
     def flush_digits() -> None:
-        nonlocal digits
         if digits:
-            value = digits.lstrip("0") or "0"
-            primary.append(chr(_DIGIT_RUN_BASE + min(len(value), 0x7FF)))
-            primary.extend(chr(_DIGIT_BASE + int(d)) for d in value)
-            digits = ""
+            value = "".join(digits).lstrip("0") or "0"
+            primary.append(_DIGIT_MARK + chr(0x30 + min(len(value), 0x4F)) + value)
+            digits.clear()
 
-    for base, marks in _graphemes(clean(text)):
-        if base.isdigit() and base.isascii():
-            digits += base
-            continue
-        flush_digits()
-        letter = _letter_of(base, marks)
-        if letter in _LETTER_RANK:
-            primary.append(chr(_LETTER_BASE + _LETTER_RANK[letter]))
-            secondary.append(str(_tone_of(marks)))
-            tertiary.append("1" if base.isupper() else "0")
-        elif base.isspace():
-            primary.append(_SPACE_KEY)
-        elif unicodedata.category(base)[0] in "PS":
-            primary.append(chr(0x100 + min(ord(base), 0x1EFF)))
+    for ch in clean(text):
+        entry = _LETTERS.get(ch)
+        if entry is not None:
+            flush_digits()
+            primary.append(entry[0])
+            secondary.append(entry[1])
+            tertiary.append(entry[2])
+        elif "0" <= ch <= "9":
+            digits.append(ch)
         else:
-            primary.append(chr(_OTHER_BASE + min(ord(base), 0xFFFFF - _OTHER_BASE)))
+            flush_digits()
+            if ch.isspace():
+                primary.append(_SPACE)
+            elif unicodedata.category(ch)[0] in "PS":
+                primary.append(_PUNCT_MARK + ch)
+            else:
+                primary.append(_OTHER_MARK + ch)
     flush_digits()
     return "".join(primary) + _SEPARATOR + "".join(secondary) + _SEPARATOR + "".join(tertiary)
-
-
-def like_pattern(query: str) -> str:
-    """A LIKE pattern (escape character ``\\``) matching folded text that contains ``query``."""
-    folded = fold(query)
-    escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"

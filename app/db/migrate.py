@@ -5,19 +5,26 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from app.core.errors import UserFacingError
 from app.i18n import _
 from app.paths import backups_dir, migrations_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest revision in migrations/versions. Start-up compares the file's revision with this
+# before importing alembic at all (alembic and its dialect modules cost ~250 ms to import);
+# a test keeps it equal to alembic's own head.
+SCHEMA_HEAD = "0001"
+
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
@@ -26,17 +33,23 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return {rev.revision for rev in script.walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -50,6 +63,18 @@ def backup_file(source: Path, reason: str) -> Path:
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     return target
+
+
+def stored_revision(path: Path) -> str | None:
+    """The schema revision recorded in ``path``, read without alembic (None if unknown)."""
+    if not path.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as raw:
+            row = raw.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
 
 
 def upgrade_to_head(engine: Engine, path: Path) -> Path | None:
@@ -66,5 +91,7 @@ def upgrade_to_head(engine: Engine, path: Path) -> Path | None:
             ),
         )
     backup = backup_file(path, f"before-{head}") if current is not None else None
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
     return backup

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from app.db.engine import Database, check_file_openable, mapped_errors
-from app.db.migrate import upgrade_to_head
+from app.db.migrate import SCHEMA_HEAD, stored_revision, upgrade_to_head
 
 log = logging.getLogger(__name__)
 
@@ -14,7 +14,10 @@ log = logging.getLogger(__name__)
 def open_database(path: Path) -> Database:
     """Open ``path``, creating it or upgrading its schema (after a backup) as needed."""
     check_file_openable(path)
+    up_to_date = stored_revision(path) == SCHEMA_HEAD
     db = Database(path)
+    if up_to_date:
+        return db
     try:
         with mapped_errors():
             backup = upgrade_to_head(db.engine, path)

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.core.records import FieldType, RecordKind, RecordRow
-from app.core.text import fold, like_pattern, sort_key
+from app.core.records import FieldSpec, FieldType, RecordKind, RecordRow
+from app.core.text import fold, sort_key
 from app.db.models import RECORD_MODELS, SyncedRecord
 from app.i18n import _
 
@@ -34,18 +34,12 @@ def _sort_expression(kind: RecordKind, field_name: str) -> Any:
     spec = kind.field(field_name)
     if spec.collated:
         return getattr(model, f"{field_name}_key")
-    if spec.type is FieldType.CHOICE:
-        # Sort by the label the officer sees, in Vietnamese collation order.
-        keys = {code: sort_key(_(label)) for code, label in spec.choices}
-        return case(keys, value=getattr(model, field_name), else_=literal(""))
     return getattr(model, field_name)
 
 
 def _search_condition(kind: RecordKind, text: str) -> ColumnElement[bool]:
     model = model_of(kind)
-    conditions: list[ColumnElement[bool]] = [
-        model.search_text.like(like_pattern(text), escape="\\")
-    ]
+    conditions: list[ColumnElement[bool]] = [func.instr(model.search_text, fold(text)) > 0]
     wanted = fold(text)
     for spec in kind.fields:
         if spec.type is FieldType.CHOICE:
@@ -65,17 +59,83 @@ def _base(kind: RecordKind, unit_id: int, query: ListQuery) -> Select[Any]:
     return statement
 
 
+def _search_index(kind: RecordKind, query: ListQuery) -> str | None:
+    """With a search, scan the narrow search index rather than a sort index: through a sort
+    index SQLite walks every row in display order and reads each row's text from the wide
+    table (90-130 ms at 100,000 rows instead of ~30 ms)."""
+    if not query.search.strip():
+        return None
+    return f"ix_{model_of(kind).__tablename__}_live_search_text"
+
+
 def list_ids(session: Session, kind: RecordKind, unit_id: int, query: ListQuery) -> list[int]:
-    """Ids of the matching records in display order (ties broken by id for stability)."""
+    """Ids of the matching records in display order (ties broken by id for stability).
+
+    Every sortable column has a partial index (see ``models.listing_indexes``), so this is an
+    index scan. A catalogue column is sorted by the label the officer sees: one indexed scan
+    per code, in label order, concatenated, instead of sorting on a computed expression.
+    """
     model = model_of(kind)
     field_name = query.sort_field or kind.default_sort
     descending = query.descending if query.sort_field else kind.default_descending
+    spec = kind.field(field_name)
+    if spec.type is FieldType.CHOICE:
+        return _ids_by_label(session, kind, unit_id, query, spec, descending)
     order = _sort_expression(kind, field_name)
     statement = _base(kind, unit_id, query).order_by(
         order.desc() if descending else order.asc(),
         model.id.desc() if descending else model.id.asc(),
     )
-    return list(session.execute(statement).scalars())
+    return _ids(session, statement, _search_index(kind, query))
+
+
+def _ids(session: Session, statement: Select[Any], index: str | None = None) -> list[int]:
+    """Run an id query straight on the DBAPI cursor, optionally ``INDEXED BY index``.
+
+    Even a Core result costs ~0.7 µs a row in row objects; a 100,000-row table is re-listed on
+    every sort and search, so the id list skips them. Only plain int/str parameters occur
+    in these queries, which need no type processing. SQLAlchemy renders no SQLite index
+    hints, so the clause is put after the table name of the (single-table) FROM here.
+    """
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = compiled.construct_params()
+    params = [values[name] for name in compiled.positiontup or ()]
+    assert all(isinstance(p, int | str) for p in params), params
+    sql = str(compiled)
+    if index is not None:
+        table = statement.get_final_froms()[0].name  # type: ignore[attr-defined]
+        head = f"FROM {table} "
+        assert head in sql, sql
+        sql = sql.replace(head, f"FROM {table} INDEXED BY {index} ", 1)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return [row[0] for row in cursor.execute(sql, params)]
+    finally:
+        cursor.close()
+
+
+def _ids_by_label(
+    session: Session,
+    kind: RecordKind,
+    unit_id: int,
+    query: ListQuery,
+    spec: FieldSpec,
+    descending: bool,
+) -> list[int]:
+    model = model_of(kind)
+    column = getattr(model, spec.name)
+    index = _search_index(kind, query)
+    present = _ids(session, _base(kind, unit_id, query).with_only_columns(column).distinct(), index)
+    codes = sorted(present, key=lambda code: sort_key(spec.choice_label(str(code))))
+    by_id = model.id.desc() if descending else model.id.asc()
+    base = _base(kind, unit_id, query)
+    ids: list[int] = []
+    for code in reversed(codes) if descending else codes:
+        ids.extend(_ids(session, base.where(column == code).order_by(by_id), index))
+    return ids
 
 
 def count(session: Session, kind: RecordKind, unit_id: int, query: ListQuery) -> int:

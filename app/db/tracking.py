@@ -40,11 +40,11 @@ def next_change_seq(session: Session, count: int = 1) -> int:
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
-    changed = [
-        obj
-        for obj in (*session.new, *session.dirty)
-        if isinstance(obj, SyncedRecord) and (obj in session.new or session.is_modified(obj))
+    new = [obj for obj in session.new if isinstance(obj, SyncedRecord)]
+    dirty = [
+        obj for obj in session.dirty if isinstance(obj, SyncedRecord) and session.is_modified(obj)
     ]
+    changed = new + dirty
     if any(isinstance(obj, SyncedRecord) for obj in session.deleted):
         # Records are never hard-deleted: the tombstone is what sync carries.
         raise RuntimeError("records are soft-deleted; set deleted_at instead")

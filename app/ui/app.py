@@ -1,4 +1,5 @@
-"""GUI bootstrap: display check, QApplication, translations, database, set-up, main window."""
+"""GUI bootstrap: display check, QApplication, translations, then the window at once and the
+database right after it (see ``main_window`` for why the window comes first)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,19 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QtMsgType, QTranslator, qInstallMessageHandler
+from PySide6.QtCore import QLocale, QTimer, QtMsgType, QTranslator, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app import APP_NAME, __version__
-from app.core import profile
-from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.record_service import RecordService
-from app.db.engine import Database
-from app.db.open import open_database
 from app.i18n import _, current_language
 from app.paths import translations_dir
-from app.ui.dialogs.setup_dialog import SetupDialog
 from app.ui.errors import present_error
 from app.ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from app.db.engine import Database
 
 log = logging.getLogger(__name__)
 _QT_LEVELS = {
@@ -78,14 +77,44 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def open_main_window(db: Database, today: Callable[[], date] = date.today) -> MainWindow | None:
-    """Run the first-run set-up if needed, then build the main window (None if cancelled)."""
+def attach_station(
+    window: MainWindow, db: Database, today: Callable[[], date] = date.today
+) -> bool:
+    """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled."""
+    from app.core import profile
+    from app.core.record_service import RecordService
+    from app.ui.dialogs.setup_dialog import SetupDialog
+
     if not profile.is_set_up(db):
-        dialog = SetupDialog(db)
+        dialog = SetupDialog(db, window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-    station = profile.load(db)
-    return MainWindow(db, station, RecordService(db), today)
+            return False
+    window.attach(db, profile.load(db), RecordService(db), today)
+    return True
+
+
+def build_main_window(db: Database, today: Callable[[], date] = date.today) -> MainWindow | None:
+    """A filled main window for an open database (screenshots, benchmarks, tests)."""
+    window = MainWindow()
+    return window if attach_station(window, db, today) else None
+
+
+def _open_station(window: MainWindow, path: Path, opened: list[Database]) -> None:
+    from app.core.errors import EnvironmentProblem, UserFacingError
+    from app.db.open import open_database
+
+    window.build_menus()
+    try:
+        db = open_database(path)
+    except (UserFacingError, EnvironmentProblem) as error:
+        present_error(window, error)
+        window.close()
+        return
+    opened.append(db)
+    if not attach_station(window, db):
+        window.close()
+        return
+    log.info("main window ready for %s", path)
 
 
 def run_gui(path: Path) -> int:
@@ -101,17 +130,12 @@ def run_gui(path: Path) -> int:
     qInstallMessageHandler(_qt_message)
     qt_app = make_application()
     _install_excepthook()
+    window = MainWindow()
+    window.show()
+    opened: list[Database] = []
+    QTimer.singleShot(0, lambda: _open_station(window, path, opened))
     try:
-        db = open_database(path)
-    except (UserFacingError, EnvironmentProblem) as error:
-        present_error(None, error)
-        return 1
-    try:
-        window = open_main_window(db)
-        if window is None:
-            return 0
-        window.show()
-        log.info("main window shown for %s", path)
         return qt_app.exec()
     finally:
-        db.close()
+        for db in opened:
+            db.close()

@@ -8,16 +8,13 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.core import profile
 from app.core.errors import UserFacingError
-from app.core.record_service import RecordService
 from app.core.records import KINDS
 from app.db.open import open_database
 from app.i18n import _
-from app.ui.app import make_application
+from app.ui.app import build_main_window, make_application
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.dialogs.setup_dialog import SetupDialog
-from app.ui.main_window import MainWindow
 
 
 def _grab(widget: QWidget, path: Path) -> Path:
@@ -40,14 +37,16 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
     db = open_database(db_path)
     written: list[Path] = []
     try:
-        window = MainWindow(db, profile.load(db), RecordService(db))
+        window = build_main_window(db)
+        if window is None:
+            raise UserFacingError(_("This station has not been set up yet."))
         window.resize(1366, 768)
         window.show()
         window.show_page("overview")
         written.append(_grab(window, out / "00-overview.png"))
         for number, kind in enumerate(KINDS, start=1):
             window.show_page(kind.code)
-            page = window.pages[kind.code]
+            page = window.page(kind.code)
             page.table.selectRow(0)
             written.append(_grab(window, out / f"{number:02d}-{kind.code}.png"))
             record = page.selected_row()

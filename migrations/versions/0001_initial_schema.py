@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 07:40:31.721839
+Create Date: 2026-11-23 08:00:49.653441
 """
 
 from __future__ import annotations
@@ -77,6 +77,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cameras', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cameras_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index('ix_cameras_live_address_key', ['owner_unit_id', 'address_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_installed_on', ['owner_unit_id', 'installed_on'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_linked_to_police', ['owner_unit_id', 'linked_to_police'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_owner_name_key', ['owner_unit_id', 'owner_name_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_owner_type', ['owner_unit_id', 'owner_type'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_cameras_live_status', ['owner_unit_id', 'status'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('community_models',
     sa.Column('model_type', sa.String(length=40), nullable=False),
@@ -102,6 +109,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('community_models', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_community_models_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index('ix_community_models_live_established_on', ['owner_unit_id', 'established_on'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_community_models_live_members', ['owner_unit_id', 'members'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_community_models_live_model_type', ['owner_unit_id', 'model_type'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_community_models_live_name_key', ['owner_unit_id', 'name_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_community_models_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_community_models_live_status', ['owner_unit_id', 'status'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('fire_points',
     sa.Column('location', sa.String(length=200), nullable=False),
@@ -127,6 +140,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fire_points', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fire_points_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index('ix_fire_points_live_equipment_key', ['owner_unit_id', 'equipment_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_points_live_last_inspected_on', ['owner_unit_id', 'last_inspected_on'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_points_live_location_key', ['owner_unit_id', 'location_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_points_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_points_live_status', ['owner_unit_id', 'status'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('fire_safety_teams',
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -155,6 +173,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fire_safety_teams', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fire_safety_teams_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index('ix_fire_safety_teams_live_area_key', ['owner_unit_id', 'area_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_established_on', ['owner_unit_id', 'established_on'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_households', ['owner_unit_id', 'households'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_leader_key', ['owner_unit_id', 'leader_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_name_key', ['owner_unit_id', 'name_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_fire_safety_teams_live_status', ['owner_unit_id', 'status'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('officers',
     sa.Column('full_name', sa.String(length=200), nullable=False),
@@ -180,6 +205,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('officers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_officers_change_seq'), ['change_seq'], unique=False)
+        batch_op.create_index('ix_officers_live_full_name_key', ['owner_unit_id', 'full_name_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_officers_live_phone_key', ['owner_unit_id', 'phone_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_officers_live_position', ['owner_unit_id', 'position'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_officers_live_rank', ['owner_unit_id', 'rank'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_officers_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
     op.create_table('outreach_sessions',
     sa.Column('held_on', sa.Date(), nullable=False),
@@ -208,33 +238,75 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outreach_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outreach_sessions_change_seq'), ['change_seq'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outreach_sessions_held_on'), ['held_on'], unique=False)
+        batch_op.create_index('ix_outreach_sessions_live_attendance', ['owner_unit_id', 'attendance'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_audience_key', ['owner_unit_id', 'audience_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_held_on', ['owner_unit_id', 'held_on'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_place_key', ['owner_unit_id', 'place_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_presenter_key', ['owner_unit_id', 'presenter_key'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_search_text', ['owner_unit_id', 'search_text'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.create_index('ix_outreach_sessions_live_topic', ['owner_unit_id', 'topic'], unique=False, sqlite_where=sa.text('deleted_at IS NULL'))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outreach_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outreach_sessions_held_on'))
+        batch_op.drop_index('ix_outreach_sessions_live_topic', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_presenter_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_place_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_held_on', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_audience_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_outreach_sessions_live_attendance', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_outreach_sessions_change_seq'))
 
     op.drop_table('outreach_sessions')
     with op.batch_alter_table('officers', schema=None) as batch_op:
+        batch_op.drop_index('ix_officers_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_officers_live_rank', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_officers_live_position', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_officers_live_phone_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_officers_live_full_name_key', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_officers_change_seq'))
 
     op.drop_table('officers')
     with op.batch_alter_table('fire_safety_teams', schema=None) as batch_op:
+        batch_op.drop_index('ix_fire_safety_teams_live_status', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_name_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_leader_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_households', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_established_on', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_safety_teams_live_area_key', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_fire_safety_teams_change_seq'))
 
     op.drop_table('fire_safety_teams')
     with op.batch_alter_table('fire_points', schema=None) as batch_op:
+        batch_op.drop_index('ix_fire_points_live_status', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_points_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_points_live_location_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_points_live_last_inspected_on', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_fire_points_live_equipment_key', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_fire_points_change_seq'))
 
     op.drop_table('fire_points')
     with op.batch_alter_table('community_models', schema=None) as batch_op:
+        batch_op.drop_index('ix_community_models_live_status', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_community_models_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_community_models_live_name_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_community_models_live_model_type', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_community_models_live_members', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_community_models_live_established_on', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_community_models_change_seq'))
 
     op.drop_table('community_models')
     with op.batch_alter_table('cameras', schema=None) as batch_op:
+        batch_op.drop_index('ix_cameras_live_status', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_search_text', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_owner_type', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_owner_name_key', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_linked_to_police', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_installed_on', sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_cameras_live_address_key', sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_cameras_change_seq'))
 
     op.drop_table('cameras')

@@ -9,7 +9,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.text import clean, fold, like_pattern, nfc, sort_key
+from app.core.text import clean, fold, nfc, sort_key
 
 # The order CLDR's ``vi`` tailoring gives (research note vn-domain.md §0 and §5.2).
 CLDR_ORDER = [
@@ -86,11 +86,6 @@ def test_clean_normalises_to_nfc_and_trims() -> None:
     assert cleaned == "Phường Trường Vinh"
     assert unicodedata.is_normalized("NFC", cleaned)
     assert nfc(decomposed) != decomposed
-
-
-def test_like_pattern_escapes_wildcards() -> None:
-    assert like_pattern("50%_x") == "%50\\%\\_x%"
-    assert like_pattern("Nguyễn") == "%nguyen%"
 
 
 vietnamese_text = st.text(

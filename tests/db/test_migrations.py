@@ -122,3 +122,9 @@ def test_backup_file_is_a_complete_copy(db, tmp_path: Path) -> None:  # type: ig
     with sqlite3.connect(copy) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert raw.execute("SELECT name FROM fire_safety_teams").fetchall() == [("Tổ 1",)]
+
+
+def test_schema_head_constant_matches_alembic() -> None:
+    from app.db.migrate import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD

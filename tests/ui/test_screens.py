@@ -189,18 +189,22 @@ def test_main_window_navigates_and_overview_follows_changes(
     db: Database,  # type: ignore[no-untyped-def]
     service: RecordService,
 ) -> None:
-    window = MainWindow(db, profile.load(db), service, today=lambda: TODAY)
+    window = MainWindow()
     qtbot.addWidget(window)
     window.show()
+    assert window.stack.currentWidget() is window.loading
+    assert window.sidebar.count() == 7
+    window.attach(db, profile.load(db), service, today=lambda: TODAY)
     assert window.windowTitle() == _("Model Ward — {unit}").format(
         unit="Công an phường Trường Vinh"
     )
     assert window.sidebar.count() == 7
     window.show_page("cameras")
-    assert window.stack.currentWidget() is window.pages["cameras"]
+    assert window.stack.currentWidget() is window.page("cameras")
+    assert window.overview is not None
     card = window.overview.cards["cameras"]
     assert card.figure.text() == "0 / 0"
     change = service.create("cameras", VALID["cameras"])
-    window.pages["cameras"].refresh(change)
+    window.page("cameras").refresh(change)
     assert card.figure.text() == "1 / 1"
     assert window.undo_action.text().startswith(_("Undo"))

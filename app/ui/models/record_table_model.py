@@ -36,9 +36,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 
 def table_fields(kind: RecordKind) -> tuple[FieldSpec, ...]:
-    """The fields shown as columns; notes and coordinates stay in the form and the export."""
-    hidden = (FieldType.LONG_TEXT, FieldType.FLOAT)
-    return tuple(spec for spec in kind.fields if spec.type not in hidden)
+    return kind.listed_fields
 
 
 class RecordTableModel(QAbstractTableModel):

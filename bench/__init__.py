@@ -1,0 +1,1 @@
+"""Performance measurements, as ratios against a baseline measured in the same run."""
