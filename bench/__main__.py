@@ -3,6 +3,7 @@ measured in the same run. Prints a table and writes bench/out/results.json."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -93,10 +94,17 @@ def _table_db(workdir: Path) -> Path:
     from app.core.demo import DEMO_PROFILE
     from app.core.profile import set_up
     from app.core.record_service import RecordService
-    from app.db.migrate import head_revision
     from app.db.open import open_database
 
-    cached = OUT / f"table-{TABLE_ROWS}-{head_revision()}.sqlite"
+    schema = hashlib.sha256(
+        b"".join(
+            path.read_bytes() for path in sorted((ROOT / "migrations" / "versions").glob("*.py"))
+        )
+    ).hexdigest()[:12]
+    cached = OUT / f"table-{TABLE_ROWS}-{schema}.sqlite"
+    for stale in OUT.glob(f"table-{TABLE_ROWS}-*.sqlite"):
+        if stale != cached:
+            stale.unlink()
     if not cached.exists():
         building = cached.with_suffix(".building")
         building.unlink(missing_ok=True)

@@ -266,7 +266,12 @@ class DemoBuilder:
         self, progress: ProgressCallback = no_progress, cancel: CancelToken | None = None
     ) -> dict[str, int]:
         if not is_set_up(self.db):
-            set_up(self.db, DEMO_PROFILE, today=self.today - timedelta(days=365 * self.years))
+            set_up(
+                self.db,
+                DEMO_PROFILE,
+                today=self.today - timedelta(days=365 * self.years),
+                demo=True,
+            )
         service = RecordService(self.db, author="demo", today=lambda: self.today)
         plan = (
             ("officers", self.officers),

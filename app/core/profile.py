@@ -21,6 +21,7 @@ from app.paths import resources_dir
 OWN_UNIT_KEY = "own_unit_id"
 INSTANCE_KEY = "instance_id"
 SETUP_AT_KEY = "set_up_at"
+DEMO_KEY = "demo"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class StationProfile:
     unit: UnitInfo
     province: UnitInfo
     instance_id: str
+    is_demo: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,13 @@ def is_set_up(db: Database) -> bool:
         return _meta(session, OWN_UNIT_KEY) is not None
 
 
-def set_up(db: Database, data: ProfileInput, today: date | None = None) -> StationProfile:
-    """Create the province and ward units and remember which one this station is."""
+def set_up(
+    db: Database, data: ProfileInput, today: date | None = None, *, demo: bool = False
+) -> StationProfile:
+    """Create the province and ward units and remember which one this station is.
+
+    ``demo`` marks a training database, so every screen can say the data is not real.
+    """
     data = validate_profile(data)
     province = _province(data.province_code)
     assert province is not None
@@ -143,6 +150,8 @@ def set_up(db: Database, data: ProfileInput, today: date | None = None) -> Stati
         session.add(AppMeta(key=OWN_UNIT_KEY, value=str(own.id)))
         session.add(AppMeta(key=INSTANCE_KEY, value=str(uuid.uuid4())))
         session.add(AppMeta(key=SETUP_AT_KEY, value=now.isoformat()))
+        if demo:
+            session.add(AppMeta(key=DEMO_KEY, value="1"))
     return load(db)
 
 
@@ -160,7 +169,8 @@ def load(db: Database) -> StationProfile:
         parent = session.get(Unit, own.parent_id)
         assert parent is not None
         instance = _meta(session, INSTANCE_KEY) or ""
-        return StationProfile(_info(own), _info(parent), instance)
+        demo = _meta(session, DEMO_KEY) == "1"
+        return StationProfile(_info(own), _info(parent), instance, demo)
 
 
 def own_unit_id(db: Database) -> int:

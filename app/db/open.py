@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from app.db.engine import Database, check_file_openable, mapped_errors
+from app.db.engine import BUSY_TIMEOUT_MS, Database, check_file_openable, mapped_errors
 from app.db.migrate import SCHEMA_HEAD, stored_revision, upgrade_to_head
 
 log = logging.getLogger(__name__)
 
 
-def open_database(path: Path) -> Database:
+def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open ``path``, creating it or upgrading its schema (after a backup) as needed."""
     check_file_openable(path)
     up_to_date = stored_revision(path) == SCHEMA_HEAD
-    db = Database(path)
+    db = Database(path, busy_timeout_ms)
     if up_to_date:
         return db
     try:

@@ -89,7 +89,16 @@ class MainWindow(QMainWindow):
         self.build_menus()
         self.db = db
         self.service = service
-        self.setWindowTitle(_("Model Ward — {unit}").format(unit=station.unit.name))
+        title = _("Model Ward — {unit}").format(unit=station.unit.name)
+        if station.is_demo:
+            title += " — " + _("DEMO DATA, NOT REAL")
+            banner = QLabel(_("DEMO DATA, NOT REAL"), self)
+            banner.setObjectName("demo_banner")
+            banner.setStyleSheet(
+                "background: #b00020; color: white; font-weight: 600; padding: 2px 8px;"
+            )
+            self.statusBar().addPermanentWidget(banner)
+        self.setWindowTitle(title)
         self.overview = OverviewPage(
             db, f"{station.unit.name} — {station.province.name}", today, self.stack
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -21,6 +23,36 @@ def _grab(widget: QWidget, path: Path) -> Path:
     QApplication.processEvents()
     if not widget.grab().save(str(path)):
         raise UserFacingError(_("Could not write {path}.").format(path=path))
+    return path
+
+
+SAMPLE_CAMERAS = (
+    "STT,Địa chỉ,Loại chủ sở hữu,Chủ hộ,Kết nối Công an,Ngày lắp đặt,Tình trạng\n"
+    "1,Số 18 đường Lê Lợi,Hộ gia đình,Trần Văn Bình,Có,12/05/2024,Hoạt động tốt\n"
+    "2,Số 40 đường Trường Thi,Doanh nghiệp,Cửa hàng Thu Hà,Không,01/06/2024,Hoạt động tốt\n"
+    "3,Số 18 đường Lê Lợi,Hộ gia đình,Trần Văn Bình,Có,12/05/2024,Hoạt động tốt\n"
+    "4,Số 7 đường Nguyễn Du,Hộ gia đình,Lê Thị Hoa,Có,32/13/2024,Hoạt động tốt\n"
+)
+
+
+def _import_preview(window: QWidget, out: Path) -> Path:
+    """The import dialog over a small sample list with new, duplicate and invalid rows."""
+    from app.core.records import CAMERAS
+    from app.ui.dialogs.import_dialog import ImportDialog
+    from app.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow) and window.service is not None
+    with tempfile.TemporaryDirectory() as folder:
+        sample = Path(folder) / "danh-sach-camera.csv"
+        sample.write_text(SAMPLE_CAMERAS, encoding="utf-8")
+        dialog = ImportDialog(window.service, CAMERAS, sample, parent=window)
+        dialog.show()
+        deadline = time.monotonic() + 30
+        while dialog.model is None and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.01)
+        path = _grab(dialog, out / "80-import-preview.png")
+        dialog.close()
     return path
 
 
@@ -59,6 +91,7 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
             dialog.show()
             written.append(_grab(dialog, out / f"{number:02d}-{kind.code}-form.png"))
             dialog.close()
+        written.append(_import_preview(window, out))
         setup = SetupDialog(db)
         setup.show()
         written.append(_grab(setup, out / "90-setup.png"))

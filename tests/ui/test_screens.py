@@ -208,3 +208,18 @@ def test_main_window_navigates_and_overview_follows_changes(
     window.page("cameras").refresh(change)
     assert card.figure.text() == "1 / 1"
     assert window.undo_action.text().startswith(_("Undo"))
+
+
+def test_setup_can_build_a_demo_ward_in_the_background(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+    dialog = SetupDialog(empty_db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.accepted, timeout=60000):
+        dialog.build_demo(ask=False)
+    assert dialog.result_profile is not None
+    assert dialog.result_profile.is_demo
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.attach(empty_db, dialog.result_profile, RecordService(empty_db))
+    assert _("DEMO DATA, NOT REAL") in window.windowTitle()
+    assert RecordService(empty_db).count("cameras") == 40

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -15,10 +17,14 @@ from PySide6.QtWidgets import (
 
 from app.core import catalogues as cat
 from app.core import profile
+from app.core.demo import DemoBuilder
 from app.core.errors import ValidationError
 from app.core.profile import ProfileInput, StationProfile
+from app.core.progress import CancelToken, ProgressCallback
 from app.db.engine import Database
 from app.i18n import _
+from app.ui.errors import confirm, present_error
+from app.ui.ops import Operation, run_in_background
 
 
 class SetupDialog(QDialog):
@@ -79,11 +85,23 @@ class SetupDialog(QDialog):
         layout.addLayout(form)
 
         buttons = QDialogButtonBox(self)
-        buttons.addButton(_("Save and start"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.demo_button = buttons.addButton(
+            _("Try with a demo ward…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.demo_button.setToolTip(
+            _(
+                "Fills this new database with a realistic demo ward for training. "
+                "Use a separate database for the real unit."
+            )
+        )
+        self.demo_button.clicked.connect(self.build_demo)
+        save = buttons.addButton(_("Save and start"), QDialogButtonBox.ButtonRole.AcceptRole)
+        save.setDefault(True)
         buttons.addButton(_("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self._operation: Operation | None = None
 
     def profile_input(self) -> ProfileInput:
         return ProfileInput(
@@ -106,3 +124,38 @@ class SetupDialog(QDialog):
                     self.errors[key].show()
             return
         self.accept()
+
+    def build_demo(self, *, ask: bool = True) -> None:
+        """Build a 3-year demo ward into this (empty) database off the GUI thread."""
+        if ask and not confirm(
+            self,
+            _("Demo ward"),
+            _(
+                "Fill this database with demo data for training? It is marked as demo data "
+                "everywhere and cannot be turned into the real unit's database."
+            ),
+            yes=_("Build the demo ward"),
+        ):
+            return
+        db = self.db
+
+        def work(progress: ProgressCallback, token: CancelToken) -> StationProfile:
+            DemoBuilder(db, 3, date.today()).build(progress, token)
+            return profile.load(db)
+
+        self.demo_button.setEnabled(False)
+        self._operation = run_in_background(
+            work,
+            parent=self,
+            progress_label=_("Building the demo ward…"),
+            on_done=self._demo_built,
+            on_error=self._demo_failed,
+        )
+
+    def _demo_built(self, station: StationProfile) -> None:
+        self.result_profile = station
+        self.accept()
+
+    def _demo_failed(self, error: BaseException) -> None:
+        self.demo_button.setEnabled(True)
+        present_error(self, error)

@@ -25,7 +25,7 @@ STATUS_COLOURS = {
     RowStatus.DUPLICATE: "#fff4d6",
     RowStatus.INVALID: "#fde7e9",
 }
-FIXED_COLUMNS = (N_("Row"), N_("Status"), N_("Reason"))
+FIXED_COLUMNS = (N_("Row"), N_("Check result"), N_("Reason"))
 
 
 class ImportPreviewModel(QAbstractTableModel):
