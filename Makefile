@@ -20,12 +20,13 @@ translations: $(STAMP)
 	@$(BIN)/pybabel --quiet compile -d translations -D modelward
 	@if [ -f translations/qt/qtbase_vi.ts ]; then $(BIN)/pyside6-lrelease -silent translations/qt/qtbase_vi.ts -qm $(QT_QM); fi
 
-run: $(STAMP) sysdeps translations
+run: $(STAMP) translations
+	@bash packaging/linux/ensure-system-deps.sh gui
 	$(BIN)/modelward demo --years 10 --if-missing --open
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff check app tests bench tools migrations
+	$(BIN)/ruff format --check app tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

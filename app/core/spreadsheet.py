@@ -104,8 +104,12 @@ def _read_csv(path: Path) -> list[list[Any]]:
     return [row for row in csv.reader(io.StringIO(text), dialect)]
 
 
-def read_table(path: Path) -> list[list[Any]]:
-    """The first sheet (or the CSV) as rows of cells, the header row first."""
+Row = tuple[int, list[Any]]
+"""A spreadsheet row: its 1-based row number in the file (as Excel shows it) and its cells."""
+
+
+def read_table(path: Path) -> list[Row]:
+    """The non-empty rows of the first sheet (or the CSV), each with its row number."""
     if not path.is_file():
         raise UserFacingError(_("The file {name} does not exist.").format(name=path.name))
     if path.stat().st_size > MAX_FILE_BYTES:
@@ -123,13 +127,17 @@ def read_table(path: Path) -> list[list[Any]]:
             _("ModelWard imports .xlsx and .csv files; {name} is neither.").format(name=path.name),
             hint=_("Save the list from Excel as .xlsx or CSV UTF-8."),
         )
-    rows = [row for row in rows if any(clean(str(c)) for c in row if c is not None)]
-    if len(rows) > MAX_ROWS + 1:
+    numbered = [
+        (number, row)
+        for number, row in enumerate(rows, start=1)
+        if any(clean(str(c)) for c in row if c is not None)
+    ]
+    if len(numbered) > MAX_ROWS + 1:
         raise UserFacingError(
             _("The file has more than {limit} rows.").format(limit=MAX_ROWS),
             hint=_("Split it into smaller files and import them one by one."),
         )
-    return rows
+    return numbered
 
 
 # --- header matching -------------------------------------------------------------------------
@@ -143,8 +151,8 @@ def _header_names(kind: RecordKind) -> dict[str, str]:
     return names
 
 
-def find_header_row(kind: RecordKind, table: Sequence[Sequence[Any]], scan: int = 10) -> int:
-    """The row holding the column headers: lists often start with a title or a unit name."""
+def find_header_row(kind: RecordKind, table: Sequence[Row], scan: int = 10) -> int:
+    """The index of the row holding the column headers: lists often start with a title."""
     known = _header_names(kind)
 
     def hits(row: Sequence[Any]) -> int:
@@ -152,7 +160,7 @@ def find_header_row(kind: RecordKind, table: Sequence[Sequence[Any]], scan: int 
             1 for cell in row if cell is not None and fold(clean(str(cell))).rstrip(" :*") in known
         )
 
-    best = max(range(min(scan, len(table))), key=lambda i: (hits(table[i]), -i))
+    best = max(range(min(scan, len(table))), key=lambda i: (hits(table[i][1]), -i))
     return best
 
 
@@ -200,14 +208,14 @@ def preview(db: Database, kind_code: str, path: Path, unit_id: int, today: date)
     if not table:
         raise UserFacingError(_("The file {name} is empty.").format(name=path.name))
     header_row = find_header_row(kind, table)
-    mapping, ignored = match_headers(kind, table[header_row])
+    mapping, ignored = match_headers(kind, table[header_row][1])
     with db.read() as session:
         existing = repo.identities(session, kind, unit_id)
     seen: dict[tuple[str, ...], int] = {}
     rows: list[PreviewRow] = []
-    for offset, cells in enumerate(table[header_row + 1 :], start=header_row + 2):
+    for line, cells in table[header_row + 1 :]:
         raw = {name: _cell(cells[i]) if i < len(cells) else None for i, name in mapping.items()}
-        rows.append(_classify(kind, offset, raw, today, existing, seen))
+        rows.append(_classify(kind, line, raw, today, existing, seen))
     columns = {str(i): name for i, name in mapping.items()}
     return ImportPreview(kind.code, path.name, columns, tuple(ignored), tuple(rows))
 

@@ -45,7 +45,7 @@ class MainWindow(QMainWindow):
         self.overview: OverviewPage | None = None
         self.setObjectName("main_window")
         self.setWindowTitle(_("Model Ward"))
-        self.resize(1280, 780)
+        self._fit_to_screen(1280, 780)
         self.undo_stack = QUndoStack(self)
 
         central = QWidget(self)
@@ -71,6 +71,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._menus_built = False
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        # Many station PCs have 1366x768 screens: never open larger than the desktop.
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width() - 20)
+            height = min(height, available.height() - 40)
+        self.resize(width, height)
 
     def attach(
         self,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu libraries Qt's offscreen platform and the tests need, if missing.
 # Qt's wheels bring Qt itself; these are the system libraries they link against, plus fonts
-# with full Vietnamese coverage. Runs apt-get only when something is missing.
+# with full Vietnamese coverage. With the argument "gui" and an X11 display, also the xcb
+# libraries a real window needs. Runs apt-get only when something is missing.
 set -euo pipefail
+mode="${1:-headless}"
 
 libs=(libEGL.so.1 libGL.so.1 libOpenGL.so.0 libxkbcommon.so.0 libfontconfig.so.1 libfreetype.so.6
       libdbus-1.so.3 libglib-2.0.so.0 libX11.so.6 libxcb.so.1 libgssapi_krb5.so.2)
@@ -15,6 +17,19 @@ for i in "${!libs[@]}"; do
   fi
 done
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+
+if [ "$mode" = "gui" ] && [ -n "${DISPLAY:-}" ]; then
+  xcb_libs=(libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0
+            libxcb-randr.so.0 libxcb-render-util.so.0 libxcb-shape.so.0 libxcb-xkb.so.1
+            libxkbcommon-x11.so.0 libX11-xcb.so.1)
+  xcb_packages=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
+                libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1)
+  for i in "${!xcb_libs[@]}"; do
+    if ! ldconfig -p 2>/dev/null | grep -q "${xcb_libs[$i]}"; then
+      missing+=("${xcb_packages[$i]}")
+    fi
+  done
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -97,3 +97,23 @@ def test_export_then_reimport_finds_only_duplicates(service: RecordService, tmp_
     again = _preview(service, "sessions", target)
     assert [r.status for r in again.rows] == [RowStatus.DUPLICATE] * 3
     assert not list(tmp_path.glob(".*.tmp")), "no temp file is left behind"
+
+
+def test_rows_are_numbered_as_excel_shows_them(service: RecordService, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"] = "DANH SÁCH CAMERA AN NINH PHƯỜNG TRƯỜNG VINH"
+    sheet.append([])
+    sheet.append(["Địa chỉ", "Loại chủ sở hữu", "Tình trạng"])  # row 3
+    sheet.append(["Số 1 Lê Lợi", "Hộ gia đình", "Hoạt động tốt"])  # row 4
+    sheet.append([])
+    sheet.append([])
+    sheet.append(["Số 2 Lê Lợi", "Hộ gia đình", "Hỏng hóc nặng"])  # row 7: bad status
+    source = tmp_path / "camera.xlsx"
+    book.save(source)
+    result = _preview(service, "cameras", source)
+    assert [(r.line, r.status) for r in result.rows] == [(4, RowStatus.NEW), (7, RowStatus.INVALID)]
+    assert _("Status") in result.rows[1].reason
