@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
     exporting.add_argument("kind")
     exporting.add_argument("file", type=Path)
+
+    from app.cli_packs import add_parser as add_pack_parser
+
+    add_pack_parser(verbs)
     return parser
 
 
@@ -106,6 +110,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         for written in render_screenshots(path, args.out):
             print(written)
         return 0
+    if args.verb == "pack":
+        from app.cli_packs import run_pack_verb
+
+        return run_pack_verb(path, args)
     from app.cli_records import run_record_verb
 
     return run_record_verb(args.verb, path, args)

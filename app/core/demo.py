@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.core import catalogues as cat
+from app.core.assessment_service import AssessmentService
+from app.core.indicator_service import IndicatorService
+from app.core.packs.service import install_bundled
 from app.core.profile import ProfileInput, is_set_up, set_up
 from app.core.progress import CancelToken, ProgressCallback, no_progress
 from app.core.record_service import RecordService
 from app.db.engine import Database
+from app.i18n import _
 
 DEMO_PROFILE = ProfileInput(
     province_code="40",
@@ -175,7 +179,7 @@ class DemoBuilder:
             },
         ]
         ranks = ("thieu_uy", "trung_uy", "thuong_uy", "dai_uy", "trung_si", "thuong_si")
-        for _ in range(12):
+        for _number in range(12):
             rows.append(
                 {"full_name": self.person(), "rank": self.rng.choice(ranks), "position": "officer"}
             )
@@ -289,5 +293,107 @@ class DemoBuilder:
             rows = make()
             service.create_many(kind, rows)
             counts[kind] = len(rows)
-        progress(len(plan), len(plan), "")
+        if cancel is not None:
+            cancel.check()
+        progress(len(plan), len(plan) + 2, _("criteria packs and monthly indicators"))
+        counts["indicator_months"] = self.indicators()
+        counts["assessments"] = self.assessments()
+        progress(len(plan) + 2, len(plan) + 2, "")
         return counts
+
+    def indicators(self) -> int:
+        """Install the default packs and type plausible monthly figures, past months locked."""
+        now = datetime.now(UTC)
+        install_bundled(self.db, now, "demo")
+        service = IndicatorService(self.db, author="demo", today=lambda: self.today)
+        year_now, month_now = service.current_month()
+        months = 0
+        for year in range(year_now - self.years + 1, year_now + 1):
+            for month in range(1, 13 if year < year_now else month_now + 1):
+                service.set_many(year, month, self.month_figures(year_now - year))
+                if (year, month) != (year_now, month_now):
+                    service.lock(year, month)
+                months += 1
+        return months
+
+    def month_figures(self, years_ago: int) -> dict[str, float | None]:
+        """One month of figures; crime is a little higher in earlier years (it goes down)."""
+        r = self.rng.randint
+        crimes = max(0, r(2, 6) + years_ago // 2 + r(-1, 1))
+        solved = round(crimes * self.rng.uniform(0.7, 1.0))
+        serious = min(crimes, r(0, 2))
+        reports = r(3, 10)
+        ours = reports - r(0, 1)
+        procedures = r(50, 120)
+        residence = r(40, 90)
+        conflicts = r(0, 2)
+        return {
+            "A01": 0.0,
+            "A02": conflicts,
+            "A03": conflicts - r(0, min(1, conflicts)),
+            "B01": crimes,
+            "B02": solved,
+            "B04": serious,
+            "B05": min(serious, solved),
+            "B07": r(0, 4),
+            "B08": r(0, 2),
+            "B09": r(8, 15),
+            "B10": r(0, 1),
+            "B11": r(0, 1),
+            "B12": r(15, 25),
+            "C01": reports,
+            "C02": ours,
+            "C03": ours if self.rng.random() < 0.9 else ours - 1,
+            "C05": r(0, 1),
+            "D01": r(0, 2),
+            "D02": 0.0 if years_ago < 2 or self.rng.random() < 0.9 else 1.0,
+            "D03": r(0, 2),
+            "D04": r(10, 40),
+            "E01": r(0, 1),
+            "E02": 0.0,
+            "E03": float(r(0, 30)),
+            "E04": 60.0,
+            "E05": r(2, 8),
+            "F01": residence,
+            "F02": round(residence * self.rng.uniform(0.6, 0.9)),
+            "F04": r(20, 60),
+            "F05": r(30, 120),
+            "F06": r(100, 300),
+            "F07": 25.0,
+            "F08": r(0, 3),
+            "G01": procedures,
+            "G02": procedures,
+            "G03": round(procedures * 0.2),
+            "G06": 0.0,
+            "H07": r(1, 5),
+            "I01": 18.0,
+            "I02": 0.0,
+            "I03": r(0, 2),
+        }
+
+    def assessments(self) -> int:
+        service = AssessmentService(self.db, author="demo", today=lambda: self.today)
+        year_now, _month = service.indicators.current_month()
+        opened = 0
+        for year in (year_now - 1, year_now):
+            view = service.open("bca-639-ward-police", year)
+            opened += 1
+            for criterion_view in view.criteria:
+                criterion = criterion_view.criterion
+                if criterion.scoring.value == "points":
+                    service.set_item(
+                        view.id,
+                        criterion.code,
+                        status="met",
+                        points=criterion.max_points - self.rng.randint(0, 2),
+                        evidence="Biên bản kiểm tra của Công an tỉnh.",
+                    )
+                elif criterion.rule is None:
+                    status = "not_met" if criterion.code in ("TC10", "TC16") else "met"
+                    service.set_item(
+                        view.id,
+                        criterion.code,
+                        status=status,
+                        evidence="Theo báo cáo của Công an phường.",
+                    )
+        return opened

@@ -32,6 +32,15 @@ def format_float(number: float | None, digits: int = 6) -> str:
     return format_decimal(number, format="0." + "#" * digits, locale=babel_locale())
 
 
+def format_number(number: float | None, digits: int = 1) -> str:
+    """A whole number without decimals, anything else with up to ``digits`` decimals."""
+    if number is None:
+        return ""
+    if float(number).is_integer():
+        return format_decimal(int(number), locale=babel_locale())
+    return format_decimal(number, format="#,##0." + "#" * digits, locale=babel_locale())
+
+
 def format_change(delta: int) -> str:
     """A signed difference with a real minus sign: "+3", "−2", "0"."""
     if delta > 0:

@@ -67,8 +67,8 @@ class Unit(Base):
     updated_at: Mapped[datetime]
 
 
-class SyncedRecord(Base):
-    """Columns every record kind shares (an abstract base, not a table)."""
+class SyncedRow(Base):
+    """Columns every row that travels in sync bundles has (an abstract base, not a table)."""
 
     __abstract__ = True
 
@@ -81,6 +81,13 @@ class SyncedRecord(Base):
     updated_by: Mapped[str] = mapped_column(String(120))
     deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     change_seq: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class SyncedRecord(SyncedRow):
+    """A ward record of one of the kinds in ``app.core.records`` (abstract)."""
+
+    __abstract__ = True
+
     search_text: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from app.core.records import FieldType, kind_by_code
 from app.core.text import fold, sort_key
-from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord
+from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord, SyncedRow
 
 _KIND_OF_MODEL = {model: code for code, model in RECORD_MODELS.items()}
 
@@ -40,17 +40,18 @@ def next_change_seq(session: Session, count: int = 1) -> int:
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, flush_context: UOWTransaction, instances: Any) -> None:
-    new = [obj for obj in session.new if isinstance(obj, SyncedRecord)]
+    new = [obj for obj in session.new if isinstance(obj, SyncedRow)]
     dirty = [
-        obj for obj in session.dirty if isinstance(obj, SyncedRecord) and session.is_modified(obj)
+        obj for obj in session.dirty if isinstance(obj, SyncedRow) and session.is_modified(obj)
     ]
     changed = new + dirty
-    if any(isinstance(obj, SyncedRecord) for obj in session.deleted):
+    if any(isinstance(obj, SyncedRow) for obj in session.deleted):
         # Records are never hard-deleted: the tombstone is what sync carries.
         raise RuntimeError("records are soft-deleted; set deleted_at instead")
     if not changed:
         return
     last = next_change_seq(session, len(changed))
-    for offset, record in enumerate(changed):
-        _refresh_derived(record)
-        record.change_seq = last - len(changed) + 1 + offset
+    for offset, row in enumerate(changed):
+        if isinstance(row, SyncedRecord):
+            _refresh_derived(row)
+        row.change_seq = last - len(changed) + 1 + offset

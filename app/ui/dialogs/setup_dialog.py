@@ -21,6 +21,7 @@ from app.core.demo import DemoBuilder
 from app.core.errors import ValidationError
 from app.core.profile import ProfileInput, StationProfile
 from app.core.progress import CancelToken, ProgressCallback
+from app.core.station import set_up_station
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.errors import confirm, present_error
@@ -116,7 +117,7 @@ class SetupDialog(QDialog):
         for label in self.errors.values():
             label.hide()
         try:
-            self.result_profile = profile.set_up(self.db, self.profile_input())
+            self.result_profile = set_up_station(self.db, self.profile_input())
         except ValidationError as error:
             for key, message in error.field_errors.items():
                 if key in self.errors:

@@ -1,0 +1,1 @@
+"""Criteria packs: the versioned, signed definitions of criteria sets and indicators."""

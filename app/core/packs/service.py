@@ -1,0 +1,428 @@
+"""Inspect and install criteria packs from a repository folder; list what is installed.
+
+Install is verify-then-commit: the folder is verified with TUF (``app.sync.tuf_client``), each
+pack is parsed and checked against what is installed (no rollback, codes keep their meaning,
+required packs present, not already expired), and only then one database transaction stores
+the packs, the install history and the new trusted TUF metadata together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core.errors import NotFound, UserFacingError
+from app.core.packs.diff import PackDiff, diff_packs, meaning_changes
+from app.core.packs.loader import PackError, load_pack, rule_indicators
+from app.core.packs.model import Indicator, Pack
+from app.db.engine import Database
+from app.db.models import AppMeta
+from app.db.pack_models import InstalledPack, PackEvent, TrustedMetadata
+from app.i18n import _
+from app.paths import resources_dir
+from app.sync import tuf_client
+
+LKT_KEY = "latest_known_time"
+BUNDLED_REPOSITORY = "bundled"
+
+
+@dataclass(frozen=True)
+class InstalledPackInfo:
+    pack_id: str
+    version: int
+    title: str
+    draft: bool
+    expires: date | None
+    installed_at: datetime
+    source: str
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass(frozen=True)
+class PackPlan:
+    """What installing one pack of a repository would do."""
+
+    pack: Pack
+    installed_version: int | None
+    action: str  # "install", "upgrade", "same" or "refused"
+    reason: str
+    diff: PackDiff
+
+    @property
+    def installable(self) -> bool:
+        return self.action in ("install", "upgrade")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    source: str
+    plans: tuple[PackPlan, ...]
+    development_root: bool
+    repository: tuf_client.VerifiedRepository
+
+
+@dataclass(frozen=True)
+class PackEventInfo:
+    pack_id: str
+    version: int
+    from_version: int | None
+    action: str
+    summary: dict[str, int]
+    at: datetime
+    by: str
+
+
+# --- reading what is installed ----------------------------------------------------------------
+
+
+def installed(db: Database) -> list[InstalledPackInfo]:
+    with db.read() as session:
+        rows = session.execute(
+            select(InstalledPack).order_by(InstalledPack.pack_id, InstalledPack.version)
+        ).scalars()
+        return [
+            InstalledPackInfo(
+                r.pack_id, r.version, r.title, r.draft, r.expires, r.installed_at, r.source
+            )
+            for r in rows
+        ]
+
+
+@lru_cache(maxsize=64)
+def _parse(content: str) -> Pack:
+    return load_pack(content.encode("utf-8"))
+
+
+def load_installed(db: Database, pack_id: str, version: int | None = None) -> Pack:
+    """The installed pack (its newest version unless ``version`` is given)."""
+    with db.read() as session:
+        statement = select(InstalledPack.content).where(InstalledPack.pack_id == pack_id)
+        if version is None:
+            statement = statement.order_by(InstalledPack.version.desc()).limit(1)
+        else:
+            statement = statement.where(InstalledPack.version == version)
+        content = session.execute(statement).scalar_one_or_none()
+    if content is None:
+        raise NotFound(
+            _("The criteria pack {pack} is not installed.").format(
+                pack=pack_id if version is None else f"{pack_id} v{version}"
+            )
+        )
+    return _parse(content)
+
+
+def active_packs(db: Database) -> list[Pack]:
+    """The newest installed version of every pack."""
+    with db.read() as session:
+        newest = (
+            select(InstalledPack.pack_id, func.max(InstalledPack.version).label("v"))
+            .group_by(InstalledPack.pack_id)
+            .subquery()
+        )
+        contents = (
+            session.execute(
+                select(InstalledPack.content)
+                .join(
+                    newest,
+                    (InstalledPack.pack_id == newest.c.pack_id)
+                    & (InstalledPack.version == newest.c.v),
+                )
+                .order_by(InstalledPack.pack_id)
+            )
+            .scalars()
+            .all()
+        )
+    return [_parse(content) for content in contents]
+
+
+def indicator_catalogue(packs: Iterable[Pack]) -> list[Indicator]:
+    return [indicator for pack in packs for indicator in pack.indicators]
+
+
+def history(db: Database) -> list[PackEventInfo]:
+    with db.read() as session:
+        rows = session.execute(select(PackEvent).order_by(PackEvent.id.desc())).scalars()
+        return [
+            PackEventInfo(
+                r.pack_id,
+                r.version,
+                r.from_version,
+                r.action,
+                json.loads(r.summary or "{}"),
+                r.at,
+                r.by,
+            )
+            for r in rows
+        ]
+
+
+# --- trust state -----------------------------------------------------------------------------
+
+
+def _trusted(session: Session) -> dict[str, bytes]:
+    rows = session.execute(select(TrustedMetadata)).scalars().all()
+    trusted = {row.role: row.content.encode("utf-8") for row in rows}
+    trusted.setdefault("root", tuf_client.embedded_root())
+    return trusted
+
+
+def latest_known_time(session: Session) -> datetime | None:
+    row = session.get(AppMeta, LKT_KEY)
+    return datetime.fromisoformat(row.value) if row else None
+
+
+def _remember_time(session: Session, moment: datetime) -> None:
+    row = session.get(AppMeta, LKT_KEY)
+    if row is None:
+        session.add(AppMeta(key=LKT_KEY, value=moment.isoformat()))
+    elif datetime.fromisoformat(row.value) < moment:
+        row.value = moment.isoformat()
+
+
+def clock_is_behind(db: Database, now: datetime) -> bool:
+    """True when the PC clock is more than a day behind a time this station has already seen."""
+    with db.read() as session:
+        known = latest_known_time(session)
+    return known is not None and (known - now).total_seconds() > 86400
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def _installed_versions(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(InstalledPack.pack_id, func.max(InstalledPack.version)).group_by(
+            InstalledPack.pack_id
+        )
+    ).all()
+    return {pack_id: int(version) for pack_id, version in rows}
+
+
+def _plan(
+    pack: Pack, data: bytes, session: Session, batch: Sequence[Pack], today: date
+) -> PackPlan:
+    versions = _installed_versions(session)
+    current_version = versions.get(pack.pack_id)
+    current = None
+    if current_version is not None:
+        content = session.execute(
+            select(InstalledPack).where(
+                InstalledPack.pack_id == pack.pack_id,
+                InstalledPack.version == current_version,
+            )
+        ).scalar_one()
+        current = _parse(content.content)
+        if current_version > pack.version:
+            return PackPlan(
+                pack,
+                current_version,
+                "refused",
+                _(
+                    "version {new} is older than the installed version {old} (rollback refused)"
+                ).format(new=pack.version, old=current_version),
+                PackDiff(),
+            )
+        if current_version == pack.version:
+            same = content.sha256 == hashlib.sha256(data).hexdigest()
+            reason = "" if same else _("same version number but different content: refused")
+            return PackPlan(
+                pack, current_version, "same" if same else "refused", reason, PackDiff()
+            )
+    diff = diff_packs(current, pack)
+    reason = _refusal(pack, current, session, batch, today)
+    action = "refused" if reason else ("upgrade" if current else "install")
+    return PackPlan(pack, current_version, action, reason, diff)
+
+
+def _refusal(
+    pack: Pack, current: Pack | None, session: Session, batch: Sequence[Pack], today: date
+) -> str:
+    if pack.is_expired(today):
+        return _("the pack expired on {date}; an expired pack is never newly installed").format(
+            date=pack.expires.strftime("%d/%m/%Y") if pack.expires else ""
+        )
+    if current is not None and (changed := meaning_changes(current, pack)):
+        return _("codes would change meaning: {codes}").format(codes=", ".join(changed))
+    others = [p for p in _active_from(session) if p.pack_id != pack.pack_id]
+    others += [p for p in batch if p.pack_id != pack.pack_id]
+    taken = {i.code for p in others for i in p.indicators}
+    clash = sorted({i.code for i in pack.indicators} & taken)
+    if clash:
+        return _("indicator codes already defined by another pack: {codes}").format(
+            codes=", ".join(clash)
+        )
+    available = {p.pack_id: p for p in others}
+    missing = [pid for pid in pack.requires if pid not in available]
+    if missing:
+        return _("it needs the pack(s) {packs}, which are not installed").format(
+            packs=", ".join(missing)
+        )
+    known = {i.code for pid in pack.requires for i in available[pid].indicators}
+    known |= {i.code for i in pack.indicators}
+    unknown = sorted(
+        {code for c in pack.criteria if c.rule for code in rule_indicators(c.rule)} - known
+    )
+    if unknown:
+        return _("its rules use indicators no installed pack defines: {codes}").format(
+            codes=", ".join(unknown)
+        )
+    return ""
+
+
+def _active_from(session: Session) -> list[Pack]:
+    versions = _installed_versions(session)
+    packs = []
+    for pack_id, version in versions.items():
+        content = session.execute(
+            select(InstalledPack.content).where(
+                InstalledPack.pack_id == pack_id, InstalledPack.version == version
+            )
+        ).scalar_one()
+        packs.append(_parse(content))
+    return packs
+
+
+def _verify(
+    db: Database, folder: Path, now: datetime
+) -> tuple[tuf_client.VerifiedRepository, bool, datetime]:
+    """Verify with TUF; also return the effective time: a clock set back is not believed."""
+    with db.read() as session:
+        trusted = _trusted(session)
+        known = latest_known_time(session)
+    repository = tuf_client.verify_repository(folder, trusted, now, known)
+    effective = max(now, known) if known else now
+    return repository, tuf_client.is_development_root(trusted["root"]), effective
+
+
+def _parse_targets(repository: tuf_client.VerifiedRepository) -> list[tuple[Pack, bytes]]:
+    parsed = []
+    for path, data in repository.packs.items():
+        try:
+            parsed.append((load_pack(data), data))
+        except PackError as error:
+            raise PackError([f"{path}: {problem}" for problem in error.problems]) from None
+    if not parsed:
+        raise UserFacingError(_("The repository holds no criteria packs."))
+    return parsed
+
+
+def inspect(db: Database, folder: Path, now: datetime) -> Inspection:
+    """Verify ``folder`` and say what installing each pack would change. Writes nothing."""
+    repository, development, effective = _verify(db, folder, now)
+    parsed = _parse_targets(repository)
+    batch = [pack for pack, _data in parsed]
+    today = effective.date()
+    with db.read() as session:
+        plans = tuple(_plan(pack, data, session, batch, today) for pack, data in parsed)
+    return Inspection(str(folder), plans, development, repository)
+
+
+# --- installing ------------------------------------------------------------------------------
+
+
+def install(
+    db: Database,
+    folder: Path,
+    now: datetime,
+    author: str,
+    pack_ids: Iterable[str] | None = None,
+    source: str | None = None,
+) -> Inspection:
+    """Verify ``folder`` and install its installable packs (or those in ``pack_ids``) in one
+    transaction. Refused packs change nothing; an error leaves the database as it was."""
+    inspection = inspect(db, folder, now)
+    wanted = set(pack_ids) if pack_ids is not None else None
+    chosen = [
+        plan
+        for plan in inspection.plans
+        if plan.installable and (wanted is None or plan.pack.pack_id in wanted)
+    ]
+    data_by_id = {load_pack(data).pack_id: data for data in inspection.repository.packs.values()}
+    with db.write() as session:
+        # Re-plan inside the write transaction: another instance may have installed since.
+        batch = [plan.pack for plan in chosen]
+        for plan in chosen:
+            data = data_by_id[plan.pack.pack_id]
+            fresh = _plan(plan.pack, data, session, batch, now.date())
+            if not fresh.installable:
+                raise UserFacingError(
+                    _("The pack {pack} can no longer be installed: {reason}").format(
+                        pack=plan.pack.pack_id, reason=fresh.reason
+                    )
+                )
+            _store(session, fresh, data, source or str(folder), now, author)
+        _store_trust(session, inspection.repository, now)
+    return inspection
+
+
+def _store(
+    session: Session, plan: PackPlan, data: bytes, source: str, now: datetime, author: str
+) -> None:
+    pack = plan.pack
+    session.add(
+        InstalledPack(
+            pack_id=pack.pack_id,
+            version=pack.version,
+            title=pack.title,
+            draft=pack.draft,
+            expires=pack.expires,
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data.decode("utf-8"),
+            source=source,
+            installed_at=now,
+            installed_by=author,
+        )
+    )
+    session.add(
+        PackEvent(
+            pack_id=pack.pack_id,
+            version=pack.version,
+            from_version=plan.installed_version,
+            action=plan.action,
+            summary=json.dumps(plan.diff.counts()),
+            at=now,
+            by=author,
+        )
+    )
+
+
+def _store_trust(
+    session: Session, repository: tuf_client.VerifiedRepository, now: datetime
+) -> None:
+    for role, data in repository.metadata.items():
+        version = repository.versions[role]
+        row = session.get(TrustedMetadata, role)
+        if row is None:
+            session.add(
+                TrustedMetadata(
+                    role=role, version=version, content=data.decode("utf-8"), updated_at=now
+                )
+            )
+        elif version > row.version:
+            row.version, row.content, row.updated_at = version, data.decode("utf-8"), now
+        elif version < row.version:
+            raise UserFacingError(
+                _("The {role} metadata went back from version {old} to {new}: refused.").format(
+                    role=role, old=row.version, new=version
+                )
+            )
+    _remember_time(session, now)
+
+
+def bundled_repository() -> Path:
+    return resources_dir() / "packs" / "repository"
+
+
+def install_bundled(db: Database, now: datetime, author: str) -> Inspection:
+    """Install the default packs shipped with the app (signed with its root) if not present."""
+    return install(db, bundled_repository(), now, author, source=BUNDLED_REPOSITORY)

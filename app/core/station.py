@@ -1,0 +1,18 @@
+"""Setting up a new station: its unit, then the default criteria packs shipped with the app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.core import profile
+from app.core.packs.service import install_bundled
+from app.core.profile import ProfileInput, StationProfile
+from app.core.record_service import default_author
+from app.db.engine import Database
+
+
+def set_up_station(db: Database, data: ProfileInput, author: str | None = None) -> StationProfile:
+    """Create the unit, then install the bundled packs (verified like any other repository)."""
+    station = profile.set_up(db, data)
+    install_bundled(db, datetime.now(UTC), author or default_author())
+    return station

@@ -1,0 +1,1 @@
+"""Trust and transport: TUF verification of criteria packs, signing, bundles (no Qt)."""
