@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core.errors import UserFacingError
-from app.core.profile import own_unit_id
+from app.core.formatting import format_value
 from app.core.record_service import RecordService
-from app.core.records import KINDS_BY_CODE, RecordKind, kind_by_code
-from app.core.spreadsheet import RowStatus, display_value, export_xlsx, preview, rows_to_import
+from app.core.records import KINDS_BY_CODE, ListQuery, RecordKind, kind_by_code
+from app.core.spreadsheet import STATUS_LABELS, RowStatus, export_xlsx, rows_to_import
 from app.db.engine import Database
 from app.db.open import open_database
-from app.db.records_repo import ListQuery
 from app.i18n import _
 
 
@@ -40,8 +39,7 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
         if verb == "list":
             ids = service.list_ids(kind.code, ListQuery(search=args.search))
             for row in service.fetch(kind.code, ids):
-                cells = (display_value(kind, n, row.values[n]) for n in kind.field_names)
-                print(" | ".join("" if c is None else str(c) for c in cells))
+                print(" | ".join(format_value(spec, row.values[spec.name]) for spec in kind.fields))
             return 0
         if verb == "export":
             rows = service.fetch(kind.code, service.list_ids(kind.code))
@@ -56,9 +54,10 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
 def _import(
     service: RecordService, db: Database, kind: RecordKind, args: argparse.Namespace
 ) -> int:
-    result = preview(db, kind.code, args.file, own_unit_id(db), date.today())
+    result = service.preview_import(kind.code, args.file)
+    labels = {status: _(label) for status, label in STATUS_LABELS.items()}
     for row in result.rows:
-        print(f"{row.line:>5}  {row.status.value:<9}  {row.reason}")
+        print(f"{row.line:>5}  {labels[row.status]:<14}  {row.reason}")
     new_lines = {row.line for row in result.rows if row.status is RowStatus.NEW}
     print(
         _("{new} new, {dup} duplicate, {bad} invalid").format(

@@ -48,15 +48,6 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR, opinion=True))
 
 
-def config_dir() -> Path:
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
-
-
 def resources_dir() -> Path:
     return _install_root() / "resources"
 

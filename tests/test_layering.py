@@ -34,19 +34,40 @@ def test_pyside6_is_imported_only_under_app_ui() -> None:
     assert offenders == []
 
 
-def test_no_orm_or_session_in_ui_modules() -> None:
+FORBIDDEN_IN_UI = ("sqlalchemy", "app.db.models", "app.db.pack_models", "app.db.records_repo",
+                   "app.db.tracking", "app.db.migrate")
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_no_orm_sql_or_repositories_in_ui_modules() -> None:
+    """The UI talks to services only: no SQLAlchemy, no models, no repositories."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _imports(path)
+            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_IN_UI))
+        for path in (ROOT / "app" / "ui").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_crypto_and_tuf_live_in_app_sync() -> None:
     offenders = [
         str(path.relative_to(ROOT))
-        for path in (ROOT / "app" / "ui").rglob("*.py")
-        if any(
-            word in path.read_text(encoding="utf-8")
-            for word in (
-                "from sqlalchemy",
-                "import sqlalchemy",
-                "app.db.models",
-                "app.db.records_repo import list_ids",
-                ".write()",
-            )
-        )
+        for path in (ROOT / "app").rglob("*.py")
+        if "sync" not in path.parts
+        and any(name.split(".")[0] in ("cryptography", "tuf", "securesystemslib")
+                for name in _imports(path))
     ]
     assert offenders == []

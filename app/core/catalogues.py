@@ -91,3 +91,27 @@ UNIT_KINDS: Catalogue = (
     ("commune_police", N_("Commune police")),
     ("special_zone_police", N_("Special zone police")),
 )
+
+# Other ways officers' spreadsheets write a choice (compared without tone marks or punctuation).
+CHOICE_ALIASES: dict[str, tuple[str, ...]] = {
+    "pccc_cnch": ("pccc", "pccc cnch", "phong chay chua chay", "phong chay chua chay cnch"),
+    "crime_prevention": ("phong chong toi pham", "toi pham"),
+    "drugs": ("ma tuy", "phong chong ma tuy"),
+    "law": ("pho bien phap luat", "pbgdpl", "tuyen truyen phap luat", "phap luat"),
+    "project06": ("de an 06", "dinh danh dien tu", "vneid"),
+    "traffic": ("atgt", "an toan giao thong", "giao thong"),
+    "active": ("dang hoat dong", "hoat dong"),
+    "inactive": ("ngung hoat dong", "khong hoat dong"),
+    "dissolved": ("giai the",),
+    "ready": ("tot", "dam bao", "san sang"),
+    "needs_refill": ("can nap", "can sua", "can nap lai"),
+    "out_of_service": ("hong", "hu hong", "khong su dung duoc"),
+    "household": ("ho dan", "ho gia dinh", "ca nhan"),
+    "business": ("doanh nghiep", "co so kinh doanh", "cua hang"),
+    "state": ("nha nuoc", "co quan", "co quan nha nuoc"),
+    "working": ("dang hoat dong", "hoat dong", "hoat dong tot", "tot"),
+    "faulty": ("hong", "hu hong", "loi"),
+    "removed": ("da thao", "thao do", "da thao do"),
+    "suspended": ("tam dung",),
+    "ended": ("ket thuc", "da ket thuc"),
+}

@@ -19,9 +19,6 @@ class Period:
     end: date
     label: str
 
-    def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
     def same_period_last_year(self) -> Period:
         return Period(
             _shift_year(self.start, -1), _shift_year(self.end, -1), _("same period last year")

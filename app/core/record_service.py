@@ -6,15 +6,17 @@ import getpass
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from app.core.errors import NotFound
 from app.core.profile import own_unit_id
-from app.core.records import Change, RecordKind, RecordRow, kind_by_code, validate
+from app.core.progress import CancelToken, ProgressCallback, no_progress
+from app.core.records import Change, ListQuery, RecordKind, RecordRow, kind_by_code, validate
+from app.core.spreadsheet import ImportPreview, preview
 from app.db import records_repo as repo
 from app.db.engine import Database
 from app.db.models import SyncedRecord
-from app.db.records_repo import ListQuery
 from app.i18n import _
 
 Clock = Callable[[], datetime]
@@ -83,17 +85,37 @@ class RecordService:
             session.flush()
             return Change(kind.code, record.change_seq, created=(record.id,))
 
-    def create_many(self, kind_code: str, rows: Sequence[Mapping[str, Any]]) -> Change:
-        """Create all ``rows`` in one transaction: all are saved or none is."""
+    def create_many(
+        self,
+        kind_code: str,
+        rows: Sequence[Mapping[str, Any]],
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> Change:
+        """Create all ``rows`` in one transaction: all are saved or none is.
+
+        A cancel before the commit raises ``Cancelled`` and the transaction rolls back.
+        """
         kind = kind_by_code(kind_code)
         today = self.today()
-        cleaned = [validate(kind, raw, today) for raw in rows]
+        cleaned = []
+        for number, raw in enumerate(rows):
+            if cancel is not None and number % 200 == 0:
+                cancel.check()
+                progress(number, len(rows), "")
+            cleaned.append(validate(kind, raw, today))
         with self.db.write() as session:
             records = [self._new_record(kind, values) for values in cleaned]
             session.add_all(records)
             session.flush()
+            if cancel is not None:
+                cancel.check()
             last = max((r.change_seq for r in records), default=0)
             return Change(kind.code, last, created=tuple(r.id for r in records))
+
+    def preview_import(self, kind_code: str, path: Path) -> ImportPreview:
+        """Classify every row of a spreadsheet as new, duplicate or invalid. Writes nothing."""
+        return preview(self.db, kind_code, path, self.unit_id, self.today())
 
     def update(self, kind_code: str, record_id: int, raw: Mapping[str, Any]) -> Change:
         kind = kind_by_code(kind_code)

@@ -7,6 +7,7 @@ import and the Excel export, so the rules for a field live in exactly one place.
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,16 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
+class ListQuery:
+    """What a table shows: an optional search text and a sort field."""
+
+    search: str = ""
+    sort_field: str | None = None
+    descending: bool = False
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True)
 class Change:
     """What a service call changed, so a screen can refresh just that."""
 
@@ -145,7 +156,8 @@ def _coordinates_paired(values: Values) -> dict[str, str]:
 
 def _phone_digits(values: Values) -> dict[str, str]:
     phone = values.get("phone") or ""
-    if phone and not re.fullmatch(r"\+?[0-9 .]{8,15}", phone):
+    digits = re.sub(r"\D", "", phone)
+    if phone and (not re.fullmatch(r"\+?[0-9 .\-]+", phone) or not 8 <= len(digits) <= 15):
         return {"phone": _("A phone number has 8 to 15 digits, e.g. 0912 345 678.")}
     return {}
 
@@ -491,27 +503,36 @@ def _parse_date(raw: Any) -> date:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise ValueError(_("is not a date; write it as dd/mm/yyyy, e.g. 05/03/2024."))
+    raise ValueError(_("{field} is not a date; write it as day/month/year, e.g. 05/03/2024."))
+
+
+_INTEGER = re.compile(r"^-?(\d+|\d{1,3}([.,]\d{3})+)$")
+_DECIMAL_POINT = re.compile(r"^-?\d+([.,]\d+)?$")
+_DECIMAL_GROUPED = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
 
 
 def _parse_number(raw: Any, spec: FieldSpec) -> int | float:
     if isinstance(raw, bool):
-        raise ValueError(_("must be a number."))
+        raise ValueError(_("{field} must be a number."))
     if isinstance(raw, int | float):
         number: int | float = raw
     else:
         text = clean(str(raw)).replace(" ", "")
         if spec.type is FieldType.INT:
-            text = text.replace(".", "").replace(",", "")
+            if not _INTEGER.match(text):
+                raise ValueError(_("{field} must be a whole number, e.g. 1234 or 1.234."))
+            number = int(re.sub(r"[.,]", "", text))
+        elif _DECIMAL_GROUPED.match(text):
+            number = float(text.replace(".", "").replace(",", "."))
+        elif _DECIMAL_POINT.match(text):
+            number = float(text.replace(",", "."))
         else:
-            text = text.replace(",", ".")
-        try:
-            number = int(text) if spec.type is FieldType.INT else float(text)
-        except ValueError:
-            raise ValueError(_("must be a number.")) from None
+            raise ValueError(_("{field} must be a number."))
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(_("{field} must be a number."))
     if spec.type is FieldType.INT:
         if isinstance(number, float) and not number.is_integer():
-            raise ValueError(_("must be a whole number."))
+            raise ValueError(_("{field} must be a whole number, e.g. 1234 or 1.234."))
         return int(number)
     return float(number)
 
@@ -526,33 +547,45 @@ def _parse_bool(raw: Any) -> bool:
         return True
     if text in _FALSE_WORDS:
         return False
-    raise ValueError(_("must be yes or no (Có/Không)."))
+    raise ValueError(_("{field} must be yes or no (Có/Không)."))
+
+
+def _words(text: str) -> str:
+    """Folded text with punctuation dropped: how choices are compared."""
+    return " ".join(re.split(r"[^0-9a-z]+", fold(text))).strip()
 
 
 @lru_cache(maxsize=512)
 def _folded_label(label: str, language: str) -> str:
-    return fold(_(label))
+    return _words(_(label))
 
 
 def _parse_choice(raw: Any, spec: FieldSpec) -> str:
     text = clean(str(raw))
-    wanted = fold(text)
+    wanted = _words(text)
     language = current_language()
     for code, label in spec.choices:
-        if text == code or wanted in (_folded_label(label, language), fold(label), fold(code)):
+        names = (
+            _folded_label(label, language),
+            _words(label),
+            _words(code),
+            *cat.CHOICE_ALIASES.get(code, ()),
+        )
+        if text == code or wanted in names:
             return code
     # Spreadsheets often carry the short form of a label ("Doanh nghiệp" for "Doanh nghiệp,
     # cơ sở kinh doanh"): accept a whole-word prefix when it names exactly one choice.
-    labels = [(code, _folded_label(label, language)) for code, label in spec.choices]
     prefixed = [
         code
-        for code, folded in labels
-        if wanted and (f"{folded} ".startswith(f"{wanted} ") or folded.startswith(f"{wanted},"))
+        for code, label in spec.choices
+        if wanted and f"{_folded_label(label, language)} ".startswith(f"{wanted} ")
     ]
     if len(prefixed) == 1:
         return prefixed[0]
     options = ", ".join(_(label) for _code, label in spec.choices)
-    raise ValueError(_("must be one of: {options}.").format(options=options))
+    raise ValueError(
+        _("{field} must be one of: {options}.").format(field="{field}", options=options)
+    )
 
 
 def parse_value(spec: FieldSpec, raw: Any) -> Any:
@@ -613,7 +646,7 @@ def validate(kind: RecordKind, raw: Values, today: date) -> dict[str, Any]:
         try:
             value = parse_value(spec, raw.get(spec.name))
         except ValueError as problem:
-            errors[spec.name] = f"{_(spec.label)} {problem}"
+            errors[spec.name] = str(problem).format(field=_(spec.label))
             continue
         if value is None and spec.type is FieldType.BOOL:
             value = False

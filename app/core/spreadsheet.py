@@ -19,21 +19,28 @@ from typing import Any
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.fileio import atomic_write
+from app.core.progress import CancelToken, ProgressCallback, no_progress
 from app.core.records import FieldType, RecordKind, RecordRow, kind_by_code, validate
 from app.core.text import clean, fold
 from app.db import records_repo as repo
 from app.db.engine import Database
-from app.i18n import _
+from app.i18n import N_, _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
-CSV_ENCODINGS = ("utf-8-sig", "cp1258", "cp1252")
 
 
 class RowStatus(enum.Enum):
     NEW = "new"
     DUPLICATE = "duplicate"
     INVALID = "invalid"
+
+
+STATUS_LABELS = {
+    RowStatus.NEW: N_("New"),
+    RowStatus.DUPLICATE: N_("Duplicate"),
+    RowStatus.INVALID: N_("Invalid"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,6 @@ class PreviewRow:
 class ImportPreview:
     kind: str
     source: str
-    columns: dict[str, str]
     ignored_headers: tuple[str, ...]
     rows: tuple[PreviewRow, ...] = field(default=())
 
@@ -82,26 +88,56 @@ def _read_xlsx(path: Path) -> list[list[Any]]:
         workbook.close()
 
 
+_MOJIBAKE = ("á»", "Ã¡", "Ã ", "Ä‘", "Æ°", "Ã´", "Ãª", "áº")
+
+
 def _decode(data: bytes, name: str) -> str:
-    for encoding in CSV_ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UserFacingError(
-        _("The file {name} is not in a text encoding ModelWard can read.").format(name=name),
-        hint=_("In Excel choose Save As → CSV UTF-8, then import again."),
-    )
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1258; refuse text that is
+    UTF-8 read in the wrong encoding rather than import garbled names."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1258", errors="replace")
+    if "\ufffd" in text or any(marker in text for marker in _MOJIBAKE):
+        raise UserFacingError(
+            _("The file {name} is not in a text encoding ModelWard can read.").format(name=name),
+            hint=_("In Excel choose Save As → CSV UTF-8, then import again."),
+        )
+    return text
+
+
+class _Excel(csv.Dialect):
+    """Excel's CSV rules with the delimiter the file uses."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
     text = _decode(path.read_bytes(), path.name)
-    sample = text[:4096]
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+
+    class Dialect(_Excel):
+        pass
+
+    Dialect.delimiter = delimiter
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+        return list(csv.reader(io.StringIO(text, newline=""), Dialect))
+    except csv.Error as error:
+        raise UserFacingError(
+            _("The file {name} is not a valid CSV list ({reason}).").format(
+                name=path.name, reason=error
+            ),
+            hint=_("Open it in Excel and save it again as CSV UTF-8, or as .xlsx."),
+        ) from None
 
 
 Row = tuple[int, list[Any]]
@@ -121,6 +157,7 @@ def read_table(path: Path) -> list[Row]:
     if suffix in (".xlsx", ".xlsm"):
         rows = _read_xlsx(path)
     elif suffix in (".csv", ".txt"):
+        csv.field_size_limit(1_000_000)
         rows = _read_csv(path)
     else:
         raise UserFacingError(
@@ -181,11 +218,11 @@ def match_headers(kind: RecordKind, headers: Sequence[Any]) -> tuple[dict[int, s
     ]
     if missing:
         raise UserFacingError(
-            _("The first row of the file has no column for: {columns}.").format(
+            _("The header row of the file has no column for: {columns}.").format(
                 columns=", ".join(missing)
             ),
             hint=_(
-                'Add these column headers to the first row (for example "{example}"), '
+                'Add these column headers to the header row (for example "{example}"), '
                 "then import again."
             ).format(example=_(kind.fields[0].label)),
         )
@@ -216,8 +253,7 @@ def preview(db: Database, kind_code: str, path: Path, unit_id: int, today: date)
     for line, cells in table[header_row + 1 :]:
         raw = {name: _cell(cells[i]) if i < len(cells) else None for i, name in mapping.items()}
         rows.append(_classify(kind, line, raw, today, existing, seen))
-    columns = {str(i): name for i, name in mapping.items()}
-    return ImportPreview(kind.code, path.name, columns, tuple(ignored), tuple(rows))
+    return ImportPreview(kind.code, path.name, tuple(ignored), tuple(rows))
 
 
 def _classify(
@@ -273,52 +309,70 @@ def display_value(kind: RecordKind, name: str, value: Any) -> Any:
     return value
 
 
-def export_xlsx(kind_code: str, rows: Sequence[RecordRow], path: Path, title: str) -> None:
-    """Write ``rows`` to an .xlsx file with Vietnamese headers and number/date formats."""
+_NUMBER_FORMATS = {
+    FieldType.DATE: "DD/MM/YYYY",
+    FieldType.INT: "#,##0",
+    FieldType.FLOAT: "0.000000",
+}
+
+
+def export_xlsx(
+    kind_code: str,
+    rows: Sequence[RecordRow],
+    path: Path,
+    title: str,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Write ``rows`` to an .xlsx file with Vietnamese headers and number/date formats.
+
+    A write-only workbook streams the rows (100,000 rows in seconds, not minutes); nothing is
+    written to ``path`` unless the whole file is complete.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
     kind = kind_by_code(kind_code)
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = _(kind.title)[:31]
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    headers = [_("No."), *(_(spec.label) for spec in kind.fields)]
-    sheet.append(headers)
-    for column, _header in enumerate(headers, start=1):
-        cell = sheet.cell(row=2, column=column)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_(kind.title)[:31])
+    sheet.column_dimensions["A"].width = 6
+    for offset, spec in enumerate(kind.fields, start=2):
+        wide = spec.type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CHOICE)
+        sheet.column_dimensions[get_column_letter(offset)].width = 32 if wide else 14
+    sheet.freeze_panes = "B3"
+    heading = WriteOnlyCell(sheet, value=title)
+    heading.font = Font(bold=True, size=13)
+    sheet.append([heading])
+    header = []
+    for text in (_("No."), *(_(spec.label) for spec in kind.fields)):
+        cell = WriteOnlyCell(sheet, value=text)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE6F0")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
+        header.append(cell)
+    sheet.append(header)
+    formats = [_NUMBER_FORMATS.get(spec.type) for spec in kind.fields]
     for number, row in enumerate(rows, start=1):
-        sheet.append([number, *(display_value(kind, n, row.values[n]) for n in kind.field_names)])
-    _format_columns(kind, sheet, len(rows))
-    sheet.freeze_panes = "B3"
+        if number % 2000 == 0:
+            if cancel is not None:
+                cancel.check()
+            progress(number, len(rows), "")
+        cells: list[Any] = [number]
+        for spec, number_format in zip(kind.fields, formats, strict=True):
+            value = display_value(kind, spec.name, row.values[spec.name])
+            if number_format and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = number_format
+                value = cell
+            cells.append(value)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    if cancel is not None:
+        cancel.check()
     atomic_write(path, lambda stream: stream.write(buffer.getvalue()))
-
-
-def _format_columns(kind: RecordKind, sheet: Any, count: int) -> None:
-    from openpyxl.utils import get_column_letter
-
-    sheet.column_dimensions["A"].width = 6
-    for offset, spec in enumerate(kind.fields, start=2):
-        letter = get_column_letter(offset)
-        wide = spec.type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CHOICE)
-        sheet.column_dimensions[letter].width = 32 if wide else 14
-        number_format = {
-            FieldType.DATE: "DD/MM/YYYY",
-            FieldType.INT: "#,##0",
-            FieldType.FLOAT: "0.000000",
-        }.get(spec.type)
-        if number_format:
-            for cells in sheet.iter_rows(
-                min_row=3, max_row=count + 2, min_col=offset, max_col=offset
-            ):
-                cells[0].number_format = number_format
 
 
 def export_stamp(now: datetime) -> str:

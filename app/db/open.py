@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
+from app.core.errors import EnvironmentProblem
 from app.db.engine import BUSY_TIMEOUT_MS, Database, check_file_openable, mapped_errors
 from app.db.migrate import SCHEMA_HEAD, stored_revision, upgrade_to_head
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
 
+MINIMUM_SQLITE = (3, 35)  # UPDATE … RETURNING hands out the change numbers
+
+
 def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
     """Open ``path``, creating it or upgrading its schema (after a backup) as needed."""
+    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+        raise EnvironmentProblem(
+            _("This computer's SQLite {version} is too old for ModelWard.").format(
+                version=sqlite3.sqlite_version
+            ),
+            hint=_(
+                "Install the ModelWard package, which brings its own SQLite, or ask "
+                "technical support."
+            ),
+        )
     check_file_openable(path)
     up_to_date = stored_revision(path) == SCHEMA_HEAD
     db = Database(path, busy_timeout_ms)

@@ -106,12 +106,16 @@ def _open_station(window: MainWindow, path: Path, opened: list[Database]) -> Non
     window.build_menus()
     try:
         db = open_database(path)
+        opened.append(db)
+        if not attach_station(window, db):
+            window.close()
+            return
     except (UserFacingError, EnvironmentProblem) as error:
         present_error(window, error)
         window.close()
         return
-    opened.append(db)
-    if not attach_station(window, db):
+    except Exception as error:  # a bug: shown and logged, never a window stuck "opening…"
+        present_error(window, error)
         window.close()
         return
     log.info("main window ready for %s", path)

@@ -63,6 +63,7 @@ class Operation(QObject):
         self.signals.op_did_fail.connect(self._fail, Qt.ConnectionType.QueuedConnection)
         self.signals.op_was_cancelled.connect(self._cancelled, Qt.ConnectionType.QueuedConnection)
         self.dialog: QProgressDialog | None = None
+        self._done = False
 
     @Slot(object)
     def _finish(self, result: object) -> None:
@@ -80,28 +81,46 @@ class Operation(QObject):
         self.op_was_cancelled.emit()
 
     def _close_dialog(self) -> None:
+        self._done = True
         if self.dialog is not None:
             self.dialog.reset()
             self.dialog.deleteLater()
             self.dialog = None
 
-    def show_progress(self, parent: QWidget, label: str) -> None:
-        dialog = QProgressDialog(label, _("Cancel"), 0, 0, parent)
+    def show_progress(self, parent: QWidget, label: str, cancellable: bool) -> None:
+        dialog = QProgressDialog(label, _("Cancel") if cancellable else "", 0, 0, parent)
         dialog.setWindowTitle(_("Please wait"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(400)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(self.token.cancel)
+        if cancellable:
+            dialog.canceled.connect(self._cancel)
+        else:
+            dialog.setCancelButton(None)
+        dialog.setMinimumDuration(400)
+        # The minimum-duration timer only starts once a value is set.
+        dialog.setValue(0)
         self.signals.op_did_progress.connect(self._progress, Qt.ConnectionType.QueuedConnection)
         self.dialog = dialog
 
+    @Slot()
+    def _cancel(self) -> None:
+        self.token.cancel()
+        if self.dialog is not None:
+            self.dialog.setLabelText(_("Cancelling…"))
+
+    @property
+    def running(self) -> bool:
+        return not self._done
+
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, message: str) -> None:
-        if self.dialog is None:
+        if self.dialog is None or self.token.cancelled:
             return
         self.dialog.setMaximum(total)
         self.dialog.setValue(done)
+        if message:
+            self.dialog.setLabelText(message)
 
 
 _writer_pool: QThreadPool | None = None
@@ -122,13 +141,20 @@ def run_in_background(
     on_done: Callable[[Any], None],
     on_error: Callable[[BaseException], None],
     progress_label: str | None = None,
+    on_cancelled: Callable[[], None] | None = None,
 ) -> Operation:
-    """Run ``work(progress, cancel_token)`` on the single writer thread."""
+    """Run ``work(progress, cancel_token)`` on the single writer thread.
+
+    With ``on_cancelled`` the progress dialog offers Cancel: the work must then poll the
+    token and raise ``Cancelled`` before it commits anything.
+    """
     operation = Operation(parent)
     if progress_label is not None:
-        operation.show_progress(parent, progress_label)
+        operation.show_progress(parent, progress_label, cancellable=on_cancelled is not None)
     operation.op_did_finish.connect(on_done)
     operation.op_did_fail.connect(on_error)
+    if on_cancelled is not None:
+        operation.op_was_cancelled.connect(on_cancelled)
     _pool().start(_Runnable(work, operation.signals, operation.token))
     return operation
 

@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand
 from app.core.record_service import RecordService
 from app.core.records import Change, RecordKind
 from app.i18n import _
+from app.ui.errors import present_error
 
 Refresh = Callable[[Change], None]
 
@@ -33,10 +34,22 @@ class _RecordCommand(QUndoCommand):
         if self._first:
             self._first = False
             return
-        self.refresh(self.do())
+        self._apply(self.do)
 
     def undo(self) -> None:
-        self.refresh(self.revert())
+        self._apply(self.revert)
+
+    def _apply(self, step: Callable[[], Change]) -> None:
+        # QUndoStack has already moved its index when undo()/redo() runs. If the service call
+        # fails (database locked, record gone), the command is dropped from the stack, so the
+        # stack never claims a state the database does not have.
+        try:
+            change = step()
+        except Exception as error:
+            self.setObsolete(True)
+            present_error(None, error)
+            return
+        self.refresh(change)
 
     def do(self) -> Change:
         raise NotImplementedError

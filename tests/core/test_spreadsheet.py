@@ -117,3 +117,46 @@ def test_rows_are_numbered_as_excel_shows_them(service: RecordService, tmp_path:
     result = _preview(service, "cameras", source)
     assert [(r.line, r.status) for r in result.rows] == [(4, RowStatus.NEW), (7, RowStatus.INVALID)]
     assert _("Status") in result.rows[1].reason
+
+
+def test_excel_quoting_is_kept_after_the_first_lines(service: RecordService,
+                                                    tmp_path: Path) -> None:
+    lines = ["Địa chỉ,Loại chủ sở hữu,Tên chủ sở hữu,Tình trạng,Ghi chú"]
+    lines += [f"Số {n} Lê Lợi,Hộ gia đình,Lê Văn {n},Hoạt động tốt," for n in range(200)]
+    lines.append('Số 9 Trần Phú,Doanh nghiệp,"Cửa hàng ""Hoa Mai"", chi nhánh 2",'
+                 'Hoạt động tốt,"Ghi chú, có dấu phẩy"')
+    source = tmp_path / "cameras.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    last = _preview(service, "cameras", source).rows[-1]
+    assert last.status is RowStatus.NEW, last.reason
+    assert last.values["owner_name"] == 'Cửa hàng "Hoa Mai", chi nhánh 2'
+    assert last.values["notes"] == "Ghi chú, có dấu phẩy"
+
+
+def test_utf16_text_from_excel_is_read(service: RecordService, tmp_path: Path) -> None:
+    source = tmp_path / "cameras.txt"
+    text = "Địa chỉ\tLoại chủ sở hữu\tTình trạng\r\nSố 1 Lê Lợi\tHộ gia đình\tTốt\r\n"
+    source.write_bytes(text.encode("utf-16"))
+    rows = _preview(service, "cameras", source).rows
+    assert [(r.status, r.values.get("address")) for r in rows] == [(RowStatus.NEW,
+                                                                     "Số 1 Lê Lợi")]
+
+
+def test_garbled_text_is_refused_not_imported(service: RecordService, tmp_path: Path) -> None:
+    source = tmp_path / "cameras.csv"
+    good = "Địa chỉ,Loại chủ sở hữu,Tình trạng\nSố 12 Lê Lợi,Hộ gia đình,Tốt\n".encode()
+    source.write_bytes(good + b"\xff")  # one stray byte: not UTF-8 any more
+    with pytest.raises(UserFacingError) as caught:
+        _preview(service, "cameras", source)
+    assert "UTF-8" in caught.value.hint
+
+
+def test_whole_numbers_are_not_guessed(service: RecordService, tmp_path: Path) -> None:
+    source = tmp_path / "teams.csv"
+    source.write_text("Tên tổ,Số hộ,Tổ trưởng,Địa bàn,Tình trạng\n"
+                      "Tổ 1,\"2,5\",Lê Văn A,Khối 1,active\n"
+                      "Tổ 2,\"1.234\",Lê Văn B,Khối 1,active\n"
+                      "Tổ 3,12,Lê Văn C,Khối 1,active\n", encoding="utf-8")
+    rows = _preview(service, "teams", source).rows
+    assert [r.status for r in rows] == [RowStatus.INVALID, RowStatus.INVALID, RowStatus.NEW]
+    assert "200" in rows[1].reason  # 1234 households is above the limit, not "12"

@@ -10,9 +10,8 @@ import pytest
 
 from app.core.errors import NotFound, ValidationError
 from app.core.record_service import RecordService
-from app.core.records import KINDS, kind_by_code
+from app.core.records import KINDS, ListQuery, kind_by_code
 from app.db.engine import Database
-from app.db.records_repo import ListQuery
 from tests.core.test_records import VALID
 
 EDITS = {
@@ -190,3 +189,36 @@ def test_hard_delete_is_refused(db: Database, service: RecordService) -> None:
     with pytest.raises(RuntimeError, match="soft-deleted"), db.write() as session:
         session.delete(session.get(FireSafetyTeam, record_id))
     assert service.count("teams") == 1
+
+
+def test_a_cancelled_batch_saves_nothing(service: RecordService, db: Database) -> None:
+    from app.core.errors import Cancelled
+    from app.core.progress import CancelToken
+
+    token = CancelToken()
+    token.cancel()
+    before = _counter(db)
+    rows = [{**VALID["cameras"], "address": f"Số {n} Lê Lợi"} for n in range(500)]
+    with pytest.raises(Cancelled):
+        service.create_many("cameras", rows, cancel=token)
+    assert service.count("cameras") == 0
+    assert _counter(db) == before
+
+
+def test_a_name_does_not_match_a_catalogue_label(service: RecordService) -> None:
+    service.create("sessions", {**VALID["sessions"], "presenter": "Lê Thị Hồng"})
+    service.create("sessions", {**VALID["sessions"], "presenter": "Trần Văn Nam"})
+    found = service.fetch("sessions", service.list_ids("sessions", ListQuery(search="Hồng")))
+    assert [r.values["presenter"] for r in found] == ["Lê Thị Hồng"]
+    service.create("teams", {**VALID["teams"], "name": "Tổ liên gia Đông Vĩnh"})
+    service.create("teams", {**VALID["teams"], "name": "Tổ liên gia số 2"})
+    teams = service.fetch("teams", service.list_ids("teams", ListQuery(search="Đông")))
+    assert [r.values["name"] for r in teams] == ["Tổ liên gia Đông Vĩnh"]
+
+
+def test_search_including_deleted_records(service: RecordService) -> None:
+    record_id = service.create("teams", VALID["teams"]).created[0]
+    service.delete("teams", record_id)
+    query = ListQuery(search="lien gia", include_deleted=True)
+    assert service.list_ids("teams", query) == [record_id]
+    assert service.list_ids("teams", ListQuery(search="lien gia")) == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 
 def type_text(widget: QWidget, text: str) -> None:
@@ -23,14 +23,28 @@ def type_text(widget: QWidget, text: str) -> None:
 
 
 @pytest.fixture
-def when_modal() -> Callable[[Callable[[QWidget], None]], None]:
-    """Schedule ``drive(dialog)`` to run on the next modal dialog that opens."""
+def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
+    """Schedule ``drive(dialog)`` to run on the next modal dialog that opens.
+
+    A dialog still open after ``drive`` returns is closed and the test fails, instead of the
+    whole run hanging in ``exec()``.
+    """
+    left_open: list[str] = []
 
     def schedule(drive: Callable[[QWidget], None], attempts: int = 200) -> None:
+        def check(widget: QWidget) -> None:
+            if widget.isVisible() and QApplication.activeModalWidget() is widget:
+                left_open.append(widget.windowTitle() or type(widget).__name__)
+                if isinstance(widget, QDialog):
+                    widget.reject()
+                else:
+                    widget.close()
+
         def poll(left: int = attempts) -> None:
             widget = QApplication.activeModalWidget()
             if widget is not None and widget.isVisible():
                 drive(widget)
+                QTimer.singleShot(50, lambda: check(widget))
             elif left > 0:
                 QTimer.singleShot(10, lambda: poll(left - 1))
             else:
@@ -38,4 +52,5 @@ def when_modal() -> Callable[[Callable[[QWidget], None]], None]:
 
         QTimer.singleShot(0, poll)
 
-    return schedule
+    yield schedule
+    assert not left_open, f"dialog left open after the test drove it: {left_open}"

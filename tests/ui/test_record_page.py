@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QWidget
 
 from app.core.record_service import RecordService
 from app.core.records import TEAMS
 from app.i18n import _
 from app.ui.dialogs.record_dialog import RecordDialog
+from app.ui.models.record_table_model import ID_ROLE
 from app.ui.widgets.record_page import RecordPage
 from tests.core.test_records import VALID
 from tests.ui.conftest import type_text
@@ -42,6 +43,9 @@ def _fill_team(dialog: RecordDialog, name: str, households: str) -> None:
         assert isinstance(widget, QLineEdit)
         widget.clear()
         type_text(widget, text)
+    status = dialog.editors["status"].widget
+    assert isinstance(status, QComboBox)
+    status.setCurrentIndex(status.findData("active"))
 
 
 def test_add_through_the_dialog_shows_the_new_row(
@@ -183,3 +187,47 @@ def test_clicking_a_header_sorts_in_vietnamese_order(qtbot, service: RecordServi
     assert first == (expected if ascending else expected[::-1])
     second = click_header()
     assert second == first[::-1]
+
+
+def test_a_failed_undo_leaves_stack_and_database_consistent(  # type: ignore[no-untyped-def]
+    qtbot, service: RecordService, monkeypatch
+) -> None:
+    from app.core.errors import EnvironmentProblem
+
+    service.create("teams", VALID["teams"])
+    page = _page(qtbot, service)
+    page.table.selectRow(0)
+    record_id = page.selected_row().id  # type: ignore[union-attr]
+    change = service.update("teams", record_id, {**VALID["teams"], "households": 11})
+    from app.ui.undo import UpdateCommand
+
+    page.undo_stack.push(UpdateCommand(service, TEAMS, record_id, page.refresh,
+                                       VALID["teams"], {**VALID["teams"], "households": 11}))
+    page.refresh(change)
+    shown: list[str] = []
+    monkeypatch.setattr("app.ui.undo.present_error", lambda _p, e: shown.append(str(e)))
+    original = service.update
+
+    def locked(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise EnvironmentProblem("Cơ sở dữ liệu đang bị khóa.")
+
+    monkeypatch.setattr(service, "update", locked)
+    page.undo_stack.undo()
+    assert shown == ["Cơ sở dữ liệu đang bị khóa."]
+    assert page.undo_stack.count() == 0 and not page.undo_stack.canRedo()
+    monkeypatch.setattr(service, "update", original)
+    assert service.get("teams", record_id).values["households"] == 11
+    page.undo_stack.undo()  # nothing left to undo: no second, wrong change
+    assert service.get("teams", record_id).values["households"] == 11
+
+
+def test_an_edit_moves_the_row_to_its_sorted_place(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+    for name in ("Tổ A", "Tổ B", "Tổ C"):
+        service.create("teams", {**VALID["teams"], "name": name})
+    page = _page(qtbot, service)
+    assert _names(page) == ["Tổ A", "Tổ B", "Tổ C"]
+    record_id = page.model.data(page.model.index(0, 0), ID_ROLE)
+    page.table.selectRow(0)
+    page.refresh(service.update("teams", record_id, {**VALID["teams"], "name": "Tổ D"}))
+    assert _names(page) == ["Tổ B", "Tổ C", "Tổ D"]
+    assert page.selected_row() is not None and page.selected_row().id == record_id  # type: ignore[union-attr]

@@ -223,3 +223,31 @@ def test_setup_can_build_a_demo_ward_in_the_background(qtbot, empty_db: Database
     window.attach(empty_db, dialog.result_profile, RecordService(empty_db))
     assert _("DEMO DATA, NOT REAL") in window.windowTitle()
     assert RecordService(empty_db).count("cameras") == 40
+
+
+def test_the_import_dialog_cannot_be_closed_while_it_works(  # type: ignore[no-untyped-def]
+    qtbot, service: RecordService, tmp_path: Path
+) -> None:
+    import threading
+
+    source = tmp_path / "camera.xlsx"
+    _camera_workbook(source)
+    release = threading.Event()
+    original = service.preview_import
+
+    def slow_preview(kind_code: str, path: Path):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return original(kind_code, path)
+
+    service.preview_import = slow_preview  # type: ignore[method-assign]
+    dialog = ImportDialog(service, CAMERAS, source)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.busy()
+    dialog.reject()
+    assert dialog.isVisible(), "Escape/Cancel must not close the dialog while reading"
+    release.set()
+    qtbot.waitUntil(lambda: dialog.model is not None)
+    assert not dialog.busy()
+    dialog.reject()
+    assert not dialog.isVisible()

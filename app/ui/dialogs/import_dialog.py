@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.progress import CancelToken
 from app.core.record_service import RecordService
 from app.core.records import Change, RecordKind
-from app.core.spreadsheet import ImportPreview, RowStatus, preview, rows_to_import
+from app.core.spreadsheet import ImportPreview, RowStatus, rows_to_import
 from app.i18n import _
 from app.ui.errors import present_error
 from app.ui.models.import_preview_model import ImportPreviewModel
@@ -74,7 +75,7 @@ class ImportDialog(QDialog):
         service, kind, path = self.service, self.kind, self.path
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> ImportPreview:
-            return preview(service.db, kind.code, path, service.unit_id, service.today())
+            return service.preview_import(kind.code, path)
 
         return run_in_background(
             work, parent=self, on_done=self._show_preview, on_error=self._preview_failed
@@ -142,3 +143,22 @@ class ImportDialog(QDialog):
     def _import_failed(self, error: BaseException) -> None:
         self.import_button.setEnabled(True)
         present_error(self, error)
+
+    def _import_cancelled(self) -> None:
+        self.import_button.setEnabled(True)
+        self.summary.setText(_("Import cancelled: no row was saved."))
+
+    def busy(self) -> bool:
+        return self._operation is not None and self._operation.running
+
+    def reject(self) -> None:
+        # Closing while rows are being read or saved would leave the work running unseen.
+        if self.busy():
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy():
+            event.ignore()
+            return
+        super().closeEvent(event)

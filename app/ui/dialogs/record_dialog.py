@@ -66,6 +66,10 @@ class FieldEditor:
             return QCheckBox(parent)
         if spec.type is FieldType.CHOICE:
             combo = QComboBox(parent)
+            if spec.required:
+                # No silent default: a forgotten choice must be noticed, not saved as the
+                # first option ("Corporal", "Ward police chief", ...).
+                combo.addItem(_("— choose —"), None)
             for code, label in spec.choices:
                 combo.addItem(_(label), code)
             return combo
@@ -102,7 +106,12 @@ class FieldEditor:
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
         elif isinstance(widget, QComboBox):
-            widget.setCurrentIndex(max(0, widget.findData(value)))
+            position = widget.findData(value)
+            if position < 0 and value is not None:
+                # a code this version does not know: keep it rather than change it silently
+                widget.addItem(str(value), value)
+                position = widget.count() - 1
+            widget.setCurrentIndex(max(0, position))
         elif isinstance(widget, QLineEdit):
             widget.setText(_as_text(self.spec, value))
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from app.core import catalogues as cat
 from app.core import profile
 from app.core.demo import DemoBuilder
-from app.core.errors import ValidationError
+from app.core.errors import EnvironmentProblem, UserFacingError, ValidationError
 from app.core.profile import ProfileInput, StationProfile
 from app.core.progress import CancelToken, ProgressCallback
 from app.core.station import set_up_station
@@ -118,7 +118,10 @@ class SetupDialog(QDialog):
             label.hide()
         try:
             self.result_profile = set_up_station(self.db, self.profile_input())
-        except ValidationError as error:
+        except (UserFacingError, EnvironmentProblem) as error:
+            if not isinstance(error, ValidationError):
+                present_error(self, error)
+                return
             for key, message in error.field_errors.items():
                 if key in self.errors:
                     self.errors[key].setText(message)
@@ -144,7 +147,7 @@ class SetupDialog(QDialog):
             DemoBuilder(db, 3, date.today()).build(progress, token)
             return profile.load(db)
 
-        self.demo_button.setEnabled(False)
+        self._set_busy(True)
         self._operation = run_in_background(
             work,
             parent=self,
@@ -158,5 +161,19 @@ class SetupDialog(QDialog):
         self.accept()
 
     def _demo_failed(self, error: BaseException) -> None:
-        self.demo_button.setEnabled(True)
+        self._set_busy(False)
         present_error(self, error)
+
+    def _set_busy(self, busy: bool) -> None:
+        """While the demo is built nothing else on this screen may be used."""
+        for widget in self.findChildren(QWidget):
+            if widget is not self and not isinstance(widget, QLabel):
+                widget.setEnabled(not busy)
+
+    def busy(self) -> bool:
+        return self._operation is not None and self._operation.running
+
+    def reject(self) -> None:
+        if self.busy():
+            return
+        super().reject()

@@ -9,17 +9,12 @@ from PySide6.QtGui import QBrush, QColor
 
 from app.core.formatting import format_value
 from app.core.records import RecordKind
-from app.core.spreadsheet import ImportPreview, PreviewRow, RowStatus
+from app.core.spreadsheet import STATUS_LABELS, ImportPreview, PreviewRow, RowStatus
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, table_fields
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-STATUS_LABELS = {
-    RowStatus.NEW: N_("New"),
-    RowStatus.DUPLICATE: N_("Duplicate"),
-    RowStatus.INVALID: N_("Invalid"),
-}
 STATUS_COLOURS = {
     RowStatus.NEW: "#e6f4ea",
     RowStatus.DUPLICATE: "#fff4d6",

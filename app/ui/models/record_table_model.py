@@ -20,9 +20,8 @@ from PySide6.QtCore import (
 
 from app.core.formatting import format_value
 from app.core.record_service import RecordService
-from app.core.records import Change, FieldSpec, FieldType, RecordKind, RecordRow
+from app.core.records import Change, FieldSpec, FieldType, ListQuery, RecordKind, RecordRow
 from app.core.text import sort_key
-from app.db.records_repo import ListQuery
 from app.i18n import _
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -53,26 +52,36 @@ class RecordTableModel(QAbstractTableModel):
     # --- loading -------------------------------------------------------------------------
 
     def reload(self) -> None:
+        ids = self.service.list_ids(self.kind.code, self.query)  # may fail: before any signal
         self.beginResetModel()
-        self._ids = self.service.list_ids(self.kind.code, self.query)
+        self._ids = ids
         self._rows.clear()
         self.endResetModel()
 
     def set_search(self, text: str) -> None:
         if text == self.query.search:
             return
-        self.query = ListQuery(text, self.query.sort_field, self.query.descending)
-        self.reload()
+        query = ListQuery(text, self.query.sort_field, self.query.descending)
+        ids = self.service.list_ids(self.kind.code, query)
+        self.beginResetModel()
+        self.query, self._ids = query, ids
+        self._rows.clear()
+        self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self.fields):
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        self.query = ListQuery(self.query.search, self.fields[column].name, descending)
+        query = ListQuery(self.query.search, self.fields[column].name, descending)
+        self._relist(self.service.list_ids(self.kind.code, query))
+        self.query = query
+
+    def _relist(self, new_ids: list[int]) -> None:
+        """Move to a new order of ids, keeping selections on the same records."""
         self.layoutAboutToBeChanged.emit()
         old_ids = self._ids
-        self._ids = self.service.list_ids(self.kind.code, self.query)
-        new_positions = {record_id: row for row, record_id in enumerate(self._ids)}
+        self._ids = new_ids
+        new_positions = {record_id: row for row, record_id in enumerate(new_ids)}
         for index in self.persistentIndexList():
             moved = old_ids[index.row()] if 0 <= index.row() < len(old_ids) else None
             target = new_positions.get(moved) if moved is not None else None
@@ -83,17 +92,26 @@ class RecordTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def apply_change(self, change: Change) -> None:
-        """Refresh after a service call: edits in place, inserts and deletes by reload."""
+        """Refresh after a service call: inserts and deletes reload; an edit may move the row
+        (sort order) or take it out of the search, so the order is listed again."""
         if change.kind != self.kind.code:
             return
         if change.created or change.deleted:
             self.reload()
             return
+        if not change.updated:
+            return
         for record_id in change.updated:
             self._rows.pop(record_id, None)
-            if record_id in self._ids:
-                row = self._ids.index(record_id)
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.fields) - 1))
+        new_ids = self.service.list_ids(self.kind.code, self.query)
+        if len(new_ids) != len(self._ids):
+            self.reload()
+            return
+        self._relist(new_ids)
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(self.fields) - 1)
+            )
 
     def _row(self, row: int) -> RecordRow | None:
         record_id = self._ids[row]

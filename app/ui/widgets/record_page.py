@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.formatting import format_value
+from app.core.progress import CancelToken
 from app.core.record_service import RecordService
 from app.core.records import Change, FieldType, RecordKind, RecordRow
 from app.core.spreadsheet import export_stamp, export_xlsx
+from app.core.text import fold
 from app.i18n import _, ngettext
 from app.ui.dialogs.import_dialog import ImportDialog
 from app.ui.dialogs.record_dialog import RecordDialog
@@ -137,7 +139,8 @@ class RecordPage(QWidget):
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setToolTip(f"{text} ({QKeySequence(shortcut).toString()})")
+            native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text} ({native})")
         action.triggered.connect(slot)
         self.toolbar.addAction(action)
         self.addAction(action)
@@ -264,7 +267,8 @@ class RecordPage(QWidget):
 
     def export_file(self, path: Path | None = None) -> None:
         if path is None:
-            suggested = f"{self.kind.code}-{export_stamp(datetime.now(UTC).astimezone())}.xlsx"
+            stem = "-".join(fold(_(self.kind.title)).replace(",", " ").split())
+            suggested = f"{stem}-{export_stamp(datetime.now(UTC).astimezone())}.xlsx"
             name, _filter = QFileDialog.getSaveFileName(
                 self, _("Export to Excel"), suggested, _("Excel workbook (*.xlsx)")
             )
@@ -275,9 +279,9 @@ class RecordPage(QWidget):
         kind, query = self.kind, self.model.query
         service = self.service
 
-        def work(progress: Callable[[int, int, str], None], _token: object) -> int:
+        def work(progress: Callable[[int, int, str], None], token: CancelToken) -> int:
             rows = service.fetch(kind.code, service.list_ids(kind.code, query))
-            export_xlsx(kind.code, rows, target, _(kind.title))
+            export_xlsx(kind.code, rows, target, _(kind.title), progress, token)
             return len(rows)
 
         self._export_op = run_in_background(
@@ -290,7 +294,5 @@ class RecordPage(QWidget):
                 _("Exported {count} rows to {path}.").format(count=count, path=target),
             ),
             on_error=lambda error: present_error(self, error),
+            on_cancelled=lambda: None,
         )
-
-    def current_index(self) -> QModelIndex:
-        return self.table.currentIndex()
