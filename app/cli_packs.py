@@ -7,15 +7,17 @@ import getpass
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
-from app.core.packs import service
-from app.core.packs.authoring import build_pack
-from app.core.record_service import default_author
-from app.db.engine import Database
-from app.db.open import open_database
 from app.i18n import N_, _
+
+if TYPE_CHECKING:
+    from app.core.packs import service
+    from app.db.engine import Database
+
+# The parser is built on every start, GUI included: the heavy modules (SQLAlchemy, python-tuf)
+# are imported only when a pack verb actually runs.
 
 PASSPHRASE_ENV = "MODELWARD_KEY_PASSPHRASE"
 
@@ -60,6 +62,10 @@ def _passphrase(args: argparse.Namespace) -> bytes | None:
 
 
 def run_pack_verb(path: Path, args: argparse.Namespace) -> int:
+    from app.core.fileio import atomic_write_bytes
+    from app.core.packs.authoring import build_pack
+    from app.db.open import open_database
+
     if args.action == "build":
         pack, data = build_pack(args.source)
         atomic_write_bytes(args.out, data)
@@ -106,6 +112,9 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _station_action(db: Database, args: argparse.Namespace) -> int:
+    from app.core.packs import service
+    from app.core.record_service import default_author
+
     now = datetime.now(UTC)
     if args.action == "list":
         for info in service.installed(db):

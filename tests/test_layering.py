@@ -34,8 +34,14 @@ def test_pyside6_is_imported_only_under_app_ui() -> None:
     assert offenders == []
 
 
-FORBIDDEN_IN_UI = ("sqlalchemy", "app.db.models", "app.db.pack_models", "app.db.records_repo",
-                   "app.db.tracking", "app.db.migrate")
+FORBIDDEN_IN_UI = (
+    "sqlalchemy",
+    "app.db.models",
+    "app.db.pack_models",
+    "app.db.records_repo",
+    "app.db.tracking",
+    "app.db.migrate",
+)
 
 
 def _imports(path: Path) -> set[str]:
@@ -55,8 +61,10 @@ def test_no_orm_sql_or_repositories_in_ui_modules() -> None:
     """The UI talks to services only: no SQLAlchemy, no models, no repositories."""
     offenders = {
         str(path.relative_to(ROOT)): sorted(
-            name for name in _imports(path)
-            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_IN_UI))
+            name
+            for name in _imports(path)
+            if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_IN_UI)
+        )
         for path in (ROOT / "app" / "ui").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -67,7 +75,33 @@ def test_crypto_and_tuf_live_in_app_sync() -> None:
         str(path.relative_to(ROOT))
         for path in (ROOT / "app").rglob("*.py")
         if "sync" not in path.parts
-        and any(name.split(".")[0] in ("cryptography", "tuf", "securesystemslib")
-                for name in _imports(path))
+        and any(
+            name.split(".")[0] in ("cryptography", "tuf", "securesystemslib")
+            for name in _imports(path)
+        )
     ]
     assert offenders == []
+
+
+def test_the_way_to_the_first_window_imports_no_database_or_crypto() -> None:
+    """Cold start: the window frame is shown before SQLAlchemy, alembic, python-tuf or
+    openpyxl are imported (bench/ measures the time; this keeps it from regressing)."""
+    check = """
+import sys
+import app.cli
+app.cli._parser()
+import app.ui.app, app.ui.main_window
+heavy = sorted(m for m in sys.modules
+               if m.split('.')[0] in ('sqlalchemy', 'alembic', 'tuf', 'securesystemslib',
+                                      'openpyxl', 'jsonschema', 'babel'))
+print(','.join(heavy))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.stdout.strip() == ""

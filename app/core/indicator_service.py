@@ -213,6 +213,27 @@ class IndicatorService:
             )
         return self.grid(year, Span.MONTH, month).violations
 
+    def set_comment(self, year: int, month: int, code: str, comment: str) -> None:
+        """Store the comment of one indicator's month, leaving its value as it is."""
+        indicators, *_rest = self.catalogue()
+        if not any(i.code == code for i in indicators):
+            raise UserFacingError(_("Unknown indicator {code}.").format(code=code))
+        with self.db.write() as session:
+            if self._locked(session, year, month):
+                raise UserFacingError(
+                    _("Month {month}/{year} is locked.").format(month=month, year=year)
+                )
+            row = session.execute(
+                select(IndicatorValue).where(
+                    IndicatorValue.owner_unit_id == self.unit_id,
+                    IndicatorValue.indicator_code == code,
+                    IndicatorValue.year == year,
+                    IndicatorValue.month == month,
+                )
+            ).scalar_one_or_none()
+            value = row.value if row is not None else None
+            self._store(session, code, year, month, value, clean(comment))
+
     def _checked(self, indicator: Indicator, value: float | str | None) -> float | None:
         try:
             number = parse_decimal(value) if isinstance(value, str) else value

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.records import KINDS
+from app.core.records import KINDS, kind_by_code
 from app.i18n import _
 from app.ui.errors import inform
 
@@ -36,12 +36,25 @@ if TYPE_CHECKING:
     from app.ui.widgets.record_page import RecordPage
 
 
+def screen_titles() -> list[tuple[str, str]]:
+    """The sidebar, in order: key and translated title."""
+    return [
+        ("overview", _("Overview")),
+        ("indicators", _("Monthly indicators")),
+        ("assessment", _("Self-assessment")),
+        *((kind.code, _(kind.title)) for kind in KINDS),
+        ("packs", _("Criteria packs")),
+    ]
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.db: Database | None = None
         self.service: RecordService | None = None
         self.pages: dict[str, RecordPage] = {}
+        self.screens: dict[str, QWidget] = {}
+        self.today: Callable[[], date] = date.today
         self.overview: OverviewPage | None = None
         self.setObjectName("main_window")
         self.setWindowTitle(_("Model Ward"))
@@ -59,7 +72,7 @@ class MainWindow(QMainWindow):
             "QListWidget::item { padding: 10px 12px; }"
             "QListWidget::item:selected { background: #f2c12e; color: #1a1a1a; }"
         )
-        for title in (_("Overview"), *(_(kind.title) for kind in KINDS)):
+        for _key, title in screen_titles():
             QListWidgetItem(title, self.sidebar)
         self.stack = QStackedWidget(central)
         self.loading = QLabel(_("Opening the ward's data…"), self.stack)
@@ -108,11 +121,13 @@ class MainWindow(QMainWindow):
             )
             self.statusBar().addPermanentWidget(banner)
         self.setWindowTitle(title)
+        self.today = today
         self.overview = OverviewPage(
             db, f"{station.unit.name} — {station.province.name}", today, self.stack
         )
+        self.screens["overview"] = self.overview
         self.stack.addWidget(self.overview)
-        for _kind in KINDS:
+        for _key, _title in screen_titles()[1:]:
             self.stack.addWidget(QWidget(self.stack))
         self.stack.removeWidget(self.loading)
         self.loading.deleteLater()
@@ -125,30 +140,64 @@ class MainWindow(QMainWindow):
             )
         )
 
-    def page(self, kind_code: str) -> RecordPage:
-        """The screen of one record kind, built on first use."""
-        from app.ui.widgets.record_page import RecordPage
-
-        existing = self.pages.get(kind_code)
+    def open_screen(self, key: str) -> QWidget:
+        """The screen ``key`` ("overview", "indicators", "assessment", "packs" or a record
+        kind), built the first time it is needed."""
+        existing = self.screens.get(key)
         if existing is not None:
             return existing
-        assert self.service is not None, "attach() first"
-        position = 1 + [kind.code for kind in KINDS].index(kind_code)
-        kind = KINDS[position - 1]
-        page = RecordPage(self.service, kind, self.undo_stack, self.stack)
-        page.record_did_change.connect(self._record_changed)
+        assert self.service is not None and self.db is not None, "attach() first"
+        position = [k for k, _title in screen_titles()].index(key)
+        widget = self._build_screen(key)
         placeholder = self.stack.widget(position)
         assert placeholder is not None
-        self.stack.insertWidget(position, page)
+        self.stack.insertWidget(position, widget)
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
-        self.pages[kind_code] = page
+        self.screens[key] = widget
+        return widget
+
+    def _build_screen(self, key: str) -> QWidget:
+        assert self.service is not None and self.db is not None
+        if key == "indicators":
+            from app.ui.widgets.indicator_page import IndicatorPage
+
+            return IndicatorPage(self.db, self.today, self.stack)
+        if key == "assessment":
+            from app.ui.widgets.assessment_page import AssessmentPage
+
+            return AssessmentPage(self.db, self.service, self.today, self.stack)
+        if key == "packs":
+            from app.ui.widgets.packs_page import PacksPage
+
+            packs_page = PacksPage(self.db, self.stack)
+            packs_page.packs_did_change.connect(self._packs_changed)
+            return packs_page
+        from app.ui.widgets.record_page import RecordPage
+
+        page = RecordPage(self.service, kind_by_code(key), self.undo_stack, self.stack)
+        page.record_did_change.connect(self._record_changed)
+        self.pages[key] = page
         return page
 
+    def page(self, kind_code: str) -> RecordPage:
+        """The screen of one record kind, built on first use."""
+        self.open_screen(kind_code)
+        return self.pages[kind_code]
+
     def _show_row(self, row: int) -> None:
-        if row > 0:
-            self.page(KINDS[row - 1].code)
+        self.open_screen(screen_titles()[row][0])
         self.stack.setCurrentIndex(row)
+
+    def _packs_changed(self) -> None:
+        # screens that read the packs are rebuilt the next time they are opened
+        for key in ("indicators", "assessment"):
+            widget = self.screens.pop(key, None)
+            if widget is not None:
+                position = self.stack.indexOf(widget)
+                self.stack.insertWidget(position, QWidget(self.stack))
+                self.stack.removeWidget(widget)
+                widget.deleteLater()
 
     def build_menus(self) -> None:
         """Menus and shortcuts. Not part of the first frame: PySide6's first shortcut costs
@@ -174,7 +223,8 @@ class MainWindow(QMainWindow):
         go_menu = self.menuBar().addMenu(_("&Go"))
         for row in range(self.sidebar.count()):
             action = QAction(self.sidebar.item(row).text(), self)
-            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+            if row < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
             action.triggered.connect(lambda _checked=False, r=row: self.sidebar.setCurrentRow(r))
             go_menu.addAction(action)
 
@@ -185,10 +235,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> None:
         """Switch to the overview ("overview") or a record kind's page."""
-        if key == "overview":
-            self.sidebar.setCurrentRow(0)
-        else:
-            self.sidebar.setCurrentRow(1 + [kind.code for kind in KINDS].index(key))
+        self.sidebar.setCurrentRow([k for k, _title in screen_titles()].index(key))
 
     def _record_changed(self, _change: Change) -> None:
         if self.overview is not None:

@@ -12,6 +12,7 @@ import pytest
 from app.core.packs.diff import diff_packs, meaning_changes
 from app.core.packs.loader import PackError, load_pack, pack_from_document
 from app.core.packs.model import Aggregation, Scoring
+from app.i18n import _
 from app.paths import resources_dir
 
 PACKS = resources_dir() / "packs"
@@ -43,7 +44,7 @@ def test_the_default_packs_load() -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d.pop("title"), "missing required field title"),
+        (lambda d: d.pop("title"), "title"),
         (lambda d: d["indicators"][3].update(aggregation="avg"), "indicators[3].aggregation"),
         (lambda d: d["indicators"][4].update(unit=""), "indicators[4].unit"),
         (lambda d: d.update(effective_from="15/01/2026"), "effective_from"),
@@ -88,7 +89,8 @@ def test_meaning_errors_name_the_indicator() -> None:
         }
     )
     found = "\n".join(problems(doc))
-    assert f"the code {doc['indicators'][4]['code']} is used twice" in found
+    code = doc["indicators"][4]["code"]
+    assert _("indicators: the code {code} is used twice").format(code=code) in found
     assert "(X1)" in found
     assert "validations[" in found and "ZZZ" in found
     assert "(X2)" in found
@@ -100,9 +102,12 @@ def test_criteria_rules_are_checked() -> None:
     doc["groups"][0]["criteria"][0].update(scoring="points")  # no max_points
     doc["groups"][1]["criteria"][0].update(rule={"indicator": "B01", "op": ">="})
     found = "\n".join(problems(doc))
-    assert "(TC01)" in found and "max_points" in found
+    assert _("{where}: a points criterion needs max_points above 0").format(
+        where="criteria[0] (TC01)") in found
     assert "(TC03)" in found
-    assert "unknown indicator" in found  # without requires, rules must use own indicators
+    # without "requires", a rule may only use the pack's own indicators
+    assert _("{where}: the rule uses unknown indicator {code}").format(
+        where="criteria[4] (TC05)", code="I02") in found
 
 
 def test_duplicate_json_keys_and_bad_bytes_are_refused() -> None:
@@ -191,3 +196,16 @@ def test_building_from_a_spreadsheet(tmp_path: Path) -> None:
     assert pack.applies_to == ("ward_police", "commune_police")
     assert pack.criteria[0].rule == {"indicator": "P03", "op": ">=", "value": 90}
     assert load_pack(data) == pack
+
+
+def test_the_documented_example_pack_is_valid() -> None:
+    from app.paths import _install_root
+
+    example = _install_root() / "docs" / "examples" / "province-supplement.json"
+    pack = load_pack(example.read_bytes())
+    assert pack.pack_id == "tinh-40-bo-sung"
+    assert [c.scoring for c in pack.criteria] == [
+        Scoring.THRESHOLD,
+        Scoring.THRESHOLD,
+        Scoring.POINTS,
+    ]

@@ -119,12 +119,15 @@ def test_rows_are_numbered_as_excel_shows_them(service: RecordService, tmp_path:
     assert _("Status") in result.rows[1].reason
 
 
-def test_excel_quoting_is_kept_after_the_first_lines(service: RecordService,
-                                                    tmp_path: Path) -> None:
+def test_excel_quoting_is_kept_after_the_first_lines(
+    service: RecordService, tmp_path: Path
+) -> None:
     lines = ["Địa chỉ,Loại chủ sở hữu,Tên chủ sở hữu,Tình trạng,Ghi chú"]
     lines += [f"Số {n} Lê Lợi,Hộ gia đình,Lê Văn {n},Hoạt động tốt," for n in range(200)]
-    lines.append('Số 9 Trần Phú,Doanh nghiệp,"Cửa hàng ""Hoa Mai"", chi nhánh 2",'
-                 'Hoạt động tốt,"Ghi chú, có dấu phẩy"')
+    lines.append(
+        'Số 9 Trần Phú,Doanh nghiệp,"Cửa hàng ""Hoa Mai"", chi nhánh 2",'
+        'Hoạt động tốt,"Ghi chú, có dấu phẩy"'
+    )
     source = tmp_path / "cameras.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     last = _preview(service, "cameras", source).rows[-1]
@@ -138,8 +141,7 @@ def test_utf16_text_from_excel_is_read(service: RecordService, tmp_path: Path) -
     text = "Địa chỉ\tLoại chủ sở hữu\tTình trạng\r\nSố 1 Lê Lợi\tHộ gia đình\tTốt\r\n"
     source.write_bytes(text.encode("utf-16"))
     rows = _preview(service, "cameras", source).rows
-    assert [(r.status, r.values.get("address")) for r in rows] == [(RowStatus.NEW,
-                                                                     "Số 1 Lê Lợi")]
+    assert [(r.status, r.values.get("address")) for r in rows] == [(RowStatus.NEW, "Số 1 Lê Lợi")]
 
 
 def test_garbled_text_is_refused_not_imported(service: RecordService, tmp_path: Path) -> None:
@@ -153,10 +155,13 @@ def test_garbled_text_is_refused_not_imported(service: RecordService, tmp_path: 
 
 def test_whole_numbers_are_not_guessed(service: RecordService, tmp_path: Path) -> None:
     source = tmp_path / "teams.csv"
-    source.write_text("Tên tổ,Số hộ,Tổ trưởng,Địa bàn,Tình trạng\n"
-                      "Tổ 1,\"2,5\",Lê Văn A,Khối 1,active\n"
-                      "Tổ 2,\"1.234\",Lê Văn B,Khối 1,active\n"
-                      "Tổ 3,12,Lê Văn C,Khối 1,active\n", encoding="utf-8")
+    source.write_text(
+        "Tên tổ,Số hộ,Tổ trưởng,Địa bàn,Tình trạng\n"
+        'Tổ 1,"2,5",Lê Văn A,Khối 1,active\n'
+        'Tổ 2,"1.234",Lê Văn B,Khối 1,active\n'
+        "Tổ 3,12,Lê Văn C,Khối 1,active\n",
+        encoding="utf-8",
+    )
     rows = _preview(service, "teams", source).rows
     assert [r.status for r in rows] == [RowStatus.INVALID, RowStatus.INVALID, RowStatus.NEW]
     assert "200" in rows[1].reason  # 1234 households is above the limit, not "12"

@@ -121,7 +121,8 @@ def letter_of(ch: str) -> str:
 def test_sorting_by_key_is_stable_under_shuffling(words: list[str]) -> None:
     shuffled = list(reversed(words))
     assert [sort_key(w) for w in sorted(words, key=sort_key)] == [
-        sort_key(w) for w in sorted(shuffled, key=sort_key)]
+        sort_key(w) for w in sorted(shuffled, key=sort_key)
+    ]
 
 
 @given(vietnamese_text)

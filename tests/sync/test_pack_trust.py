@@ -362,3 +362,22 @@ def test_installed_pack_past_its_expiry_keeps_working(installed_db: Database) ->
     info = {i.pack_id: i for i in service.installed(installed_db)}["ward-police-indicators"]
     assert info.expired(date(2026, 11, 23))
     assert service.load_installed(installed_db, "ward-police-indicators").indicators
+
+
+def test_the_shipped_repository_signs_exactly_the_shipped_packs() -> None:
+    """resources/packs/repository must be rebuilt (tools/build_dev_repository.py) whenever a
+    pack in resources/packs changes."""
+    import hashlib
+
+    from app.paths import resources_dir
+    from app.sync.tuf_client import embedded_root, verify_repository
+
+    verified = verify_repository(service.bundled_repository(), {"root": embedded_root()}, NOW)
+    shipped = {
+        f"packs/{p.stem}.json": hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (resources_dir() / "packs").glob("*.json")
+        if "schema" not in p.name
+    }
+    signed = {path: hashlib.sha256(data).hexdigest() for path, data in verified.packs.items()}
+    assert signed == shipped
+    assert min(verified.expires.values()) > NOW + timedelta(days=3 * 365)

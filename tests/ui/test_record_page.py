@@ -201,8 +201,16 @@ def test_a_failed_undo_leaves_stack_and_database_consistent(  # type: ignore[no-
     change = service.update("teams", record_id, {**VALID["teams"], "households": 11})
     from app.ui.undo import UpdateCommand
 
-    page.undo_stack.push(UpdateCommand(service, TEAMS, record_id, page.refresh,
-                                       VALID["teams"], {**VALID["teams"], "households": 11}))
+    page.undo_stack.push(
+        UpdateCommand(
+            service,
+            TEAMS,
+            record_id,
+            page.refresh,
+            VALID["teams"],
+            {**VALID["teams"], "households": 11},
+        )
+    )
     page.refresh(change)
     shown: list[str] = []
     monkeypatch.setattr("app.ui.undo.present_error", lambda _p, e: shown.append(str(e)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +57,7 @@ class PackPlan:
     action: str  # "install", "upgrade", "same" or "refused"
     reason: str
     diff: PackDiff
+    data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def installable(self) -> bool:
@@ -69,6 +70,7 @@ class Inspection:
     plans: tuple[PackPlan, ...]
     development_root: bool
     repository: tuf_client.VerifiedRepository
+    today: date
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,11 @@ def _remember_time(session: Session, moment: datetime) -> None:
         row.value = moment.isoformat()
 
 
+def trusts_development_root(db: Database) -> bool:
+    with db.read() as session:
+        return tuf_client.is_development_root(_trusted(session)["root"])
+
+
 def clock_is_behind(db: Database, now: datetime) -> bool:
     """True when the PC clock is more than a day behind a time this station has already seen."""
     with db.read() as session:
@@ -231,17 +238,18 @@ def _plan(
                     "version {new} is older than the installed version {old} (rollback refused)"
                 ).format(new=pack.version, old=current_version),
                 PackDiff(),
+                data,
             )
         if current_version == pack.version:
             same = content.sha256 == hashlib.sha256(data).hexdigest()
             reason = "" if same else _("same version number but different content: refused")
             return PackPlan(
-                pack, current_version, "same" if same else "refused", reason, PackDiff()
+                pack, current_version, "same" if same else "refused", reason, PackDiff(), data
             )
     diff = diff_packs(current, pack)
     reason = _refusal(pack, current, session, batch, today)
     action = "refused" if reason else ("upgrade" if current else "install")
-    return PackPlan(pack, current_version, action, reason, diff)
+    return PackPlan(pack, current_version, action, reason, diff, data)
 
 
 def _refusal(
@@ -324,7 +332,7 @@ def inspect(db: Database, folder: Path, now: datetime) -> Inspection:
     today = effective.date()
     with db.read() as session:
         plans = tuple(_plan(pack, data, session, batch, today) for pack, data in parsed)
-    return Inspection(str(folder), plans, development, repository)
+    return Inspection(str(folder), plans, development, repository, today)
 
 
 # --- installing ------------------------------------------------------------------------------
@@ -347,13 +355,12 @@ def install(
         for plan in inspection.plans
         if plan.installable and (wanted is None or plan.pack.pack_id in wanted)
     ]
-    data_by_id = {load_pack(data).pack_id: data for data in inspection.repository.packs.values()}
     with db.write() as session:
         # Re-plan inside the write transaction: another instance may have installed since.
         batch = [plan.pack for plan in chosen]
         for plan in chosen:
-            data = data_by_id[plan.pack.pack_id]
-            fresh = _plan(plan.pack, data, session, batch, now.date())
+            data = plan.data
+            fresh = _plan(plan.pack, data, session, batch, inspection.today)
             if not fresh.installable:
                 raise UserFacingError(
                     _("The pack {pack} can no longer be installed: {reason}").format(

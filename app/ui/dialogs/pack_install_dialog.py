@@ -1,0 +1,98 @@
+"""What installing a verified repository would change, pack by pack, before the officer agrees."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.packs.service import Inspection, PackPlan
+from app.i18n import N_, _
+
+ACTIONS = {
+    "install": N_("New: will be installed"),
+    "upgrade": N_("Newer: will be upgraded"),
+    "same": N_("Already installed"),
+    "refused": N_("Refused"),
+}
+
+
+def _details(plan: PackPlan) -> str:
+    diff = plan.diff
+    parts = []
+    for label, codes in (
+        (_("Criteria added"), diff.criteria_added),
+        (_("Criteria changed"), diff.criteria_changed),
+        (_("Criteria removed"), diff.criteria_removed),
+        (_("Indicators added"), diff.indicators_added),
+        (_("Indicators changed"), diff.indicators_changed),
+        (_("Indicators removed"), diff.indicators_removed),
+    ):
+        if codes:
+            parts.append(f"{label}: {', '.join(codes)}")
+    return "\n".join(parts)
+
+
+class PackInstallDialog(QDialog):
+    def __init__(self, inspection: Inspection, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pack_install_dialog")
+        self.setWindowTitle(_("Install criteria packs"))
+        self.resize(900, 520)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _(
+                "The packs in {folder} are signed correctly. This is what installing "
+                "them would change:"
+            ).format(folder=inspection.source),
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        if inspection.development_root:
+            warning = QLabel(
+                _("Signed with the DEVELOPMENT keys: for demos and training only."), self
+            )
+            warning.setStyleSheet("background: #fde7e9; padding: 4px;")
+            layout.addWidget(warning)
+        table = QTableWidget(len(inspection.plans), 4, self)
+        table.setObjectName("plans")
+        table.setHorizontalHeaderLabels([_("Pack"), _("Version"), _("What happens"), _("Reason")])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setStretchLastSection(True)
+        text = []
+        for row, plan in enumerate(inspection.plans):
+            version = str(plan.pack.version)
+            if plan.installed_version is not None and plan.action == "upgrade":
+                version = f"{plan.installed_version} → {plan.pack.version}"
+            for column, value in enumerate(
+                (plan.pack.title, version, _(ACTIONS[plan.action]), plan.reason)
+            ):
+                table.setItem(row, column, QTableWidgetItem(value))
+            if plan.installable and (details := _details(plan)):
+                text.append(f"{plan.pack.pack_id} v{plan.pack.version}\n{details}")
+        layout.addWidget(table, 1)
+        changes = QPlainTextEdit("\n\n".join(text) or _("No changes."), self)
+        changes.setObjectName("changes")
+        changes.setReadOnly(True)
+        layout.addWidget(changes, 1)
+        buttons = QDialogButtonBox(self)
+        self.install_button = buttons.addButton(
+            _("Install"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.install_button.setEnabled(any(p.installable for p in inspection.plans))
+        buttons.addButton(_("Close"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

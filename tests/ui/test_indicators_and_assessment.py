@@ -1,0 +1,188 @@
+"""The indicator grid, the assessment screen and installing packs, through the real widgets."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QMessageBox, QPlainTextEdit, QWidget
+
+from app.core.assessment_service import AssessmentService
+from app.core.indicator_service import IndicatorService
+from app.core.packs import service as packs
+from app.core.periods import Span
+from app.core.record_service import RecordService
+from app.db.engine import Database
+from app.i18n import _
+from app.sync.tuf_repo import open_repository
+from app.ui.dialogs.criterion_dialog import CriterionDialog
+from app.ui.dialogs.pack_install_dialog import PackInstallDialog
+from app.ui.models.indicator_grid_model import COMMENT, VALUE, IndicatorGridModel
+from app.ui.widgets.assessment_page import AssessmentPage
+from app.ui.widgets.indicator_page import IndicatorPage
+from app.ui.widgets.packs_page import PacksPage
+from tests.conftest import NOW
+from tests.core.test_records import VALID
+from tests.sync.conftest import DEV_KEYS, pack_file
+
+TODAY = date(2026, 11, 23)
+Schedule = Callable[[Callable[[QWidget], None]], None]
+
+
+@pytest.fixture
+def ready(db: Database) -> Database:
+    packs.install_bundled(db, datetime.now(UTC), "test")
+    return db
+
+
+def _index_of(model: IndicatorGridModel, code: str, column: int):  # type: ignore[no-untyped-def]
+    for row in range(model.rowCount()):
+        entry = model.row_at(row)
+        if entry is not None and entry.code == code:
+            return model.index(row, column)
+    raise AssertionError(code)
+
+
+def test_grid_model_passes_qt_model_tester(qtmodeltester, ready: Database) -> None:  # type: ignore[no-untyped-def]
+    service = IndicatorService(ready, today=lambda: TODAY)
+    service.set_many(2026, 11, {"B01": 4, "B02": 3})
+    model = IndicatorGridModel(lambda *_args: None)
+    model.set_grid(service.grid(2026, Span.MONTH, 11))
+    qtmodeltester.check(model)
+    assert model.data(_index_of(model, "B03", VALUE)) == "75"
+
+
+def test_typing_a_value_in_the_grid_stores_it_and_updates_the_ratio(  # type: ignore[no-untyped-def]
+    qtbot, ready: Database
+) -> None:
+    page = IndicatorPage(ready, lambda: TODAY)
+    qtbot.addWidget(page)
+    page.show()
+    page.year.setValue(2026)
+    page.index.setCurrentIndex(page.index.findData(11))
+    model = page.model
+    assert model.flags(_index_of(model, "B01", VALUE)) & Qt.ItemFlag.ItemIsEditable
+    assert not model.flags(_index_of(model, "B03", VALUE)) & Qt.ItemFlag.ItemIsEditable
+    assert model.setData(_index_of(model, "B01", VALUE), "8")
+    assert model.setData(_index_of(model, "B02", VALUE), "6")
+    assert model.setData(_index_of(model, "B02", COMMENT), "Đã đối chiếu sổ")
+    assert model.data(_index_of(model, "B03", VALUE)) == "75"
+    assert model.data(_index_of(model, "B02", COMMENT)) == "Đã đối chiếu sổ"
+    grid = IndicatorService(ready, today=lambda: TODAY).grid(2026, Span.MONTH, 11)
+    assert next(r for r in grid.rows if r.code == "B01").value == 8
+
+
+def test_a_contradiction_is_shown_and_blocks_locking(
+    qtbot,
+    ready: Database,  # type: ignore[no-untyped-def]
+    when_modal: Schedule,
+) -> None:
+    page = IndicatorPage(ready, lambda: TODAY)
+    qtbot.addWidget(page)
+    page.index.setCurrentIndex(page.index.findData(11))
+    page.model.setData(_index_of(page.model, "C01", VALUE), "3")
+    page.model.setData(_index_of(page.model, "C02", VALUE), "5")
+    rule = "Số tin thuộc thẩm quyền không được lớn hơn số tin tiếp nhận."
+    assert rule in page.problems.text()
+    assert page.model.data(_index_of(page.model, "C02", VALUE), Qt.ItemDataRole.ToolTipRole) == rule
+    page.model.setData(_index_of(page.model, "B01", VALUE), "-2")
+    assert "B01" not in [r.code for r in page.model.grid.rows if r.value == -2]  # type: ignore[union-attr]
+    assert page.problems.text().startswith("• ")
+    shown: list[str] = []
+
+    def read_error(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        shown.append(box.text())
+        box.close()
+
+    def confirm(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        when_modal(read_error)
+        next(b for b in box.buttons() if b.text() == _("Lock")).click()
+
+    when_modal(confirm)
+    page.lock_button.click()
+    assert shown and rule in shown[0]
+    assert not IndicatorService(ready, today=lambda: TODAY).is_locked(2026, 11)
+
+
+def test_lock_from_the_page(qtbot, ready: Database, when_modal: Schedule) -> None:  # type: ignore[no-untyped-def]
+    page = IndicatorPage(ready, lambda: TODAY)
+    qtbot.addWidget(page)
+    page.index.setCurrentIndex(page.index.findData(10))
+
+    def accept(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text() == _("Lock")).click()
+
+    when_modal(accept)
+    page.lock_button.click()
+    assert IndicatorService(ready, today=lambda: TODAY).is_locked(2026, 10)
+    assert page.lock_button.text() == _("Unlock…")
+    assert not page.model.flags(_index_of(page.model, "B01", VALUE)) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_the_assessment_screen_shows_the_score_and_records_a_finding(  # type: ignore[no-untyped-def]
+    qtbot, ready: Database, service: RecordService, when_modal: Schedule
+) -> None:
+    camera = service.get("cameras", service.create("cameras", VALID["cameras"]).created[0])
+    page = AssessmentPage(ready, service, lambda: TODAY)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.model.rowCount() == 20
+    assert (
+        _("Met {met}/{total} criteria").format(met=page.view.met, total=page.view.total)
+        == page.score.text()
+    )  # type: ignore[union-attr]
+    assert "639" in page.banner.text()
+    row = next(r for r in range(20) if page.model.criterion_at(r).criterion.code == "TC01")  # type: ignore[union-attr]
+    before = page.view.met  # type: ignore[union-attr]
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, CriterionDialog)
+        status = dialog.findChild(QComboBox, "status")
+        status.setCurrentIndex(status.findData("met"))
+        dialog.findChild(QPlainTextEdit, "evidence").setPlainText("Nghị quyết 05-NQ/ĐU")
+        dialog.kind.setCurrentIndex(dialog.kind.findData("cameras"))
+        dialog.found.setCurrentIndex(0)
+        dialog.add_link()
+        dialog.accept()
+
+    when_modal(fill)
+    page.edit(row)
+    assert page.view.met == before + 1  # type: ignore[union-attr]
+    finding = page.model.criterion_at(row)
+    assert finding is not None and finding.evidence == "Nghị quyết 05-NQ/ĐU"
+    assert [link.uuid for link in finding.links] == [camera.uuid]
+
+
+def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-untyped-def]
+    qtbot, ready: Database, tmp_path: Path, when_modal: Schedule
+) -> None:
+    folder = tmp_path / "usb"
+    shutil.copytree(packs.bundled_repository(), folder)
+    open_repository(folder, DEV_KEYS, None).add_packs(
+        [pack_file(tmp_path, "ward-police-indicators", version=2)]
+    )
+    page = PacksPage(ready)
+    qtbot.addWidget(page)
+    seen: list[str] = []
+
+    def install(dialog: QWidget) -> None:
+        assert isinstance(dialog, PackInstallDialog)
+        plans = dialog.findChild(QWidget, "plans")
+        seen.append(plans.item(1, 2).text())  # type: ignore[attr-defined]
+        assert dialog.install_button.isEnabled()
+        dialog.accept()
+
+    when_modal(install)
+    with qtbot.waitSignal(page.packs_did_change, timeout=20000):
+        page.choose_folder(folder)
+    assert seen == [_("Newer: will be upgraded")]
+    assert page.installed.rowCount() == 3
+    assert page.warning.isVisibleTo(page)  # development root warning
+    assert AssessmentService(ready, clock=lambda: NOW, today=lambda: TODAY).assessable_packs()
