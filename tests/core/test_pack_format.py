@@ -102,12 +102,18 @@ def test_criteria_rules_are_checked() -> None:
     doc["groups"][0]["criteria"][0].update(scoring="points")  # no max_points
     doc["groups"][1]["criteria"][0].update(rule={"indicator": "B01", "op": ">="})
     found = "\n".join(problems(doc))
-    assert _("{where}: a points criterion needs max_points above 0").format(
-        where="criteria[0] (TC01)") in found
+    assert (
+        _("{where}: a points criterion needs max_points above 0").format(where="criteria[0] (TC01)")
+        in found
+    )
     assert "(TC03)" in found
     # without "requires", a rule may only use the pack's own indicators
-    assert _("{where}: the rule uses unknown indicator {code}").format(
-        where="criteria[4] (TC05)", code="I02") in found
+    assert (
+        _("{where}: the rule uses unknown indicator {code}").format(
+            where="criteria[4] (TC05)", code="I02"
+        )
+        in found
+    )
 
 
 def test_duplicate_json_keys_and_bad_bytes_are_refused() -> None:
