@@ -12,7 +12,7 @@ from pathlib import Path
 from app import __version__
 from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
 from app.i18n import LANGUAGES, _, set_language
-from app.logs import setup_logging
+from app.logs import enable_log_rotation, setup_logging
 from app.paths import DB_FILE_NAME, data_dir, default_db_path
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,10 @@ def demo_db_path() -> Path:
     return data_dir() / DEMO_DB_NAME
 
 
-def _parser() -> argparse.ArgumentParser:
+VERBS = ("demo", "screenshots", "list", "import", "export", "pack")
+
+
+def _global_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelward",
         description=_("ModelWard: records, indicators and reports of a model ward police unit."),
@@ -36,6 +39,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help=_("use the demo ward database"))
     parser.add_argument("--lang", choices=LANGUAGES, help=_("interface language"))
+    return parser
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Opening the GUI needs only the global options; building the verbs' parsers (and their
+    translated help) is left to the runs that use a verb or ask for help."""
+    if not any(word in VERBS or word in ("-h", "--help") for word in argv):
+        args = _global_parser().parse_args(argv)
+        args.verb = None
+        return args
+    return _parser().parse_args(argv)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _global_parser()
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     demo = verbs.add_parser("demo", help=_("build a demo ward with years of history"))
@@ -79,7 +97,9 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
-    args = _parser().parse_args(argv)
+    args = _parse(sys.argv[1:] if argv is None else list(argv))
+    if args.verb is not None:
+        enable_log_rotation()  # the GUI does it once its window is shown
     if args.lang:
         set_language(args.lang)
     log.info("modelward %s started: %s", __version__, args.verb or "gui")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +54,8 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 def _passphrase(args: argparse.Namespace) -> bytes | None:
     if args.no_passphrase:
         return None
+    import getpass
+
     value = os.environ.get(PASSPHRASE_ENV) or getpass.getpass(_("Key passphrase: "))
     if len(value) < 12:
         raise UserFacingError(_("The key passphrase must have at least 12 characters."))

@@ -82,3 +82,13 @@ def test_unknown_kind_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bicycles" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_log_file_rotates(tmp_path: Path) -> None:
+    env = dict(os.environ, MODELWARD_DATA_DIR=str(tmp_path))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "modelward.log").write_text("x" * 2_100_000, encoding="utf-8")
+    assert run("--db", str(tmp_path / "none.sqlite"), "list", "teams", env=env).returncode == 2
+    assert (logs / "modelward.log.1").exists()
+    assert "started: list" in (logs / "modelward.log").read_text(encoding="utf-8")

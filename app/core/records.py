@@ -17,6 +17,7 @@ from typing import Any
 
 from app.core import catalogues as cat
 from app.core.errors import ValidationError
+from app.core.kind_titles import KIND_TITLES
 from app.core.text import clean, fold, nfc
 from app.i18n import N_, _, current_language
 
@@ -168,8 +169,8 @@ _NOTES = FieldSpec("notes", N_("Notes"), FieldType.LONG_TEXT, max_length=2000, a
 
 SESSIONS = RecordKind(
     code="sessions",
-    title=N_("Outreach sessions"),
-    singular=N_("outreach session"),
+    title=KIND_TITLES["sessions"][0],
+    singular=KIND_TITLES["sessions"][1],
     fields=(
         FieldSpec(
             "held_on",
@@ -222,8 +223,8 @@ SESSIONS = RecordKind(
 
 TEAMS = RecordKind(
     code="teams",
-    title=N_("Fire-safety teams"),
-    singular=N_("fire-safety team"),
+    title=KIND_TITLES["teams"][0],
+    singular=KIND_TITLES["teams"][1],
     fields=(
         FieldSpec(
             "name",
@@ -278,8 +279,8 @@ TEAMS = RecordKind(
 
 FIRE_POINTS = RecordKind(
     code="fire_points",
-    title=N_("Public fire points"),
-    singular=N_("public fire point"),
+    title=KIND_TITLES["fire_points"][0],
+    singular=KIND_TITLES["fire_points"][1],
     fields=(
         FieldSpec(
             "location",
@@ -319,8 +320,8 @@ FIRE_POINTS = RecordKind(
 
 CAMERAS = RecordKind(
     code="cameras",
-    title=N_("Security cameras"),
-    singular=N_("security camera"),
+    title=KIND_TITLES["cameras"][0],
+    singular=KIND_TITLES["cameras"][1],
     fields=(
         FieldSpec(
             "address",
@@ -389,8 +390,8 @@ CAMERAS = RecordKind(
 
 MODELS = RecordKind(
     code="models",
-    title=N_("Community models"),
-    singular=N_("community model"),
+    title=KIND_TITLES["models"][0],
+    singular=KIND_TITLES["models"][1],
     fields=(
         FieldSpec(
             "model_type",
@@ -434,8 +435,8 @@ MODELS = RecordKind(
 
 OFFICERS = RecordKind(
     code="officers",
-    title=N_("Officers"),
-    singular=N_("officer"),
+    title=KIND_TITLES["officers"][0],
+    singular=KIND_TITLES["officers"][1],
     fields=(
         FieldSpec(
             "full_name",

@@ -83,9 +83,10 @@ def attach_station(
     """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled."""
     from app.core import profile
     from app.core.record_service import RecordService
-    from app.ui.dialogs.setup_dialog import SetupDialog
 
     if not profile.is_set_up(db):
+        from app.ui.dialogs.setup_dialog import SetupDialog
+
         dialog = SetupDialog(db, window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -102,7 +103,9 @@ def build_main_window(db: Database, today: Callable[[], date] = date.today) -> M
 def _open_station(window: MainWindow, path: Path, opened: list[Database]) -> None:
     from app.core.errors import EnvironmentProblem, UserFacingError
     from app.db.open import open_database
+    from app.logs import enable_log_rotation
 
+    enable_log_rotation()
     window.build_menus()
     try:
         db = open_database(path)

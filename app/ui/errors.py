@@ -1,28 +1,41 @@
 """One presenter for every error, and the message and confirmation boxes the app uses.
 
 Boxes set their own button texts through our catalogue so the officer never sees English
-buttons, whether or not a Qt translation is installed.
+buttons, whether or not a Qt translation is installed. QMessageBox is imported when a box is
+shown: it is not needed to draw the first window.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-
-from PySide6.QtWidgets import QMessageBox, QWidget
+from typing import TYPE_CHECKING, Literal
 
 from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
 from app.i18n import _
 from app.paths import log_dir
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox, QWidget
+
 log = logging.getLogger(__name__)
+Icon = Literal["information", "warning", "critical", "question"]
 
 
 def _box(
-    parent: QWidget | None, icon: QMessageBox.Icon, title: str, text: str, detail: str = ""
+    parent: QWidget | None, icon: Icon, title: str, text: str, detail: str = ""
 ) -> QMessageBox:
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
-    box.setIcon(icon)
+    box.setIcon(
+        {
+            "information": QMessageBox.Icon.Information,
+            "warning": QMessageBox.Icon.Warning,
+            "critical": QMessageBox.Icon.Critical,
+            "question": QMessageBox.Icon.Question,
+        }[icon]
+    )
     box.setWindowTitle(title)
     box.setText(text)
     if detail:
@@ -31,12 +44,10 @@ def _box(
 
 
 def inform(
-    parent: QWidget | None,
-    title: str,
-    text: str,
-    detail: str = "",
-    icon: QMessageBox.Icon = QMessageBox.Icon.Information,
+    parent: QWidget | None, title: str, text: str, detail: str = "", icon: Icon = "information"
 ) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
     box = _box(parent, icon, title, text, detail)
     box.addButton(_("Close"), QMessageBox.ButtonRole.AcceptRole)
     box.exec()
@@ -45,7 +56,9 @@ def inform(
 def confirm(
     parent: QWidget | None, title: str, text: str, yes: str, no: str | None = None, detail: str = ""
 ) -> bool:
-    box = _box(parent, QMessageBox.Icon.Question, title, text, detail)
+    from PySide6.QtWidgets import QMessageBox
+
+    box = _box(parent, "question", title, text, detail)
     yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
     no_button = box.addButton(no or _("Cancel"), QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(no_button)
@@ -60,12 +73,10 @@ def present_error(parent: QWidget | None, error: BaseException) -> None:
         return
     if isinstance(error, ValidationError):
         text = "\n".join(f"• {message}" for message in error.field_errors.values())
-        inform(parent, _("Check the data"), text, icon=QMessageBox.Icon.Warning)
+        inform(parent, _("Check the data"), text, icon="warning")
         return
     if isinstance(error, UserFacingError | EnvironmentProblem):
-        inform(
-            parent, _("Cannot continue"), error.message, error.hint, icon=QMessageBox.Icon.Warning
-        )
+        inform(parent, _("Cannot continue"), error.message, error.hint, icon="warning")
         return
     log.error("unexpected error: %s", "".join(traceback.format_exception(error)))
     inform(
@@ -75,5 +86,5 @@ def present_error(parent: QWidget | None, error: BaseException) -> None:
         _(
             "Details were written to the log in {folder}. Please send it to technical support."
         ).format(folder=log_dir()),
-        icon=QMessageBox.Icon.Critical,
+        icon="critical",
     )

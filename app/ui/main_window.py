@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,11 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.records import KINDS, kind_by_code
+from app.core.kind_titles import KIND_TITLES
 from app.i18n import _
 from app.ui.errors import inform
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QUndoStack
+
     from app.core.profile import StationProfile
     from app.core.record_service import RecordService
     from app.core.records import Change
@@ -42,7 +43,7 @@ def screen_titles() -> list[tuple[str, str]]:
         ("overview", _("Overview")),
         ("indicators", _("Monthly indicators")),
         ("assessment", _("Self-assessment")),
-        *((kind.code, _(kind.title)) for kind in KINDS),
+        *((code, _(title)) for code, (title, _singular) in KIND_TITLES.items()),
         ("packs", _("Criteria packs")),
     ]
 
@@ -59,7 +60,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle(_("Model Ward"))
         self._fit_to_screen(1280, 780)
-        self.undo_stack = QUndoStack(self)
+        # the undo stack, menus and shortcuts come with the data (build_menus): QtGui's
+        # action and shortcut classes are not needed to draw the first frame
+        self.undo_stack: QUndoStack | None = None
 
         central = QWidget(self)
         layout = QHBoxLayout(central)
@@ -173,8 +176,10 @@ class MainWindow(QMainWindow):
             packs_page = PacksPage(self.db, self.stack)
             packs_page.packs_did_change.connect(self._packs_changed)
             return packs_page
+        from app.core.records import kind_by_code
         from app.ui.widgets.record_page import RecordPage
 
+        assert self.undo_stack is not None
         page = RecordPage(self.service, kind_by_code(key), self.undo_stack, self.stack)
         page.record_did_change.connect(self._record_changed)
         self.pages[key] = page
@@ -204,7 +209,10 @@ class MainWindow(QMainWindow):
         ~35 ms of one-time set-up, and nothing can be chosen before the data is open."""
         if self._menus_built:
             return
+        from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+
         self._menus_built = True
+        self.undo_stack = QUndoStack(self)
         file_menu = self.menuBar().addMenu(_("&File"))
         quit_action = QAction(_("Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

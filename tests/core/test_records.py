@@ -132,3 +132,11 @@ def test_text_is_stored_nfc_and_trimmed() -> None:
 
     raw = dict(VALID["teams"], name=unicodedata.normalize("NFD", "  Tổ liên gia   số 1 "))
     assert validate(TEAMS, raw, TODAY)["name"] == "Tổ liên gia số 1"
+
+
+def test_the_sidebar_titles_follow_the_record_kinds() -> None:
+    from app.core.kind_titles import KIND_TITLES
+
+    assert [(k.code, k.title, k.singular) for k in KINDS] == [
+        (code, title, singular) for code, (title, singular) in KIND_TITLES.items()
+    ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,12 @@ from app.db.models import AppMeta
 from app.db.pack_models import InstalledPack, PackEvent, TrustedMetadata
 from app.i18n import _
 from app.paths import resources_dir
-from app.sync import tuf_client
+
+if TYPE_CHECKING:
+    from app.sync.tuf_client import VerifiedRepository
+
+# python-tuf (with its HTTP client) is imported only when a repository is verified: reading
+# the installed packs, which every indicator and assessment screen does, must stay light.
 
 LKT_KEY = "latest_known_time"
 BUNDLED_REPOSITORY = "bundled"
@@ -69,7 +75,7 @@ class Inspection:
     source: str
     plans: tuple[PackPlan, ...]
     development_root: bool
-    repository: tuf_client.VerifiedRepository
+    repository: VerifiedRepository
     today: date
 
 
@@ -172,6 +178,8 @@ def history(db: Database) -> list[PackEventInfo]:
 
 
 def _trusted(session: Session) -> dict[str, bytes]:
+    from app.sync import tuf_client
+
     rows = session.execute(select(TrustedMetadata)).scalars().all()
     trusted = {row.role: row.content.encode("utf-8") for row in rows}
     trusted.setdefault("root", tuf_client.embedded_root())
@@ -192,6 +200,8 @@ def _remember_time(session: Session, moment: datetime) -> None:
 
 
 def trusts_development_root(db: Database) -> bool:
+    from app.sync import tuf_client
+
     with db.read() as session:
         return tuf_client.is_development_root(_trusted(session)["root"])
 
@@ -300,10 +310,10 @@ def _active_from(session: Session) -> list[Pack]:
     return packs
 
 
-def _verify(
-    db: Database, folder: Path, now: datetime
-) -> tuple[tuf_client.VerifiedRepository, bool, datetime]:
+def _verify(db: Database, folder: Path, now: datetime) -> tuple[VerifiedRepository, bool, datetime]:
     """Verify with TUF; also return the effective time: a clock set back is not believed."""
+    from app.sync import tuf_client
+
     with db.read() as session:
         trusted = _trusted(session)
         known = latest_known_time(session)
@@ -312,7 +322,7 @@ def _verify(
     return repository, tuf_client.is_development_root(trusted["root"]), effective
 
 
-def _parse_targets(repository: tuf_client.VerifiedRepository) -> list[tuple[Pack, bytes]]:
+def _parse_targets(repository: VerifiedRepository) -> list[tuple[Pack, bytes]]:
     parsed = []
     for path, data in repository.packs.items():
         try:
@@ -403,9 +413,7 @@ def _store(
     )
 
 
-def _store_trust(
-    session: Session, repository: tuf_client.VerifiedRepository, now: datetime
-) -> None:
+def _store_trust(session: Session, repository: VerifiedRepository, now: datetime) -> None:
     for role, data in repository.metadata.items():
         version = repository.versions[role]
         row = session.get(TrustedMetadata, role)

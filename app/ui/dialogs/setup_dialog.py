@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from app.core import catalogues as cat
 from app.core import profile
-from app.core.demo import DemoBuilder
 from app.core.errors import EnvironmentProblem, UserFacingError, ValidationError
 from app.core.profile import ProfileInput, StationProfile
 from app.core.progress import CancelToken, ProgressCallback
@@ -141,6 +140,8 @@ class SetupDialog(QDialog):
             yes=_("Build the demo ward"),
         ):
             return
+        from app.core.demo import DemoBuilder
+
         db = self.db
 
         def work(progress: ProgressCallback, token: CancelToken) -> StationProfile:

@@ -113,7 +113,7 @@ class AssessmentPage(QWidget):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((50, 55, 330, 100, 290, 120, 60)):
+        for column, width in enumerate((45, 50, 300, 95, 260, 95, 55)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda index: self.edit(index.row()))
         layout.addWidget(self.table, 1)
@@ -152,7 +152,7 @@ class AssessmentPage(QWidget):
         pack = view.pack
         notes = []
         if pack.draft:
-            notes.append(_("DRAFT: {note}").format(note=pack.draft_note or pack.title))
+            notes.append(pack.draft_note or _("DRAFT: {note}").format(note=pack.title))
         if pack.is_expired(self.today()):
             notes.append(
                 _(
