@@ -114,7 +114,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _station_action(db: Database, args: argparse.Namespace) -> int:
     from app.core.packs import service
-    from app.core.record_service import default_author
+    from app.core.station_service import default_author
 
     now = datetime.now(UTC)
     if args.action == "list":

@@ -9,7 +9,6 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,8 +22,7 @@ from app.core.packs.diff import PackDiff, diff_packs
 from app.core.packs.evaluate import EvaluationContext, Outcome, evaluate_rule
 from app.core.packs.model import Criterion, Pack, Scoring
 from app.core.periods import month_of
-from app.core.profile import own_unit_id
-from app.core.record_service import default_author, utc_now
+from app.core.station_service import StationService
 from app.core.text import clean
 from app.db.engine import Database
 from app.db.models import RECORD_MODELS
@@ -99,21 +97,12 @@ class AssessmentView:
         return (sum(c.earned_points for c in scored), sum(c.criterion.max_points for c in scored))
 
 
-class AssessmentService:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        author: str | None = None,
-        clock: Callable[[], datetime] = utc_now,
-        today: Callable[[], date] = date.today,
-    ) -> None:
-        self.db = db
-        self.author = author or default_author()
-        self.clock = clock
-        self.today = today
-        self.unit_id = own_unit_id(db)
-        self.indicators = IndicatorService(db, author=self.author, clock=clock, today=today)
+class AssessmentService(StationService):
+    def __init__(self, db: Database, **options: Any) -> None:
+        super().__init__(db, **options)
+        self.indicators = IndicatorService(
+            db, author=self.author, clock=self.clock, today=self.today
+        )
 
     # --- opening -----------------------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +17,8 @@ from app.core.indicators import IndicatorData, check_rules, load_indicator_data
 from app.core.packs import service as packs
 from app.core.packs.model import Aggregation, Indicator, Pack, ValidationRule
 from app.core.periods import Period, Span, month_of, span_months, span_period
-from app.core.profile import own_unit_id
-from app.core.record_service import default_author, utc_now
+from app.core.station_service import StationService
 from app.core.text import clean
-from app.db.engine import Database
 from app.db.pack_models import IndicatorValue, PeriodLock, PeriodLockEvent
 from app.i18n import _
 
@@ -90,21 +88,7 @@ class LockEvent:
     by: str
 
 
-class IndicatorService:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        author: str | None = None,
-        clock: Callable[[], datetime] = utc_now,
-        today: Callable[[], date] = date.today,
-    ) -> None:
-        self.db = db
-        self.author = author or default_author()
-        self.clock = clock
-        self.today = today
-        self.unit_id = own_unit_id(db)
-
+class IndicatorService(StationService):
     # --- catalogue ---------------------------------------------------------------------------
 
     def packs(self) -> list[Pack]:
@@ -223,16 +207,21 @@ class IndicatorService:
                 raise UserFacingError(
                     _("Month {month}/{year} is locked.").format(month=month, year=year)
                 )
-            row = session.execute(
-                select(IndicatorValue).where(
-                    IndicatorValue.owner_unit_id == self.unit_id,
-                    IndicatorValue.indicator_code == code,
-                    IndicatorValue.year == year,
-                    IndicatorValue.month == month,
-                )
-            ).scalar_one_or_none()
+            row = self._value_row(session, code, year, month)
             value = row.value if row is not None else None
             self._store(session, code, year, month, value, clean(comment))
+
+    def _value_row(
+        self, session: Session, code: str, year: int, month: int
+    ) -> IndicatorValue | None:
+        return session.execute(
+            select(IndicatorValue).where(
+                IndicatorValue.owner_unit_id == self.unit_id,
+                IndicatorValue.indicator_code == code,
+                IndicatorValue.year == year,
+                IndicatorValue.month == month,
+            )
+        ).scalar_one_or_none()
 
     def _checked(self, indicator: Indicator, value: float | str | None) -> float | None:
         try:
@@ -276,14 +265,7 @@ class IndicatorService:
         number: float | None,
         comment: str | None,
     ) -> None:
-        row = session.execute(
-            select(IndicatorValue).where(
-                IndicatorValue.owner_unit_id == self.unit_id,
-                IndicatorValue.indicator_code == code,
-                IndicatorValue.year == year,
-                IndicatorValue.month == month,
-            )
-        ).scalar_one_or_none()
+        row = self._value_row(session, code, year, month)
         now = self.clock()
         if row is None:
             session.add(

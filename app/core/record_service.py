@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-import getpass
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from app.core.errors import NotFound
-from app.core.profile import own_unit_id
 from app.core.progress import CancelToken, ProgressCallback, no_progress
 from app.core.records import Change, ListQuery, RecordKind, RecordRow, kind_by_code, validate
 from app.core.spreadsheet import ImportPreview, preview
+from app.core.station_service import StationService
 from app.db import records_repo as repo
-from app.db.engine import Database
 from app.db.models import SyncedRecord
 from app.i18n import _
 
-Clock = Callable[[], datetime]
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def default_author() -> str:
-    """Until accounts exist, the author is the operating-system login of the station PC."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-class RecordService:
+class RecordService(StationService):
     """Record use cases for the station's own unit."""
-
-    def __init__(
-        self,
-        db: Database,
-        *,
-        author: str | None = None,
-        clock: Clock = utc_now,
-        today: Callable[[], date] = date.today,
-    ) -> None:
-        self.db = db
-        self.author = author or default_author()
-        self.clock = clock
-        self.today = today
-        self.unit_id = own_unit_id(db)
 
     # --- reading -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from app.core import profile
 from app.core.packs.service import install_bundled
 from app.core.profile import ProfileInput, StationProfile
-from app.core.record_service import default_author
+from app.core.station_service import default_author
 from app.db.engine import Database
 
 

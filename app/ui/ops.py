@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
 from app.core.errors import Cancelled
 from app.core.progress import CancelToken
@@ -162,3 +163,26 @@ def run_in_background(
 def wait_for_background(msecs: int = 30000) -> bool:
     """Block until background work is done (for shutdown and tests)."""
     return _pool().waitForDone(msecs)
+
+
+class GuardedDialog(QDialog):
+    """A dialog that cannot be closed (Escape, Cancel, the window's ×) while its background
+    operation runs: closing would leave the work going on unseen."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._operation: Operation | None = None
+
+    def busy(self) -> bool:
+        return self._operation is not None and self._operation.running
+
+    def reject(self) -> None:
+        if self.busy():
+            return
+        super().reject()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.busy():
+            event.ignore()
+            return
+        super().closeEvent(event)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QHeaderView,
     QLabel,
@@ -26,10 +24,10 @@ from app.core.spreadsheet import ImportPreview, RowStatus, rows_to_import
 from app.i18n import _
 from app.ui.errors import present_error
 from app.ui.models.import_preview_model import ImportPreviewModel
-from app.ui.ops import Operation, run_in_background
+from app.ui.ops import GuardedDialog, Operation, run_in_background
 
 
-class ImportDialog(QDialog):
+class ImportDialog(GuardedDialog):
     def __init__(
         self, service: RecordService, kind: RecordKind, path: Path, parent: QWidget | None = None
     ) -> None:
@@ -69,7 +67,7 @@ class ImportDialog(QDialog):
         buttons.accepted.connect(self.do_import)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self._operation: Operation | None = self._start_preview()
+        self._operation = self._start_preview()
 
     def _start_preview(self) -> Operation:
         service, kind, path = self.service, self.kind, self.path
@@ -147,18 +145,3 @@ class ImportDialog(QDialog):
     def _import_cancelled(self) -> None:
         self.import_button.setEnabled(True)
         self.summary.setText(_("Import cancelled: no row was saved."))
-
-    def busy(self) -> bool:
-        return self._operation is not None and self._operation.running
-
-    def reject(self) -> None:
-        # Closing while rows are being read or saved would leave the work running unseen.
-        if self.busy():
-            return
-        super().reject()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if self.busy():
-            event.ignore()
-            return
-        super().closeEvent(event)

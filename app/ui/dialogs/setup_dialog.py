@@ -6,7 +6,6 @@ from datetime import date
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -24,10 +23,10 @@ from app.core.station import set_up_station
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.errors import confirm, present_error
-from app.ui.ops import Operation, run_in_background
+from app.ui.ops import GuardedDialog, run_in_background
 
 
-class SetupDialog(QDialog):
+class SetupDialog(GuardedDialog):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -101,7 +100,6 @@ class SetupDialog(QDialog):
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self._operation: Operation | None = None
 
     def profile_input(self) -> ProfileInput:
         return ProfileInput(
@@ -170,11 +168,3 @@ class SetupDialog(QDialog):
         for widget in self.findChildren(QWidget):
             if widget is not self and not isinstance(widget, QLabel):
                 widget.setEnabled(not busy)
-
-    def busy(self) -> bool:
-        return self._operation is not None and self._operation.running
-
-    def reject(self) -> None:
-        if self.busy():
-            return
-        super().reject()

@@ -13,7 +13,7 @@ from app.core.formatting import format_number
 from app.core.indicator_service import Grid, GridRow
 from app.core.packs.model import Aggregation
 from app.i18n import N_, _
-from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE
+from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = (
@@ -185,6 +185,4 @@ class IndicatorGridModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return _(COLUMNS[section]) if 0 <= section < len(COLUMNS) else None
-        return None
+        return horizontal_header(COLUMNS, section, orientation, role)

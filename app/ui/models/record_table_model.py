@@ -34,6 +34,15 @@ CACHE_ROWS = 5000
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+def horizontal_header(
+    labels: tuple[str, ...], section: int, orientation: Qt.Orientation, role: int
+) -> str | None:
+    """The translated column title of a table model whose columns are fixed msgids."""
+    if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        return _(labels[section]) if 0 <= section < len(labels) else None
+    return None
+
+
 def table_fields(kind: RecordKind) -> tuple[FieldSpec, ...]:
     return kind.listed_fields
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.core.formatting import format_date
 from app.core.packs import service
 from app.core.progress import CancelToken
-from app.core.record_service import default_author
+from app.core.station_service import default_author
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.dialogs.pack_install_dialog import PackInstallDialog
