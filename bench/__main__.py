@@ -173,12 +173,15 @@ def big_table(workdir: Path) -> dict[str, float]:
         model.set_search("khoi 42")
         first_screen(model)
 
+    # the floor: the same sorted id list read with the bare sqlite3 module from the same file
     with sqlite3.connect(db.path) as raw:
+        sql = (
+            "SELECT id FROM outreach_sessions WHERE owner_unit_id = ? AND deleted_at IS NULL "
+            "ORDER BY place_key, id"
+        )
 
         def raw_ids() -> None:
-            raw.execute(
-                "SELECT id FROM outreach_sessions WHERE deleted_at IS NULL ORDER BY place_key, id"
-            ).fetchall()
+            [row[0] for row in raw.execute(sql, (service.unit_id,))]
 
         raw_ms = _best_ms(raw_ids)
     result = {
