@@ -23,7 +23,7 @@ def demo_db_path() -> Path:
     return data_dir() / DEMO_DB_NAME
 
 
-VERBS = ("demo", "screenshots", "list", "import", "export", "pack")
+VERBS = ("demo", "screenshots", "list", "import", "export", "pack", "report")
 
 
 def _global_parser() -> argparse.ArgumentParser:
@@ -82,8 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("file", type=Path)
 
     from app.cli_packs import add_parser as add_pack_parser
+    from app.cli_reports import add_parser as add_report_parser
 
     add_pack_parser(verbs)
+    add_report_parser(verbs)
     return parser
 
 
@@ -130,6 +132,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         for written in render_screenshots(path, args.out):
             print(written)
         return 0
+    if args.verb == "report":
+        from app.cli_reports import run_report_verb
+
+        return run_report_verb(path, args)
     if args.verb == "pack":
         from app.cli_packs import run_pack_verb
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.paths import translations_dir
@@ -54,6 +56,21 @@ def set_language(language: str, folder: Path | None = None) -> None:
 
 def current_language() -> str:
     return _language
+
+
+@contextmanager
+def language(code: str) -> Iterator[None]:
+    """Run a block in ``code`` and switch back: official documents are always Vietnamese,
+    whatever language the interface uses."""
+    previous = _language
+    if code == previous:
+        yield
+        return
+    set_language(code)
+    try:
+        yield
+    finally:
+        set_language(previous)
 
 
 def babel_locale() -> str:

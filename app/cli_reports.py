@@ -1,0 +1,67 @@
+"""``modelward report KIND --period P --out FILE.pdf``: the periodic reports, headless."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from app.core.errors import UserFacingError
+from app.i18n import _
+
+KINDS = {
+    "month": "MONTH",
+    "quarter": "QUARTER",
+    "half": "HALF",
+    "nine": "NINE_MONTHS",
+    "year": "YEAR",
+}
+
+
+def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = verbs.add_parser("report", help=_("make a periodic report as PDF"))
+    report.add_argument("kind", choices=sorted(KINDS))
+    report.add_argument(
+        "--period",
+        required=True,
+        help=_("2026-11 (month), 2026-Q3 (quarter) or 2026 (half, nine, year)"),
+    )
+    report.add_argument("--out", type=Path, required=True)
+    report.add_argument("--date", help=_("date printed on the report, dd/mm/yyyy (default: today)"))
+
+
+def parse_period(kind: str, text: str) -> tuple[int, int]:
+    """(year, month or quarter) from the --period text of a report kind."""
+    patterns = {"month": r"(\d{4})-(\d{1,2})", "quarter": r"(\d{4})-[Qq]([1-4])"}
+    pattern = patterns.get(kind, r"(\d{4})")
+    match = re.fullmatch(pattern, text.strip())
+    if match is None or (kind == "month" and not 1 <= int(match.group(2)) <= 12):
+        raise UserFacingError(
+            _("The period {text} does not fit a {kind} report.").format(text=text, kind=kind),
+            hint=_("Write e.g. 2026-11, 2026-Q3 or 2026."),
+        )
+    groups = match.groups()
+    return int(groups[0]), int(groups[1]) if len(groups) > 1 else 1
+
+
+def run_report_verb(path: Path, args: argparse.Namespace) -> int:
+    from app.core.fileio import atomic_write_bytes
+    from app.core.indicator_service import IndicatorService
+    from app.core.periods import Span
+    from app.core.report_data import period_report
+    from app.db.open import open_database
+    from app.reports.period_report import build_period_report
+
+    year, index = parse_period(args.kind, args.period)
+    issued = datetime.strptime(args.date, "%d/%m/%Y").date() if args.date else date.today()
+    if not path.exists():
+        raise UserFacingError(_("There is no database at {path}.").format(path=path))
+    db = open_database(path)
+    try:
+        data = period_report(IndicatorService(db), Span[KINDS[args.kind]], year, index, issued)
+        atomic_write_bytes(args.out, build_period_report(data))
+    finally:
+        db.close()
+    print(_("Report written to {path}.").format(path=args.out))
+    return 0

@@ -1,0 +1,271 @@
+"""What goes into a periodic report on security and order work (báo cáo tháng, sơ kết 6 tháng,
+9 tháng, tổng kết năm): the unit, the period, the main indicators against the same period
+last year, the work recorded, and narrative sections pre-filled from the figures.
+
+No Qt, no PDF: ``app.reports.period_report`` renders it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from app.core import profile
+from app.core.formatting import format_number
+from app.core.indicator_service import GridRow, IndicatorService
+from app.core.periods import Period, Span
+from app.core.station_service import StationService
+from app.db.models import AppMeta
+from app.i18n import language
+
+SETTINGS_KEY = "report_settings"
+# The indicators a periodic report shows, in the order police reports list them.
+MAIN_INDICATORS = (
+    "B01",
+    "B02",
+    "B03",
+    "B04",
+    "B07",
+    "B08",
+    "C01",
+    "C03",
+    "C04",
+    "D01",
+    "D02",
+    "E01",
+    "F01",
+    "F05",
+    "G01",
+    "G02",
+    "G04",
+    "H04",
+    "H05",
+    "H02",
+    "H03",
+    "E06",
+    "E08",
+    "H01",
+)
+SECTIONS = ("situation", "results", "shortcomings", "directions")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The ward's report settings: numbering, signer, recipients (Nơi nhận, Kính gửi)."""
+
+    number_pattern: str = "{number:02d}/BC-CAP"
+    next_number: int = 1
+    signer_prefix: str = ""
+    signer_authority: str = "Trưởng Công an phường"
+    signer_title: str = ""
+    signer_name: str = ""
+    signer_rank: str = ""
+    addressees: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodReport:
+    parent_agency: str
+    issuing_agency: str
+    place: str
+    number: str
+    issued_on: date
+    span: Span
+    period: Period
+    rows: tuple[GridRow, ...]
+    narrative: dict[str, str]
+    settings: ReportSettings
+    is_demo: bool = False
+    draft_packs: tuple[str, ...] = field(default=())
+
+
+def load_settings(service: StationService) -> ReportSettings:
+    station = profile.load(service.db)
+    with service.db.read() as session:
+        row = session.get(AppMeta, SETTINGS_KEY)
+        stored = json.loads(row.value) if row else {}
+    chief_name, chief_rank = _chief(service)
+    defaults = ReportSettings(
+        signer_authority="Trưởng Công an phường",
+        signer_name=chief_name,
+        signer_rank=chief_rank,
+        addressees=(station.province.name,),
+        recipients=(
+            f"{station.province.name} (để báo cáo)",
+            f"Đảng ủy, UBND phường {station.unit.place_name} (để báo cáo)",
+            "Lưu: VT.",
+        ),
+    )
+    for key in ("addressees", "recipients"):
+        if key in stored:
+            stored[key] = tuple(stored[key])
+    known = {k: v for k, v in stored.items() if k in ReportSettings.__dataclass_fields__}
+    return replace(defaults, **known)
+
+
+def _chief(service: StationService) -> tuple[str, str]:
+    """The name and rank of the officer recorded as ward police chief, if any."""
+    from sqlalchemy import select
+
+    from app.core.records import OFFICERS
+    from app.db.models import Officer
+
+    with service.db.read() as session:
+        row = session.execute(
+            select(Officer.full_name, Officer.rank)
+            .where(
+                Officer.owner_unit_id == service.unit_id,
+                Officer.deleted_at.is_(None),
+                Officer.position == "chief",
+            )
+            .order_by(Officer.id)
+            .limit(1)
+        ).first()
+    if row is None:
+        return "", ""
+    rank = OFFICERS.field("rank").choice_label(row[1]) if row[1] != "other" else ""
+    return row[0], rank
+
+
+def save_settings(service: StationService, settings: ReportSettings) -> None:
+    payload = json.dumps(
+        {
+            **settings.__dict__,
+            "addressees": list(settings.addressees),
+            "recipients": list(settings.recipients),
+        },
+        ensure_ascii=False,
+    )
+    with service.db.write() as session:
+        row = session.get(AppMeta, SETTINGS_KEY)
+        if row is None:
+            session.add(AppMeta(key=SETTINGS_KEY, value=payload))
+        else:
+            row.value = payload
+
+
+def _row(rows: dict[str, GridRow], code: str) -> GridRow | None:
+    return rows.get(code)
+
+
+def _change(row: GridRow | None, unit: str) -> str:
+    if row is None or row.change is None:
+        return ""
+    if row.change == 0:
+        return "bằng cùng kỳ năm trước"
+    direction = "tăng" if row.change > 0 else "giảm"
+    return f"{direction} {format_number(abs(row.change))} {unit} so với cùng kỳ năm trước"
+
+
+def _sentence(parts: list[str]) -> str:
+    text = ", ".join(p for p in parts if p)
+    return text[0].upper() + text[1:] + "." if text else ""
+
+
+def prefill(span: Span, rows: dict[str, GridRow]) -> dict[str, str]:
+    """Narrative sections built from the figures; the officer edits them before printing."""
+    when = "Trong tháng" if span is Span.MONTH else "Trong kỳ"
+
+    def value(code: str) -> str:
+        row = rows.get(code)
+        return format_number(row.value) if row is not None and row.value is not None else "0"
+
+    crime = _sentence(
+        [
+            f"{when.lower()}, trên địa bàn xảy ra {value('B01')} vụ phạm tội về trật tự xã hội",
+            _change(rows.get("B01"), "vụ"),
+            f"đã điều tra làm rõ {value('B02')} vụ (đạt {value('B03')}%)"
+            if rows.get("B02") and rows["B02"].value
+            else "",
+        ]
+    )
+    fire = (
+        "Không để xảy ra cháy, nổ."
+        if (rows.get("E01") and not rows["E01"].value)
+        else f"Xảy ra {value('E01')} vụ cháy, nổ."
+    )
+    situation = " ".join(
+        s
+        for s in (
+            "Tình hình an ninh chính trị trên địa bàn ổn định; không phát sinh vụ việc phức tạp."
+            if rows.get("A01") and not rows["A01"].value
+            else "",
+            crime,
+            fire,
+        )
+        if s
+    )
+    results = " ".join(
+        s
+        for s in (
+            _sentence(
+                [
+                    f"{when.lower()}, tổ chức {value('H04')} buổi tuyên truyền với "
+                    f"{value('H05')} lượt người tham dự",
+                    _change(rows.get("H04"), "buổi"),
+                ]
+            ),
+            _sentence(
+                [
+                    f"tiếp nhận {value('C01')} tin báo, tố giác tội phạm",
+                    f"đã giải quyết {value('C03')} tin, đạt {value('C04')}%",
+                ]
+            ),
+            _sentence(
+                [
+                    f"tiếp nhận, giải quyết {value('G01')} hồ sơ thủ tục hành chính",
+                    f"đúng hạn {value('G02')} hồ sơ (đạt {value('G04')}%)",
+                ]
+            ),
+            _sentence(
+                [
+                    f"duy trì {value('E06')} tổ liên gia an toàn PCCC, {value('E08')} điểm "
+                    f"chữa cháy công cộng, {value('H03')}/{value('H02')} camera an ninh kết nối "
+                    f"với Công an phường và {value('H01')} mô hình tự quản về an ninh, trật tự"
+                ]
+            ),
+        )
+        if s
+    )
+    return {
+        "situation": situation,
+        "results": results,
+        "shortcomings": "(Cán bộ nêu những tồn tại, hạn chế và nguyên nhân.)",
+        "directions": "(Cán bộ nêu phương hướng, nhiệm vụ trọng tâm kỳ tới.)",
+    }
+
+
+def period_report(
+    service: IndicatorService,
+    span: Span,
+    year: int,
+    index: int = 1,
+    issued_on: date | None = None,
+    narrative: dict[str, str] | None = None,
+) -> PeriodReport:
+    """Everything a periodic report needs, in Vietnamese whatever the interface language."""
+    with language("vi"):
+        station = profile.load(service.db)
+        settings = load_settings(service)
+        grid = service.grid(year, span, index)
+        by_code = {row.code: row for row in grid.rows}
+        rows = tuple(by_code[code] for code in MAIN_INDICATORS if code in by_code)
+        texts = {**prefill(span, by_code), **(narrative or {})}
+        drafts = tuple(pack.title for pack in service.packs() if pack.draft)
+    number = settings.number_pattern.format(number=settings.next_number)
+    return PeriodReport(
+        parent_agency=station.province.name,
+        issuing_agency=station.unit.name,
+        place=station.unit.place_name,
+        number=f"Số: {number}",
+        issued_on=issued_on or service.today(),
+        span=span,
+        period=grid.period,
+        rows=rows,
+        narrative=texts,
+        settings=settings,
+        is_demo=station.is_demo,
+        draft_packs=drafts,
+    )
