@@ -6,9 +6,15 @@ import argparse
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
 from app.i18n import _
+
+if TYPE_CHECKING:
+    from app.core.report_data import PeriodReport
+    from app.db.engine import Database
+    from app.reports.document import Letterhead, Signature
 
 KINDS = {
     "month": "MONTH",
@@ -21,7 +27,12 @@ KINDS = {
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = verbs.add_parser("report", help=_("make a periodic report as PDF"))
-    report.add_argument("kind", choices=sorted(KINDS))
+    report.add_argument("kind", choices=sorted([*KINDS, "assessment", "appendix"]))
+    report.add_argument(
+        "--list",
+        dest="record_kind",
+        help=_("for an appendix: sessions, teams, fire_points, cameras, models"),
+    )
     report.add_argument(
         "--period",
         required=True,
@@ -53,15 +64,74 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
     from app.db.open import open_database
     from app.reports.period_report import build_period_report
 
-    year, index = parse_period(args.kind, args.period)
+    period_kind = args.kind if args.kind in KINDS else "year"
+    year, index = parse_period(period_kind, args.period)
     issued = datetime.strptime(args.date, "%d/%m/%Y").date() if args.date else date.today()
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        data = period_report(IndicatorService(db), Span[KINDS[args.kind]], year, index, issued)
-        atomic_write_bytes(args.out, build_period_report(data))
+        indicators = IndicatorService(db)
+        data = period_report(indicators, Span[KINDS[period_kind]], year, index, issued)
+        if args.kind == "assessment":
+            pdf = _assessment(db, data, year)
+        elif args.kind == "appendix":
+            pdf = _appendix(db, data, args.record_kind)
+        else:
+            pdf = build_period_report(data)
+        atomic_write_bytes(args.out, pdf)
     finally:
         db.close()
     print(_("Report written to {path}.").format(path=args.out))
     return 0
+
+
+def _letterhead(data: PeriodReport) -> tuple[Letterhead, Signature]:
+    from app.reports.document import Letterhead, Signature
+
+    settings = data.settings
+    return (
+        Letterhead(
+            data.parent_agency, data.issuing_agency, data.number, data.place, data.issued_on
+        ),
+        Signature(
+            settings.signer_authority,
+            settings.signer_title,
+            settings.signer_name,
+            settings.signer_prefix,
+            settings.signer_rank,
+        ),
+    )
+
+
+def _assessment(db: Database, data: PeriodReport, year: int) -> bytes:
+    from app.core.assessment_service import AssessmentService
+    from app.reports.appendix_report import build_assessment_report
+
+    service = AssessmentService(db)
+    packs = service.assessable_packs()
+    if not packs:
+        raise UserFacingError(_("No criteria set is installed."))
+    view = service.open(packs[0].pack_id, year)
+    letterhead, signature = _letterhead(data)
+    return build_assessment_report(
+        view, letterhead, signature, data.settings.recipients, data.settings.addressees
+    )
+
+
+def _appendix(db: Database, data: PeriodReport, record_kind: str | None) -> bytes:
+    from app.core.record_service import RecordService
+    from app.core.records import KINDS_BY_CODE, ListQuery
+    from app.reports.appendix_report import AppendixInfo, build_appendix
+
+    if record_kind not in KINDS_BY_CODE:
+        raise UserFacingError(
+            _("Say which list the appendix holds with --list, e.g. --list cameras.")
+        )
+    kind = KINDS_BY_CODE[record_kind]
+    records = RecordService(db)
+    rows = records.fetch(kind.code, records.list_ids(kind.code, ListQuery()))
+    if kind.code == "sessions":
+        rows = [r for r in rows if data.period.start <= r.values["held_on"] <= data.period.end]
+    info = AppendixInfo(1, data.number.removeprefix("Số: "), data.issued_on, data.issuing_agency)
+    return build_appendix(kind, rows, info)

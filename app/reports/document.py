@@ -263,7 +263,7 @@ def _closing(document: OfficialDocument, styles: Styles) -> Flowable:
     return KeepTogether([Spacer(1, 10), table])
 
 
-def _page_number(canvas: Any, document: Any) -> None:
+def page_number(canvas: Any, document: Any) -> None:
     """Page numbers in the top margin, centred, from page 2 (NĐ 30: not on the first page)."""
     if document.page < 2:
         return
@@ -302,7 +302,7 @@ def render(document: OfficialDocument) -> bytes:
         *body,
         KeepTogether([last, _closing(document, styles)]),
     ]
-    template.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
+    template.build(story, onFirstPage=page_number, onLaterPages=page_number)
     return buffer.getvalue()
 
 

@@ -166,3 +166,61 @@ def test_nfd_text_and_long_lists_render_correctly(indicators: IndicatorService) 
     assert "Đại úy Nguyễn Thị Hồng Nhung" in text
     assert "Đồng chí Trưởng phòng số 39." in text
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 3
+
+
+def test_the_assessment_report_lists_every_criterion(
+    db: Database, indicators: IndicatorService
+) -> None:
+    from app.core.assessment_service import AssessmentService
+    from app.reports.appendix_report import build_assessment_report
+    from app.reports.document import Letterhead, Signature
+
+    service = AssessmentService(db, today=lambda: TODAY)
+    view = service.open("bca-639-ward-police", 2026)
+    service.set_item(view.id, "TC07", status="met", points=4, evidence="Biên bản kiểm tra")
+    view = service.view(view.id)
+    pdf = build_assessment_report(
+        view,
+        Letterhead(
+            "Công an tỉnh Nghệ An",
+            "Công an phường Trường Vinh",
+            "Số: 07/BC-CAP",
+            "Trường Vinh",
+            date(2026, 12, 1),
+        ),
+        Signature("Trưởng Công an phường", "", "Phạm Văn Thắng", rank="Thiếu tá"),
+        ["Công an tỉnh Nghệ An", "Lưu: VT."],
+        ["Công an tỉnh Nghệ An"],
+    )
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert f"ĐẠT {view.met}/{view.total} TIÊU CHÍ" in text
+    assert all(c.criterion.code in text for c in view.criteria)
+    assert "Đạt (4/5)" in text and "Biên bản kiểm tra" in text
+    assert "Thiếu tá Phạm Văn Thắng" in text
+
+
+def test_an_appendix_is_numbered_on_its_own_and_repeats_its_header(
+    db: Database, indicators: IndicatorService
+) -> None:
+    from app.core.record_service import RecordService
+    from app.core.records import CAMERAS
+    from app.reports.appendix_report import AppendixInfo, build_appendix
+    from tests.core.test_records import VALID
+
+    records = RecordService(db, today=lambda: TODAY)
+    records.create_many(
+        "cameras", [{**VALID["cameras"], "address": f"Số {n} đường Lê Lợi"} for n in range(90)]
+    )
+    rows = records.fetch("cameras", records.list_ids("cameras"))
+    pdf = build_appendix(
+        CAMERAS, rows, AppendixInfo(2, "07/BC-CAP", date(2026, 12, 1), "Công an phường Trường Vinh")
+    )
+    runs = pages(pdf)
+    assert len(runs) >= 3
+    first = " ".join(r[0] for r in runs[0])
+    assert "Phụ lục II" in first and "DANH SÁCH CAMERA AN NINH" in first
+    assert "(Kèm theo Báo cáo số 07/BC-CAP ngày 01 tháng 12 năm 2026" in first
+    for number, page in enumerate(runs[1:], start=2):
+        assert any(r[0] == str(number) and r[2] > PAGE_HEIGHT - 15 * MM for r in page)
+        assert any("Địa chỉ" in r[0] for r in page)  # the header row repeats
+    assert "Số 89 đường Lê Lợi" in " ".join(r[0] for page in runs for r in page)
