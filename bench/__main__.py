@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 RUNS = 7
 TABLE_ROWS = 100_000
+MILLIMETRE = 72 / 25.4
 
 
 def _child(*args: str) -> dict[str, tuple[float, int]]:
@@ -261,6 +262,115 @@ def packs_and_indicators(workdir: Path) -> dict[str, float]:
     }
 
 
+def reports(workdir: Path) -> dict[str, float]:
+    """Issue 5: the monthly report, and a 2,000-row appendix in pages per second against bare
+    reportlab rendering the same table with the same font in the same run."""
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    from app.core.demo import DemoBuilder
+    from app.core.indicator_service import IndicatorService
+    from app.core.periods import Span
+    from app.core.record_service import RecordService
+    from app.core.report_data import period_report
+    from app.db.open import open_database
+    from app.reports.appendix_report import AppendixInfo, build_appendix
+    from app.reports.fonts import FAMILY, register_fonts
+    from app.reports.period_report import build_period_report
+
+    db = open_database(workdir / "reports.sqlite")
+    DemoBuilder(db, 3, date.today()).build()
+    indicators = IndicatorService(db)
+    year, month = indicators.current_month()
+    monthly_ms = _best_ms(
+        lambda: build_period_report(period_report(indicators, Span.MONTH, year, month)), runs=5
+    )
+    records = RecordService(db)
+    base = date.today()
+    records.create_many(
+        "sessions",
+        [
+            {
+                "held_on": base - timedelta(days=n % 300),
+                "topic": "law",
+                "place": f"Nhà văn hoá khối {n % 12}",
+                "audience": f"Nhân dân khối {n % 9}",
+                "attendance": 30 + n % 90,
+                "presenter": f"Trần Văn {n % 50}",
+            }
+            for n in range(2000)
+        ],
+    )
+    rows = records.fetch("sessions", records.list_ids("sessions"))[:2000]
+    from app.core.records import SESSIONS
+
+    info = AppendixInfo(1, "01/BC-CAP", base, "Công an phường Trường Vinh")
+    started = time.perf_counter()
+    appendix = build_appendix(SESSIONS, rows, info)
+    appendix_s = time.perf_counter() - started
+    appendix_pages = len(PdfReader(io.BytesIO(appendix)).pages)
+
+    # The same table with bare reportlab: the same strings, widths, font and grid, without the
+    # app's formatting, NFC, NĐ 30 heading and page numbering.
+    register_fonts()
+    cell = ParagraphStyle("cell", fontName=FAMILY, fontSize=11, leading=13)
+    fields = SESSIONS.listed_fields
+    strings = [
+        [str(n), *(str(r.values[f.name]) for f in fields)] for n, r in enumerate(rows, start=1)
+    ]
+    weights = [11] + [
+        21
+        if f.type.value == "date"
+        else 14
+        if f.type.value == "int"
+        else 24
+        if f.type.value == "choice"
+        else 30
+        for f in fields
+    ]
+    widths = [w * (165 * 72 / 25.4) / sum(weights) for w in weights]
+    grid = [("GRID", (0, 0), (-1, -1), 0.5, "black"), ("FONTNAME", (0, 0), (-1, -1), FAMILY)]
+
+    def bare() -> bytes:
+        buffer = io.BytesIO()
+        document = SimpleDocTemplate(
+            buffer,
+            pagesize=A4,
+            initialFontName=FAMILY,
+            leftMargin=30 * MILLIMETRE,
+            rightMargin=15 * MILLIMETRE,
+            topMargin=20 * MILLIMETRE,
+            bottomMargin=20 * MILLIMETRE,
+        )
+        table = Table(
+            [[Paragraph(v, cell) for v in row] for row in strings],
+            colWidths=widths,
+            repeatRows=1,
+            style=grid,
+        )
+        document.build([table])
+        return buffer.getvalue()
+
+    started = time.perf_counter()
+    bare_pdf = bare()
+    bare_s = time.perf_counter() - started
+    bare_pages = len(PdfReader(io.BytesIO(bare_pdf)).pages)
+    db.close()
+    app_rate, bare_rate = appendix_pages / appendix_s, bare_pages / bare_s
+    return {
+        "monthly_report_ms": monthly_ms,
+        "appendix_rows": len(rows),
+        "appendix_pages": appendix_pages,
+        "appendix_pages_per_s": app_rate,
+        "bare_reportlab_pages_per_s": bare_rate,
+        "pages_per_s_ratio": app_rate / bare_rate,
+    }
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -307,6 +417,14 @@ def main() -> int:
         f"(f) verify and install the default packs: {packs['verify_and_install_ms']:.0f} ms "
         f"(target <= 500 ms); python-tuf verification alone {packs['verify_only_ms']:.0f} ms "
         f"-> ratio {packs['install_vs_verify_ratio']:.2f}x"
+    )
+    report = results["reports"]
+    print(
+        f"(g) monthly report, data and PDF: {report['monthly_report_ms']:.0f} ms (target <= "
+        f"500 ms); {report['appendix_rows']:.0f}-row appendix: {report['appendix_pages']:.0f} "
+        f"pages at {report['appendix_pages_per_s']:.1f} pages/s vs bare reportlab "
+        f"{report['bare_reportlab_pages_per_s']:.1f} pages/s -> "
+        f"{report['pages_per_s_ratio']:.2f}x (target >= 0.8x)"
     )
     return 0
 
