@@ -43,6 +43,7 @@ def screen_titles() -> list[tuple[str, str]]:
         ("overview", _("Overview")),
         ("indicators", _("Monthly indicators")),
         ("assessment", _("Self-assessment")),
+        ("reports", _("Reports")),
         *((code, _(title)) for code, (title, _singular) in KIND_TITLES.items()),
         ("packs", _("Criteria packs")),
     ]
@@ -170,6 +171,10 @@ class MainWindow(QMainWindow):
             from app.ui.widgets.assessment_page import AssessmentPage
 
             return AssessmentPage(self.db, self.service, self.today, self.stack)
+        if key == "reports":
+            from app.ui.widgets.report_page import ReportPage
+
+            return ReportPage(self.db, self.today, self.stack)
         if key == "packs":
             from app.ui.widgets.packs_page import PacksPage
 

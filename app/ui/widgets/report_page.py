@@ -1,0 +1,219 @@
+"""Reports: choose the kind and period, edit the narrative the app pre-filled from the figures,
+preview the PDF, print it or save it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.fileio import atomic_write_bytes
+from app.core.indicator_service import IndicatorService
+from app.core.periods import Span
+from app.core.progress import CancelToken
+from app.core.report_data import SECTIONS, PeriodReport, period_report, prefill
+from app.db.engine import Database
+from app.i18n import N_, _
+from app.reports.period_report import build_period_report
+from app.ui.errors import inform, present_error
+from app.ui.ops import Operation, run_in_background
+
+KINDS = (
+    (Span.MONTH, N_("Monthly report")),
+    (Span.QUARTER, N_("Quarterly report")),
+    (Span.HALF, N_("6-month review (sơ kết)")),
+    (Span.NINE_MONTHS, N_("9-month report")),
+    (Span.YEAR, N_("Annual review (tổng kết)")),
+)
+SECTION_LABELS = {
+    "situation": N_("Situation"),
+    "results": N_("Results"),
+    "shortcomings": N_("Shortcomings and limits"),
+    "directions": N_("Directions for the next period"),
+}
+PRINT_DPI = 300  # pages are rendered on white; higher resolutions only make huge jobs
+
+
+class ReportPage(QWidget):
+    def __init__(
+        self, db: Database, today: Callable[[], date], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("page_reports")
+        self.indicators = IndicatorService(db, today=today)
+        self.today = today
+        self.pdf_bytes = b""
+        self._operation: Operation | None = None
+        self.document = QPdfDocument(self)
+        self._buffer: QBuffer | None = None
+        self._build()
+        self.refill()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        title = QLabel(_("Reports"), self)
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        layout.addWidget(title)
+        bar = QHBoxLayout()
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("kind")
+        for span, label in KINDS:
+            self.kind.addItem(_(label), span)
+        year, month = self.indicators.current_month()
+        self.year = QSpinBox(self)
+        self.year.setRange(2000, 2100)
+        self.year.setValue(year)
+        self.index = QSpinBox(self)
+        self.index.setRange(1, 12)
+        self.index.setValue(max(1, month - 1))
+        self.index.setPrefix(_("month "))
+        for widget in (self.kind, QLabel(_("Year"), self), self.year, self.index):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        self.preview_button = QPushButton(_("Preview"), self)
+        self.print_button = QPushButton(_("Print…"), self)
+        self.save_button = QPushButton(_("Save PDF…"), self)
+        for button in (self.preview_button, self.print_button, self.save_button):
+            bar.addWidget(button)
+        layout.addLayout(bar)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        editors = QWidget(splitter)
+        form = QFormLayout(editors)
+        self.sections: dict[str, QPlainTextEdit] = {}
+        for key in SECTIONS:
+            editor = QPlainTextEdit(editors)
+            editor.setObjectName(f"section_{key}")
+            self.sections[key] = editor
+            form.addRow(_(SECTION_LABELS[key]), editor)
+        self.view = QPdfView(splitter)
+        self.view.setObjectName("preview")
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        splitter.addWidget(editors)
+        splitter.addWidget(self.view)
+        splitter.setSizes([420, 640])
+        layout.addWidget(splitter, 1)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.year.valueChanged.connect(lambda _v: self.refill())
+        self.index.valueChanged.connect(lambda _v: self.refill())
+        self.preview_button.clicked.connect(self.preview)
+        self.print_button.clicked.connect(self.print_report)
+        self.save_button.clicked.connect(lambda: self.save())
+        self.print_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+
+    def _kind_changed(self) -> None:
+        span = self.kind.currentData()
+        self.index.setVisible(span in (Span.MONTH, Span.QUARTER))
+        self.index.setRange(1, 12 if span is Span.MONTH else 4)
+        self.index.setPrefix(_("month ") if span is Span.MONTH else _("quarter "))
+        self.refill()
+
+    def selection(self) -> tuple[Span, int, int]:
+        span = self.kind.currentData()
+        index = self.index.value() if span in (Span.MONTH, Span.QUARTER) else 1
+        return span, self.year.value(), index
+
+    def refill(self) -> None:
+        """Pre-fill the narrative from the figures of the chosen period."""
+        span, year, index = self.selection()
+        grid = self.indicators.grid(year, span, index)
+        texts = prefill(span, {row.code: row for row in grid.rows})
+        for key, editor in self.sections.items():
+            editor.setPlainText(texts.get(key, ""))
+
+    def report_data(self) -> PeriodReport:
+        span, year, index = self.selection()
+        narrative = {key: editor.toPlainText() for key, editor in self.sections.items()}
+        return period_report(self.indicators, span, year, index, self.today(), narrative)
+
+    def preview(self) -> None:
+        data = self.report_data()
+
+        def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> bytes:
+            return build_period_report(data)
+
+        self._operation = run_in_background(
+            work,
+            parent=self,
+            on_done=self.show_pdf,
+            on_error=lambda e: present_error(self, e),
+            progress_label=_("Preparing the report…"),
+        )
+
+    def show_pdf(self, pdf: bytes) -> None:
+        self.pdf_bytes = pdf
+        self._buffer = QBuffer(self)
+        self._buffer.setData(QByteArray(pdf))
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.document.load(self._buffer)
+        self.print_button.setEnabled(True)
+        self.save_button.setEnabled(True)
+
+    def save(self, path: Path | None = None) -> None:
+        if not self.pdf_bytes:
+            return
+        if path is None:
+            name, _filter = QFileDialog.getSaveFileName(
+                self, _("Save the report"), "bao-cao.pdf", _("PDF (*.pdf)")
+            )
+            if not name:
+                return
+            path = Path(name)
+        try:
+            atomic_write_bytes(path, self.pdf_bytes)
+        except Exception as error:
+            present_error(self, error)
+            return
+        inform(self, _("Report saved"), _("The report was saved to {path}.").format(path=path))
+
+    def print_report(self, printer: QPrinter | None = None) -> None:
+        if self.document.pageCount() == 0:
+            return
+        if printer is None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            dialog = QPrintDialog(printer, self)
+            if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+                return
+        print_document(self.document, printer)
+
+
+def print_document(document: QPdfDocument, printer: QPrinter) -> None:
+    """Render each page at up to 300 dpi on white and paint it onto the printer's pages."""
+    printer.setResolution(min(printer.resolution(), PRINT_DPI))
+    painter = QPainter(printer)
+    try:
+        for number in range(document.pageCount()):
+            if number:
+                printer.newPage()
+            target = QRectF(painter.viewport())
+            size = target.size().toSize()
+            image = document.render(number, size)
+            page = QImage(size, QImage.Format.Format_RGB32)
+            page.fill(Qt.GlobalColor.white)  # QtPdf renders on transparent
+            page_painter = QPainter(page)
+            page_painter.drawImage(0, 0, image)
+            page_painter.end()
+            painter.drawImage(target, page)
+    finally:
+        painter.end()

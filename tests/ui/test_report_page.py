@@ -1,0 +1,76 @@
+"""The report screen: narrative pre-filled, preview shown, printed to a PDF file, saved."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtPrintSupport import QPrinter
+
+from app.core.indicator_service import IndicatorService
+from app.core.packs import service as packs
+from app.core.periods import Span
+from app.db.engine import Database
+from app.ui.widgets.report_page import ReportPage
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def page(qtbot, db: Database) -> ReportPage:  # type: ignore[no-untyped-def]
+    packs.install_bundled(db, datetime.now(UTC), "test")
+    IndicatorService(db, today=lambda: TODAY).set_many(2026, 11, {"B01": 6, "B02": 3})
+    widget = ReportPage(db, lambda: TODAY)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.year.setValue(2026)
+    widget.index.setValue(11)
+    return widget
+
+
+def test_preview_print_and_save(
+    qtbot,
+    page: ReportPage,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    when_modal,
+) -> None:
+    assert page.kind.currentData() is Span.MONTH
+    assert "xảy ra 6 vụ" in page.sections["situation"].toPlainText()
+    page.sections["shortcomings"].setPlainText("Một số tổ liên gia hoạt động chưa đều.")
+    page.preview()
+    qtbot.waitUntil(lambda: page.document.pageCount() > 0, timeout=20000)
+    assert page.print_button.isEnabled() and page.save_button.isEnabled()
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf_bytes)).pages).split()
+    )
+    assert "Một số tổ liên gia hoạt động chưa đều." in text
+
+    printed = tmp_path / "printed.pdf"
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(printed))
+    page.print_report(printer)
+    assert printer.resolution() <= 300
+    assert len(PdfReader(str(printed)).pages) == page.document.pageCount()
+
+    saved = tmp_path / "bao-cao.pdf"
+    closed: list[str] = []
+
+    def close_box(box) -> None:  # type: ignore[no-untyped-def]
+        closed.append(box.text())
+        box.close()
+
+    when_modal(close_box)
+    page.save(saved)
+    assert saved.read_bytes() == page.pdf_bytes
+    assert closed and "bao-cao.pdf" in closed[0]
+
+
+def test_other_kinds_fill_their_own_period(page: ReportPage) -> None:
+    page.kind.setCurrentIndex(page.kind.findData(Span.HALF))
+    assert not page.index.isVisibleTo(page)
+    assert "Trong kỳ" in page.sections["situation"].toPlainText()
+    assert page.selection() == (Span.HALF, 2026, 1)
