@@ -7,31 +7,25 @@ from dataclasses import dataclass
 from datetime import date
 
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from app.core.assessment_service import AssessmentView
 from app.core.formatting import format_number, format_value
 from app.core.records import RecordKind, RecordRow
 from app.i18n import _, language
 from app.reports.document import (
-    MARGIN_BOTTOM,
-    MARGIN_LEFT,
-    MARGIN_RIGHT,
-    MARGIN_TOP,
     TEXT_WIDTH,
     Letterhead,
     OfficialDocument,
     Signature,
     Styles,
+    build_pdf,
     data_table,
     nd30_date,
-    page_number,
     render,
     style,
     text,
 )
-from app.reports.fonts import FAMILY
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 
@@ -48,8 +42,6 @@ class AppendixInfo:
 
 def build_appendix(kind: RecordKind, rows: Sequence[RecordRow], info: AppendixInfo) -> bytes:
     """A Phụ lục listing ``rows``, numbered on its own, its table header on every page."""
-    import io
-
     with language("vi"):
         styles = Styles()
         head = style("appendix_no", 14, bold=True, align=TA_CENTER)
@@ -80,21 +72,7 @@ def build_appendix(kind: RecordKind, rows: Sequence[RecordRow], info: AppendixIn
         ]
         if not rows:
             story.append(Paragraph(text("(Không có số liệu trong kỳ.)"), styles.body))
-        buffer = io.BytesIO()
-        template = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=MARGIN_LEFT,
-            rightMargin=MARGIN_RIGHT,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
-            initialFontName=FAMILY,
-            initialFontSize=13,
-            creator="ModelWard",
-            title=f"Phụ lục {info.number}",
-        )
-        template.build(story, onFirstPage=page_number, onLaterPages=page_number)
-        return buffer.getvalue()
+        return build_pdf(story, f"Phụ lục {info.number}", info.issuer)
 
 
 STATUS_TEXT = {

@@ -275,9 +275,8 @@ def page_number(canvas: Any, document: Any) -> None:
     canvas.restoreState()
 
 
-def render(document: OfficialDocument) -> bytes:
-    """The document as PDF bytes, with fonts embedded as subsets."""
-    styles = Styles()
+def build_pdf(story: list[Flowable], title: str, author: str = "", subject: str = "") -> bytes:
+    """A4 with the decree's margins and page numbering, fonts embedded as subsets."""
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer,
@@ -286,14 +285,21 @@ def render(document: OfficialDocument) -> bytes:
         rightMargin=MARGIN_RIGHT,
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
-        title=nfc(document.title or document.subject),
-        author=nfc(document.letterhead.issuing_agency),
-        subject=nfc(document.subject),
+        title=nfc(title),
+        author=nfc(author),
+        subject=nfc(subject),
         creator="ModelWard",
         # the canvas's own initial font would otherwise add an unembedded Helvetica
         initialFontName=FAMILY,
         initialFontSize=13,
     )
+    template.build(story, onFirstPage=page_number, onLaterPages=page_number)
+    return buffer.getvalue()
+
+
+def render(document: OfficialDocument) -> bytes:
+    """The document as PDF bytes."""
+    styles = Styles()
     # the last paragraph stays with the signature, so the signature never stands alone
     *body, last = document.body or [Spacer(1, 1)]
     story: list[Flowable] = [
@@ -302,8 +308,12 @@ def render(document: OfficialDocument) -> bytes:
         *body,
         KeepTogether([last, _closing(document, styles)]),
     ]
-    template.build(story, onFirstPage=page_number, onLaterPages=page_number)
-    return buffer.getvalue()
+    return build_pdf(
+        story,
+        document.title or document.subject,
+        document.letterhead.issuing_agency,
+        document.subject,
+    )
 
 
 def data_table(
