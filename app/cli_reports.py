@@ -60,7 +60,7 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
     from app.core.fileio import atomic_write_bytes
     from app.core.indicator_service import IndicatorService
     from app.core.periods import Span
-    from app.core.report_data import period_report
+    from app.core.report_data import period_report, take_number
     from app.db.open import open_database
     from app.reports.period_report import build_period_report
 
@@ -72,7 +72,10 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
     db = open_database(path)
     try:
         indicators = IndicatorService(db)
-        data = period_report(indicators, Span[KINDS[period_kind]], year, index, issued)
+        number = take_number(indicators, issued)
+        data = period_report(
+            indicators, Span[KINDS[period_kind]], year, index, issued, number=number
+        )
         if args.kind == "assessment":
             pdf = _assessment(db, data, year)
         elif args.kind == "appendix":

@@ -56,6 +56,7 @@ class ReportSettings:
 
     number_pattern: str = "{number:02d}/BC-CAP"
     next_number: int = 1
+    number_year: int = 0  # document numbers restart every year (NĐ 30/2020)
     signer_prefix: str = ""
     signer_authority: str = "Trưởng Công an phường"
     signer_title: str = ""
@@ -146,8 +147,19 @@ def save_settings(service: StationService, settings: ReportSettings) -> None:
             row.value = payload
 
 
-def _row(rows: dict[str, GridRow], code: str) -> GridRow | None:
-    return rows.get(code)
+def next_number(settings: ReportSettings, issued_on: date) -> str:
+    """The number the next report issued on ``issued_on`` gets, without taking it."""
+    number = settings.next_number if settings.number_year == issued_on.year else 1
+    return "Số: " + settings.number_pattern.format(number=number)
+
+
+def take_number(service: StationService, issued_on: date) -> str:
+    """Give a report issued on ``issued_on`` its number and move the counter on."""
+    settings = load_settings(service)
+    number = next_number(settings, issued_on)
+    used = settings.next_number if settings.number_year == issued_on.year else 1
+    save_settings(service, replace(settings, next_number=used + 1, number_year=issued_on.year))
+    return number
 
 
 def _change(row: GridRow | None, unit: str) -> str:
@@ -244,6 +256,7 @@ def period_report(
     index: int = 1,
     issued_on: date | None = None,
     narrative: dict[str, str] | None = None,
+    number: str | None = None,
 ) -> PeriodReport:
     """Everything a periodic report needs, in Vietnamese whatever the interface language."""
     with language("vi"):
@@ -254,13 +267,13 @@ def period_report(
         rows = tuple(by_code[code] for code in MAIN_INDICATORS if code in by_code)
         texts = {**prefill(span, by_code), **(narrative or {})}
         drafts = tuple(pack.title for pack in service.packs() if pack.draft)
-    number = settings.number_pattern.format(number=settings.next_number)
+    issued = issued_on or service.today()
     return PeriodReport(
         parent_agency=station.province.name,
         issuing_agency=station.unit.name,
         place=station.unit.place_name,
-        number=f"Số: {number}",
-        issued_on=issued_on or service.today(),
+        number=number or next_number(settings, issued),
+        issued_on=issued,
         span=span,
         period=grid.period,
         rows=rows,

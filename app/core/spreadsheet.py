@@ -377,3 +377,54 @@ def export_xlsx(
 
 def export_stamp(now: datetime) -> str:
     return now.strftime("%Y%m%d-%H%M")
+
+
+def export_indicator_grid(grid: Any, path: Path, unit_name: str) -> None:
+    """The indicator grid of a period as an .xlsx table with Vietnamese headers: value, same
+    period last year, change, change %, year to date, comment; numbers stay numbers."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Indicators")[:31])
+    for letter, width in zip("ABCDEFGHI", (8, 60, 12, 12, 14, 12, 12, 14, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    title = WriteOnlyCell(sheet, value=f"{unit_name} — {grid.period.label}")
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    headers = [
+        _("Code"),
+        _("Indicator"),
+        _("Unit"),
+        _("Value"),
+        _("Same period last year"),
+        _("Change"),
+        _("Change %"),
+        _("Year to date"),
+        _("Comment"),
+    ]
+    header_cells = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE6F0")
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in grid.rows:
+        values: list[Any] = [row.code, row.name, row.unit]
+        for number, number_format in (
+            (row.value, "#,##0.##"),
+            (row.last_year, "#,##0.##"),
+            (row.change, "+#,##0.##;-#,##0.##;0"),
+            (row.change_pct, "+0.0;-0.0;0"),
+            (row.year_to_date, "#,##0.##"),
+        ):
+            cell = WriteOnlyCell(sheet, value=number)
+            cell.number_format = number_format
+            values.append(cell)
+        values.append(row.comment or None)
+        sheet.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    atomic_write(path, lambda stream: stream.write(buffer.getvalue()))

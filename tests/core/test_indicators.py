@@ -136,3 +136,24 @@ def test_lock_and_recorded_unlock(indicators: IndicatorService) -> None:
     history = indicators.lock_history(2026, 6)
     assert [e.action for e in history] == ["lock", "unlock"]
     assert history[1].reason.startswith("Sửa số liệu") and history[1].by == "Trần Thị Lan"
+
+
+def test_the_grid_exports_to_excel_with_the_same_values(
+    indicators: IndicatorService, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from app.core.spreadsheet import export_indicator_grid
+
+    indicators.set_comment(2026, 5, "B01", "Theo sổ tiếp nhận")
+    grid = indicators.grid(2026, Span.MONTH, 5)
+    target = tmp_path / "chi-tieu.xlsx"
+    export_indicator_grid(grid, target, "Công an phường Trường Vinh")
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    assert sheet["A1"].value == "Công an phường Trường Vinh — tháng 5/2026"
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert rows["B01"][3] == B01[5] and rows["B01"][4] == B01_2025[5]
+    assert rows["B01"][5] == -1 and rows["B01"][8] == "Theo sổ tiếp nhận"
+    assert rows["B03"][3] == pytest.approx(B02[5] / B01[5] * 100)
+    assert len(rows) == len(grid.rows)

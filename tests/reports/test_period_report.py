@@ -224,3 +224,24 @@ def test_an_appendix_is_numbered_on_its_own_and_repeats_its_header(
         assert any(r[0] == str(number) and r[2] > PAGE_HEIGHT - 15 * MM for r in page)
         assert any("Địa chỉ" in r[0] for r in page)  # the header row repeats
     assert "Số 89 đường Lê Lợi" in " ".join(r[0] for page in runs for r in page)
+
+
+def test_numbers_are_taken_in_order_and_restart_each_year(indicators: IndicatorService) -> None:
+    from app.core.report_data import take_number
+
+    settings = load_settings(indicators)
+    assert (
+        period_report(indicators, Span.MONTH, 2026, 11, date(2026, 11, 20)).number
+        == "Số: 01/BC-CAP"
+    )  # the preview shows the next free number without taking it
+    assert take_number(indicators, date(2026, 11, 20)) == "Số: 01/BC-CAP"
+    assert take_number(indicators, date(2026, 12, 1)) == "Số: 02/BC-CAP"
+    assert (
+        period_report(indicators, Span.MONTH, 2026, 12, date(2026, 12, 2)).number == "Số: 03/BC-CAP"
+    )
+    assert take_number(indicators, date(2027, 1, 5)) == "Số: 01/BC-CAP"
+    save_settings(
+        indicators, replace(load_settings(indicators), number_pattern="{number:02d}/BC-CAP-TV")
+    )
+    assert take_number(indicators, date(2027, 1, 6)) == "Số: 02/BC-CAP-TV"
+    assert settings.number_pattern == "{number:02d}/BC-CAP"

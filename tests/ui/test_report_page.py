@@ -13,6 +13,7 @@ from PySide6.QtPrintSupport import QPrinter
 from app.core.indicator_service import IndicatorService
 from app.core.packs import service as packs
 from app.core.periods import Span
+from app.core.report_data import load_settings
 from app.db.engine import Database
 from app.ui.widgets.report_page import ReportPage
 
@@ -67,6 +68,10 @@ def test_preview_print_and_save(
     page.save(saved)
     assert saved.read_bytes() == page.pdf_bytes
     assert closed and "bao-cao.pdf" in closed[0]
+    # printing took number 01, saving took 02: each issued report has its own number
+    saved_text = " ".join(PdfReader(str(saved)).pages[0].extract_text().split())
+    assert "Số: 02/BC-CAP" in saved_text
+    assert load_settings(page.indicators).next_number == 3
 
 
 def test_other_kinds_fill_their_own_period(page: ReportPage) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -26,7 +28,7 @@ from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.db.engine import Database
 from app.i18n import N_, _
-from app.ui.errors import confirm, present_error
+from app.ui.errors import confirm, inform, present_error
 from app.ui.models.indicator_grid_model import (
     CHANGE,
     CHANGE_PCT,
@@ -79,6 +81,8 @@ class IndicatorPage(QWidget):
         self.period_label = QLabel(self)
         self.lock_button = QPushButton(self)
         self.lock_button.clicked.connect(self.toggle_lock)
+        self.export_button = QPushButton(_("Export to Excel…"), self)
+        self.export_button.clicked.connect(lambda: self.export())
         for widget in (
             QLabel(_("Year"), self),
             self.year,
@@ -89,6 +93,7 @@ class IndicatorPage(QWidget):
         ):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.export_button)
         bar.addWidget(self.lock_button)
         layout.addLayout(bar)
 
@@ -252,3 +257,28 @@ class IndicatorPage(QWidget):
         except Exception as error:
             present_error(self, error)
         self.refresh()
+
+    def export(self, path: Path | None = None) -> None:
+        """The grid of the chosen period as an Excel workbook."""
+        from app.core import profile
+        from app.core.spreadsheet import export_indicator_grid
+
+        if path is None:
+            name, _filter = QFileDialog.getSaveFileName(
+                self, _("Export to Excel"), "chi-tieu.xlsx", _("Excel workbook (*.xlsx)")
+            )
+            if not name:
+                return
+            path = Path(name)
+        year, span, index = self.selection()
+        try:
+            grid = self.service.grid(year, span, index)
+            export_indicator_grid(grid, path, profile.load(self.service.db).unit.name)
+        except Exception as error:
+            present_error(self, error)
+            return
+        inform(
+            self,
+            _("Export finished"),
+            _("Exported {count} rows to {path}.").format(count=len(grid.rows), path=path),
+        )

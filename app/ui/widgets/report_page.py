@@ -4,6 +4,7 @@ preview the PDF, print it or save it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from app.core.fileio import atomic_write_bytes
 from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.core.progress import CancelToken
-from app.core.report_data import SECTIONS, PeriodReport, period_report, prefill
+from app.core.report_data import SECTIONS, PeriodReport, period_report, prefill, take_number
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.reports.period_report import build_period_report
@@ -170,6 +171,15 @@ class ReportPage(QWidget):
         self.print_button.setEnabled(True)
         self.save_button.setEnabled(True)
 
+    def issue(self) -> None:
+        """Give the report its number (the preview showed the next free one) and rebuild the
+        PDF if another report took that number meanwhile."""
+        data = self.report_data()
+        number = take_number(self.indicators, data.issued_on)
+        pdf = build_period_report(replace(data, number=number))
+        if pdf != self.pdf_bytes:
+            self.show_pdf(pdf)
+
     def save(self, path: Path | None = None) -> None:
         if not self.pdf_bytes:
             return
@@ -181,6 +191,7 @@ class ReportPage(QWidget):
                 return
             path = Path(name)
         try:
+            self.issue()
             atomic_write_bytes(path, self.pdf_bytes)
         except Exception as error:
             present_error(self, error)
@@ -195,6 +206,7 @@ class ReportPage(QWidget):
             dialog = QPrintDialog(printer, self)
             if dialog.exec() != QPrintDialog.DialogCode.Accepted:
                 return
+        self.issue()
         print_document(self.document, printer)
 
 
