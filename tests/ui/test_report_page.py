@@ -79,3 +79,32 @@ def test_other_kinds_fill_their_own_period(page: ReportPage) -> None:
     assert not page.index.isVisibleTo(page)
     assert "Trong kỳ" in page.sections["situation"].toPlainText()
     assert page.selection() == (Span.HALF, 2026, 1)
+
+
+def test_report_settings_are_edited_and_checked(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from app.core.indicator_service import IndicatorService
+    from app.ui.dialogs.report_settings_dialog import ReportSettingsDialog
+    from tests.ui.conftest import type_text
+
+    packs.install_bundled(db, datetime.now(UTC), "test")
+    service = IndicatorService(db, today=lambda: TODAY)
+    dialog = ReportSettingsDialog(load_settings(service))
+    qtbot.addWidget(dialog)
+    dialog.pattern.setText("BC-CAP")
+    dialog.try_save()
+    assert dialog.error.isVisibleTo(dialog) and dialog.result_settings is None
+    dialog.pattern.setText("{number:02d}/BC-CAP-TV")
+    dialog.prefix.setCurrentIndex(dialog.prefix.findData("KT."))
+    dialog.title.setText("Phó Trưởng Công an phường")
+    dialog.name.clear()
+    type_text(dialog.name, "Nguyễn Thị Hồng Nhung")
+    dialog.recipients.setPlainText("Công an tỉnh Nghệ An\n\n  Lưu: VT, CAP  ")
+    dialog.try_save()
+    assert dialog.result_settings is not None
+    from app.core.report_data import save_settings
+
+    save_settings(service, dialog.result_settings)
+    stored = load_settings(service)
+    assert stored.number_pattern == "{number:02d}/BC-CAP-TV"
+    assert (stored.signer_prefix, stored.signer_name) == ("KT.", "Nguyễn Thị Hồng Nhung")
+    assert stored.recipients == ("Công an tỉnh Nghệ An", "Lưu: VT, CAP")

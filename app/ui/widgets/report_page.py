@@ -31,7 +31,15 @@ from app.core.fileio import atomic_write_bytes
 from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.core.progress import CancelToken
-from app.core.report_data import SECTIONS, PeriodReport, period_report, prefill, take_number
+from app.core.report_data import (
+    SECTIONS,
+    PeriodReport,
+    load_settings,
+    period_report,
+    prefill,
+    save_settings,
+    take_number,
+)
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.reports.period_report import build_period_report
@@ -90,6 +98,9 @@ class ReportPage(QWidget):
         for widget in (self.kind, QLabel(_("Year"), self), self.year, self.index):
             bar.addWidget(widget)
         bar.addStretch(1)
+        self.settings_button = QPushButton(_("Report settings…"), self)
+        self.settings_button.clicked.connect(self.edit_settings)
+        bar.addWidget(self.settings_button)
         self.preview_button = QPushButton(_("Preview"), self)
         self.print_button = QPushButton(_("Print…"), self)
         self.save_button = QPushButton(_("Save PDF…"), self)
@@ -129,6 +140,16 @@ class ReportPage(QWidget):
         self.index.setRange(1, 12 if span is Span.MONTH else 4)
         self.index.setPrefix(_("month ") if span is Span.MONTH else _("quarter "))
         self.refill()
+
+    def edit_settings(self) -> None:
+        from app.ui.dialogs.report_settings_dialog import ReportSettingsDialog
+
+        dialog = ReportSettingsDialog(load_settings(self.indicators), self)
+        if dialog.exec() and dialog.result_settings is not None:
+            try:
+                save_settings(self.indicators, dialog.result_settings)
+            except Exception as error:
+                present_error(self, error)
 
     def selection(self) -> tuple[Span, int, int]:
         span = self.kind.currentData()
