@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from reportlab.platypus import Spacer
+
 from app.core.formatting import format_date, format_number
 from app.core.periods import Span
 from app.core.report_data import PeriodReport
 from app.i18n import language
+from app.reports.charts import comparison_chart
 from app.reports.document import (
     TEXT_WIDTH,
     Letterhead,
@@ -23,6 +26,15 @@ TITLES = {
     Span.HALF: "Sơ kết công tác bảo đảm an ninh, trật tự {label}",
     Span.NINE_MONTHS: "Kết quả công tác bảo đảm an ninh, trật tự {label}",
     Span.YEAR: "Tổng kết công tác bảo đảm an ninh, trật tự {label}",
+}
+# counts on a comparable scale: crimes, reports received, accidents, fires, outreach sessions
+CHART_LABELS = {
+    "B01": "Tội phạm",
+    "B07": "Trộm, cướp",
+    "C01": "Tin báo",
+    "D01": "Tai nạn GT",
+    "E01": "Cháy, nổ",
+    "H04": "Tuyên truyền",
 }
 SECTION_TITLES = (
     ("situation", "I. TÌNH HÌNH AN NINH, TRẬT TỰ"),
@@ -87,6 +99,14 @@ def build_period_report(report: PeriodReport) -> bytes:
                     )
                 )
                 body.extend(_figures(report))
+                chart = comparison_chart(
+                    [r for r in report.rows if r.code in CHART_LABELS],
+                    TEXT_WIDTH,
+                    "Một số chỉ tiêu chủ yếu so với cùng kỳ năm trước",
+                    CHART_LABELS,
+                )
+                if chart is not None:
+                    body.extend([Spacer(1, 10), chart])
                 body.append(text_paragraph("2. Kết quả các mặt công tác", styles.subheading))
             for paragraph in (report.narrative.get(key) or "").split("\n"):
                 if paragraph.strip():

@@ -91,6 +91,24 @@ def test_the_monthly_report_carries_the_figures_in_vietnamese(indicators: Indica
         assert expected in text, expected
 
 
+def test_a_chart_compares_main_indicators_with_last_year(indicators: IndicatorService) -> None:
+    pdf = build_period_report(period_report(indicators, Span.MONTH, 2026, 11, date(2026, 11, 20)))
+    runs = [run[0] for page in pages(pdf) for run in page]
+    assert "Một số chỉ tiêu chủ yếu so với cùng kỳ năm trước" in runs
+    assert "Cùng kỳ năm trước" in runs  # the legend
+    # B01 has both this month and last year's figure, so it gets bars and its short label;
+    # C01 has no figure for November 2025 and is left out rather than drawn against zero
+    assert "Tội phạm" in runs
+    assert "Tin báo" not in runs
+    assert {"7", "9"} <= set(runs)  # bar labels
+
+
+def test_no_chart_when_nothing_can_be_compared(indicators: IndicatorService) -> None:
+    pdf = build_period_report(period_report(indicators, Span.YEAR, 2019))
+    runs = [run[0] for page in pages(pdf) for run in page]
+    assert "Một số chỉ tiêu chủ yếu so với cùng kỳ năm trước" not in runs
+
+
 def test_fonts_are_embedded_subsets(indicators: IndicatorService) -> None:
     pdf = build_period_report(period_report(indicators, Span.MONTH, 2026, 11))
     reader = PdfReader(io.BytesIO(pdf))
