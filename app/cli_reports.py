@@ -6,15 +6,9 @@ import argparse
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
 from app.i18n import _
-
-if TYPE_CHECKING:
-    from app.core.report_data import PeriodReport
-    from app.db.engine import Database
-    from app.reports.document import Letterhead, Signature
 
 KINDS = {
     "month": "MONTH",
@@ -60,7 +54,8 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
     from app.core.fileio import atomic_write_bytes
     from app.core.indicator_service import IndicatorService
     from app.core.periods import Span
-    from app.core.report_data import period_report, take_number
+    from app.core.report_builders import appendix_pdf, assessment_pdf
+    from app.core.report_data import last_number, load_settings, period_report, take_number
     from app.db.open import open_database
     from app.reports.period_report import build_period_report
 
@@ -72,14 +67,18 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
     db = open_database(path)
     try:
         indicators = IndicatorService(db)
-        number = take_number(indicators, issued)
+        number = (
+            last_number(load_settings(indicators), issued)
+            if args.kind == "appendix"
+            else take_number(indicators, issued)
+        )
         data = period_report(
             indicators, Span[KINDS[period_kind]], year, index, issued, number=number
         )
         if args.kind == "assessment":
-            pdf = _assessment(db, data, year)
+            pdf = assessment_pdf(db, data, year)
         elif args.kind == "appendix":
-            pdf = _appendix(db, data, args.record_kind)
+            pdf = appendix_pdf(db, data, args.record_kind)
         else:
             pdf = build_period_report(data)
         atomic_write_bytes(args.out, pdf)
@@ -87,54 +86,3 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
         db.close()
     print(_("Report written to {path}.").format(path=args.out))
     return 0
-
-
-def _letterhead(data: PeriodReport) -> tuple[Letterhead, Signature]:
-    from app.reports.document import Letterhead, Signature
-
-    settings = data.settings
-    return (
-        Letterhead(
-            data.parent_agency, data.issuing_agency, data.number, data.place, data.issued_on
-        ),
-        Signature(
-            settings.signer_authority,
-            settings.signer_title,
-            settings.signer_name,
-            settings.signer_prefix,
-            settings.signer_rank,
-        ),
-    )
-
-
-def _assessment(db: Database, data: PeriodReport, year: int) -> bytes:
-    from app.core.assessment_service import AssessmentService
-    from app.reports.appendix_report import build_assessment_report
-
-    service = AssessmentService(db)
-    packs = service.assessable_packs()
-    if not packs:
-        raise UserFacingError(_("No criteria set is installed."))
-    view = service.open(packs[0].pack_id, year)
-    letterhead, signature = _letterhead(data)
-    return build_assessment_report(
-        view, letterhead, signature, data.settings.recipients, data.settings.addressees
-    )
-
-
-def _appendix(db: Database, data: PeriodReport, record_kind: str | None) -> bytes:
-    from app.core.record_service import RecordService
-    from app.core.records import KINDS_BY_CODE, ListQuery
-    from app.reports.appendix_report import AppendixInfo, build_appendix
-
-    if record_kind not in KINDS_BY_CODE:
-        raise UserFacingError(
-            _("Say which list the appendix holds with --list, e.g. --list cameras.")
-        )
-    kind = KINDS_BY_CODE[record_kind]
-    records = RecordService(db)
-    rows = records.fetch(kind.code, records.list_ids(kind.code, ListQuery()))
-    if kind.code == "sessions":
-        rows = [r for r in rows if data.period.start <= r.values["held_on"] <= data.period.end]
-    info = AppendixInfo(1, data.number.removeprefix("Số: "), data.issued_on, data.issuing_agency)
-    return build_appendix(kind, rows, info)

@@ -153,6 +153,15 @@ def next_number(settings: ReportSettings, issued_on: date) -> str:
     return "Số: " + settings.number_pattern.format(number=number)
 
 
+def last_number(settings: ReportSettings, issued_on: date) -> str:
+    """The number of the report issued last in ``issued_on``'s year: the report an appendix
+    printed now is attached to (an appendix takes no number of its own). The next number
+    when none was issued yet that year."""
+    if settings.number_year == issued_on.year and settings.next_number > 1:
+        return "Số: " + settings.number_pattern.format(number=settings.next_number - 1)
+    return next_number(settings, issued_on)
+
+
 def take_number(service: StationService, issued_on: date) -> str:
     """Give a report issued on ``issued_on`` its number and move the counter on."""
     settings = load_settings(service)

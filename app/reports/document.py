@@ -234,7 +234,9 @@ def _title(document: OfficialDocument, styles: Styles) -> list[Flowable]:
     return flowables
 
 
-def _closing(document: OfficialDocument, styles: Styles) -> Flowable:
+def _closing(document: OfficialDocument, styles: Styles) -> list[Flowable]:
+    """Nơi nhận and the signature block. A list, not a KeepTogether: the caller keeps it with
+    the last paragraph, and a KeepTogether nested in another always forces a page break."""
     sign = document.signature
     authority = nfc(sign.authority.upper())
     title_lines = [f"{sign.prefix} {authority}".strip()] if sign.prefix else [authority]
@@ -260,7 +262,7 @@ def _closing(document: OfficialDocument, styles: Styles) -> Flowable:
             ]
         )
     )
-    return KeepTogether([Spacer(1, 10), table])
+    return [Spacer(1, 10), table]
 
 
 def page_number(canvas: Any, document: Any) -> None:
@@ -306,7 +308,7 @@ def render(document: OfficialDocument) -> bytes:
         _header(document, styles),
         *_title(document, styles),
         *body,
-        KeepTogether([last, _closing(document, styles)]),
+        KeepTogether([last, *_closing(document, styles)]),
     ]
     return build_pdf(
         story,

@@ -215,6 +215,10 @@ def test_the_assessment_report_lists_every_criterion(
     assert all(c.criterion.code in text for c in view.criteria)
     assert "Đạt (4/5)" in text and "Biên bản kiểm tra" in text
     assert "Thiếu tá Phạm Văn Thắng" in text
+    # the signature follows the table on its page when there is room; it never stands on a
+    # page of its own (a nested KeepTogether used to force a page break before it)
+    closing = next(i for i, page in enumerate(pages(pdf)) if any("Nơi nhận" in r[0] for r in page))
+    assert any(r[0] == "TC20" for r in pages(pdf)[closing]), "signature moved to a new page"
 
 
 def test_an_appendix_is_numbered_on_its_own_and_repeats_its_header(

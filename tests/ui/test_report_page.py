@@ -13,8 +13,10 @@ from PySide6.QtPrintSupport import QPrinter
 from app.core.indicator_service import IndicatorService
 from app.core.packs import service as packs
 from app.core.periods import Span
+from app.core.records import KINDS_BY_CODE
 from app.core.report_data import load_settings
 from app.db.engine import Database
+from app.i18n import _
 from app.ui.widgets.report_page import ReportPage
 
 TODAY = date(2026, 11, 23)
@@ -108,3 +110,45 @@ def test_report_settings_are_edited_and_checked(qtbot, db: Database) -> None:  #
     assert stored.number_pattern == "{number:02d}/BC-CAP-TV"
     assert (stored.signer_prefix, stored.signer_name) == ("KT.", "Nguyễn Thị Hồng Nhung")
     assert stored.recipients == ("Công an tỉnh Nghệ An", "Lưu: VT, CAP")
+
+
+def test_assessment_and_appendix_from_the_screen(
+    qtbot,
+    page: ReportPage,
+    tmp_path: Path,
+    when_modal,
+) -> None:  # type: ignore[no-untyped-def]
+    page.kind.setCurrentIndex(page.kind.findData("assessment"))
+    assert not page.index.isVisibleTo(page)
+    assert not page.editors.isVisibleTo(page)  # no narrative in a table report
+    page.preview()
+    qtbot.waitUntil(lambda: page.document.pageCount() > 0, timeout=20000)
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.pdf_bytes)).pages).split()
+    )
+    assert "KẾT QUẢ CHUNG: ĐẠT" in text
+    assert "Kết quả tự đánh giá theo bộ tiêu chí năm 2026" in text, text[:400]
+    when_modal(lambda box: box.close())  # "report saved"
+    page.save(tmp_path / "tu-danh-gia.pdf")
+    assert "Số: 01/BC-CAP" in PdfReader(str(tmp_path / "tu-danh-gia.pdf")).pages[0].extract_text()
+
+    # the appendix refers to the report just issued and takes no number of its own
+    page.kind.setCurrentIndex(page.kind.findData("appendix:fire_points"))
+    assert page.kind.currentText() == _("Appendix: {list}").format(
+        list=_(KINDS_BY_CODE["fire_points"].title)
+    )
+    assert not page.editors.isVisibleTo(page)
+    loaded = page.document.pageCount()
+    page.pdf_bytes = b""
+    page.preview()
+    qtbot.waitUntil(lambda: bool(page.pdf_bytes), timeout=20000)
+    when_modal(lambda box: box.close())
+    page.save(tmp_path / "phu-luc.pdf")
+    appendix = " ".join(PdfReader(str(tmp_path / "phu-luc.pdf")).pages[0].extract_text().split())
+    assert "Phụ lục I" in appendix and "01/BC-CAP" in appendix
+    assert load_settings(page.indicators).next_number == 2
+    assert loaded > 0
+
+    # back to a periodic report: the narrative can be edited again
+    page.kind.setCurrentIndex(page.kind.findData(Span.MONTH))
+    assert page.editors.isVisibleTo(page)

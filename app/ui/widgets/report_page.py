@@ -31,9 +31,12 @@ from app.core.fileio import atomic_write_bytes
 from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.core.progress import CancelToken
+from app.core.records import KINDS_BY_CODE
+from app.core.report_builders import APPENDIX_KINDS, appendix_pdf, assessment_pdf
 from app.core.report_data import (
     SECTIONS,
     PeriodReport,
+    last_number,
     load_settings,
     period_report,
     prefill,
@@ -46,12 +49,14 @@ from app.reports.period_report import build_period_report
 from app.ui.errors import inform, present_error
 from app.ui.ops import Operation, run_in_background
 
-KINDS = (
+ASSESSMENT, APPENDIX_PREFIX = "assessment", "appendix:"
+KINDS: tuple[tuple[Span | str, str], ...] = (
     (Span.MONTH, N_("Monthly report")),
     (Span.QUARTER, N_("Quarterly report")),
     (Span.HALF, N_("6-month review (sơ kết)")),
     (Span.NINE_MONTHS, N_("9-month report")),
     (Span.YEAR, N_("Annual review (tổng kết)")),
+    (ASSESSMENT, N_("Criteria self-assessment report")),
 )
 SECTION_LABELS = {
     "situation": N_("Situation"),
@@ -68,6 +73,7 @@ class ReportPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_reports")
+        self.db = db
         self.indicators = IndicatorService(db, today=today)
         self.today = today
         self.pdf_bytes = b""
@@ -85,8 +91,13 @@ class ReportPage(QWidget):
         bar = QHBoxLayout()
         self.kind = QComboBox(self)
         self.kind.setObjectName("kind")
-        for span, label in KINDS:
-            self.kind.addItem(_(label), span)
+        for key, label in KINDS:
+            self.kind.addItem(_(label), key)
+        for code in APPENDIX_KINDS:
+            self.kind.addItem(
+                _("Appendix: {list}").format(list=_(KINDS_BY_CODE[code].title)),
+                APPENDIX_PREFIX + code,
+            )
         year, month = self.indicators.current_month()
         self.year = QSpinBox(self)
         self.year.setRange(2000, 2100)
@@ -108,7 +119,7 @@ class ReportPage(QWidget):
             bar.addWidget(button)
         layout.addLayout(bar)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        editors = QWidget(splitter)
+        editors = self.editors = QWidget(splitter)
         form = QFormLayout(editors)
         self.sections: dict[str, QPlainTextEdit] = {}
         for key in SECTIONS:
@@ -137,6 +148,8 @@ class ReportPage(QWidget):
     def _kind_changed(self) -> None:
         span = self.kind.currentData()
         self.index.setVisible(span in (Span.MONTH, Span.QUARTER))
+        # the narrative belongs to the periodic reports; the others are tables only
+        self.editors.setVisible(isinstance(span, Span))
         self.index.setRange(1, 12 if span is Span.MONTH else 4)
         self.index.setPrefix(_("month ") if span is Span.MONTH else _("quarter "))
         self.refill()
@@ -152,9 +165,24 @@ class ReportPage(QWidget):
                 present_error(self, error)
 
     def selection(self) -> tuple[Span, int, int]:
-        span = self.kind.currentData()
+        """The period; the assessment and the appendices cover the chosen year."""
+        key = self.kind.currentData()
+        span = key if isinstance(key, Span) else Span.YEAR
         index = self.index.value() if span in (Span.MONTH, Span.QUARTER) else 1
         return span, self.year.value(), index
+
+    def is_appendix(self) -> bool:
+        key = self.kind.currentData()
+        return isinstance(key, str) and key.startswith(APPENDIX_PREFIX)
+
+    def build(self, data: PeriodReport) -> bytes:
+        key = self.kind.currentData()
+        if key == ASSESSMENT:
+            # the year chosen, not the period's first day (the year starts on 15/12 before)
+            return assessment_pdf(self.db, data, data.period.end.year)
+        if isinstance(key, str) and key.startswith(APPENDIX_PREFIX):
+            return appendix_pdf(self.db, data, key.removeprefix(APPENDIX_PREFIX))
+        return build_period_report(data)
 
     def refill(self) -> None:
         """Pre-fill the narrative from the figures of the chosen period."""
@@ -167,13 +195,16 @@ class ReportPage(QWidget):
     def report_data(self) -> PeriodReport:
         span, year, index = self.selection()
         narrative = {key: editor.toPlainText() for key, editor in self.sections.items()}
-        return period_report(self.indicators, span, year, index, self.today(), narrative)
+        data = period_report(self.indicators, span, year, index, self.today(), narrative)
+        if self.is_appendix():
+            data = replace(data, number=last_number(data.settings, data.issued_on))
+        return data
 
     def preview(self) -> None:
         data = self.report_data()
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> bytes:
-            return build_period_report(data)
+            return self.build(data)
 
         self._operation = run_in_background(
             work,
@@ -196,8 +227,10 @@ class ReportPage(QWidget):
         """Give the report its number (the preview showed the next free one) and rebuild the
         PDF if another report took that number meanwhile."""
         data = self.report_data()
+        if self.is_appendix():
+            return  # it carries the number of the report it is attached to
         number = take_number(self.indicators, data.issued_on)
-        pdf = build_period_report(replace(data, number=number))
+        pdf = self.build(replace(data, number=number))
         if pdf != self.pdf_bytes:
             self.show_pdf(pdf)
 
