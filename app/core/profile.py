@@ -155,6 +155,42 @@ def set_up(
     return load(db)
 
 
+def set_up_province(db: Database, province_code: str, today: date | None = None) -> StationProfile:
+    """Set this station up as the provincial police: it receives the wards' bundles.
+
+    The province unit is its own "province" in the profile; ward units are added as wards
+    enroll.
+    """
+    province = _province(province_code)
+    if province is None:
+        raise ValidationError({"province_code": _("Choose the province from the list.")})
+    now = datetime.now(UTC)
+    with db.write() as session:
+        if _meta(session, OWN_UNIT_KEY) is not None:
+            raise UserFacingError(_("This station is already set up."))
+        unit = Unit(
+            uuid=str(uuid.uuid4()),
+            code=province.code,
+            name=province.police_name,
+            kind="province_police",
+            parent_id=None,
+            place_name=province.name,
+            valid_from=today or date.today(),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(unit)
+        session.flush()
+        session.add(AppMeta(key=OWN_UNIT_KEY, value=str(unit.id)))
+        session.add(AppMeta(key=INSTANCE_KEY, value=str(uuid.uuid4())))
+        session.add(AppMeta(key=SETUP_AT_KEY, value=now.isoformat()))
+    return load(db)
+
+
+def is_province(station: StationProfile) -> bool:
+    return station.unit.kind == "province_police"
+
+
 def _info(unit: Unit) -> UnitInfo:
     return UnitInfo(unit.id, unit.code, unit.name, unit.kind, unit.place_name)
 
@@ -165,8 +201,9 @@ def load(db: Database) -> StationProfile:
         if own_id is None:
             raise UserFacingError(_("This station has not been set up yet."))
         own = session.get(Unit, int(own_id))
-        assert own is not None and own.parent_id is not None
-        parent = session.get(Unit, own.parent_id)
+        assert own is not None
+        # a province station is its own province
+        parent = session.get(Unit, own.parent_id) if own.parent_id is not None else own
         assert parent is not None
         instance = _meta(session, INSTANCE_KEY) or ""
         demo = _meta(session, DEMO_KEY) == "1"

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.core.records import FieldType, kind_by_code
+from app.core.records import FieldType, RecordKind, kind_by_code
 from app.core.text import fold, sort_key
 from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord, SyncedRow
 
 _KIND_OF_MODEL = {model: code for code, model in RECORD_MODELS.items()}
 
 
-def _refresh_derived(record: SyncedRecord) -> None:
-    kind = kind_by_code(_KIND_OF_MODEL[type(record)])
+def derived_values(kind: RecordKind, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The sort-key and search columns derived from a record's field values."""
+    derived: dict[str, Any] = {}
     searchable: list[str] = []
     for spec in kind.fields:
-        value = getattr(record, spec.name)
+        value = values.get(spec.name)
         if spec.collated:
-            setattr(record, f"{spec.name}_key", sort_key(value or ""))
+            derived[f"{spec.name}_key"] = sort_key(value or "")
         if spec.type in (FieldType.TEXT, FieldType.LONG_TEXT) and value:
             searchable.append(value)
-    record.search_text = fold(" ".join(searchable))
+    derived["search_text"] = fold(" ".join(searchable))
+    return derived
+
+
+def _refresh_derived(record: SyncedRecord) -> None:
+    kind = kind_by_code(_KIND_OF_MODEL[type(record)])
+    values = {spec.name: getattr(record, spec.name) for spec in kind.fields}
+    for name, value in derived_values(kind, values).items():
+        setattr(record, name, value)
 
 
 def next_change_seq(session: Session, count: int = 1) -> int:

@@ -1,0 +1,675 @@
+"""The province side of sync: enrolling wards, publishing the trust list, importing bundles,
+issuing receipts, and the overview of who reported what.
+
+Every bundle is verified completely (signature, hashes, decryption, manifest, every change
+row) before the database is touched; the good ones are then applied in one transaction.
+A rejected bundle leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.core import profile
+from app.core.errors import UserFacingError
+from app.core.fileio import atomic_write_bytes
+from app.core.station_service import default_author
+from app.db.engine import Database
+from app.db.models import RECORD_MODELS, Unit
+from app.db.pack_models import IndicatorValue, PeriodLock
+from app.db.sync_models import InboxBundle, SyncStation, TrustList
+from app.i18n import _
+from app.sync import bundle as fmt
+from app.sync import changes as change_rows
+from app.sync import keys as station_keys
+from app.sync import trust
+from app.sync.envelope import public_from_hex
+
+TRUST_LIST_DAYS = 180
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(_done: int, _total: int, _label: str) -> None:
+    return None
+
+
+@dataclass
+class BundleReport:
+    """What importing one file did or would do."""
+
+    path: Path
+    outcome: str  # new | duplicate | fork | rejected
+    reason: str = ""
+    station_id: str = ""
+    station_name: str = ""
+    seq: int = 0
+    bundle_id: str = ""
+    records: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+    receipt_path: Path | None = None
+
+
+@dataclass
+class _Verified:
+    path: Path
+    outer: fmt.Outer
+    inner: fmt.Inner
+    changes: list[change_rows.Change]
+    station: SyncStation
+
+
+@dataclass(frozen=True)
+class StationOverview:
+    station_id: str
+    name: str
+    status: str
+    last_seq: int
+    last_received: datetime | None
+    months: tuple[tuple[int, int], ...]
+    missing_seqs: tuple[int, ...]
+    forks: int
+    records: int
+
+
+class ProvinceSync:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        now: Callable[[], datetime] | None = None,
+        author: str | None = None,
+        keys_folder: Path | None = None,
+    ) -> None:
+        self.db = db
+        self.now = now or (lambda: datetime.now(UTC))
+        self.author = author or default_author()
+        self.keys_folder = keys_folder or station_keys.keys_folder(db.path)
+
+    def _station(self) -> profile.StationProfile:
+        station = profile.load(self.db)
+        if not profile.is_province(station):
+            raise UserFacingError(
+                _("This station is a ward station; only the province imports bundles.")
+            )
+        return station
+
+    # -- enrollment ---------------------------------------------------------------------
+
+    def read_enrollment(self, data: bytes) -> trust.Enrollment:
+        return trust.read_enrollment(data)
+
+    def enroll(self, data: bytes, *, replace_key: bool = False) -> trust.Enrollment:
+        """Enroll a ward station from its request (after its fingerprint was confirmed)."""
+        own = self._station()
+        request = trust.read_enrollment(data)
+        if request.province_id != own.unit.code:
+            raise UserFacingError(
+                _("The request is from a station of province {code}, not of this province.").format(
+                    code=request.province_id
+                )
+            )
+        with self.db.write() as session:
+            existing = session.execute(
+                select(SyncStation).where(SyncStation.station_id == request.station_id)
+            ).scalar_one_or_none()
+            if existing is not None:
+                if existing.signing_key == request.keys.signing:
+                    return request
+                if not replace_key:
+                    raise UserFacingError(
+                        _("Station {code} is already enrolled with another key.").format(
+                            code=request.station_id
+                        ),
+                        hint=_(
+                            "If the station really has a new key (new PC, lost key), confirm "
+                            "its fingerprint on paper and enroll it again, replacing the key."
+                        ),
+                    )
+                existing.signing_key = request.keys.signing
+                existing.key_id = request.keys.signing_id
+                existing.age_recipient = request.keys.age_recipient
+                existing.status = "active"
+                existing.last_trusted_seq = None
+                existing.reason = ""
+                return request
+            unit = session.execute(
+                select(Unit).where(Unit.code == request.station_id, Unit.id != own.unit.id)
+            ).scalar_one_or_none()
+            now = self.now()
+            if unit is None:
+                unit = Unit(
+                    uuid=str(uuid.uuid4()),
+                    code=request.station_id,
+                    name=request.station_name,
+                    kind="ward_police",
+                    parent_id=own.unit.id,
+                    place_name="",
+                    valid_from=now.date(),
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(unit)
+                session.flush()
+            session.add(
+                SyncStation(
+                    station_id=request.station_id,
+                    unit_id=unit.id,
+                    signing_key=request.keys.signing,
+                    key_id=request.keys.signing_id,
+                    age_recipient=request.keys.age_recipient,
+                    status="active",
+                    last_trusted_seq=None,
+                    reason="",
+                    enrolled_at=now,
+                    enrolled_by=self.author,
+                )
+            )
+        return request
+
+    def revoke(self, station_id: str, last_trusted_seq: int, reason: str) -> None:
+        """Revoke a station's key: its bundles after ``last_trusted_seq`` are refused.
+
+        The cutoff is a sequence number, not a time: times inside bundles are chosen by
+        whoever holds the key.
+        """
+        with self.db.write() as session:
+            entry = session.execute(
+                select(SyncStation).where(SyncStation.station_id == station_id)
+            ).scalar_one_or_none()
+            if entry is None:
+                raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+            entry.status = "revoked"
+            entry.last_trusted_seq = last_trusted_seq
+            entry.reason = reason
+
+    # -- trust list ---------------------------------------------------------------------
+
+    def publish_trust_list(self, keys: station_keys.StationKeys, out: Path) -> int:
+        """Sign the current list of enrolled stations with a new version; return it."""
+        own = self._station()
+        with self.db.write() as session:
+            version = (
+                session.execute(
+                    select(func.max(TrustList.version)).where(
+                        TrustList.province_code == own.unit.code
+                    )
+                ).scalar()
+                or 0
+            ) + 1
+            stations = tuple(
+                trust.TrustedStation(
+                    s.station_id,
+                    session.get(Unit, s.unit_id).name,  # type: ignore[union-attr]
+                    s.signing_key,
+                    s.age_recipient,
+                    s.status,
+                    s.last_trusted_seq,
+                )
+                for s in session.execute(
+                    select(SyncStation).order_by(SyncStation.station_id)
+                ).scalars()
+            )
+            now = self.now()
+            doc = trust.TrustListDoc(
+                province_id=own.unit.code,
+                province_name=own.unit.name,
+                version=version,
+                issued_at=now,
+                expires=now + timedelta(days=TRUST_LIST_DAYS),
+                signer_key=keys.public.signing,
+                stations=stations,
+                recipients=(keys.public.age_recipient,),
+                receipt_keys=(keys.public.signing,),
+            )
+            data = trust.make_trust_list(doc, keys.signing)
+            session.add(
+                TrustList(
+                    province_code=own.unit.code,
+                    version=version,
+                    signer_key=keys.public.signing,
+                    content=data.decode("ascii"),
+                    expires=doc.expires,
+                    recorded_at=now,
+                    recorded_by=self.author,
+                )
+            )
+            session.flush()
+            atomic_write_bytes(out, data)  # inside the transaction: no file, no new version
+        return version
+
+    # -- bundles ------------------------------------------------------------------------
+
+    def _keys_for(self, session: Session) -> Callable[[str], list[Any]]:
+        def keys_for(station_id: str) -> list[Any]:
+            entry = session.execute(
+                select(SyncStation).where(SyncStation.station_id == station_id)
+            ).scalar_one_or_none()
+            if entry is None:
+                raise fmt.BundleError(
+                    _(
+                        "Station {code} is not enrolled with this province; its bundle was refused."
+                    ).format(code=station_id),
+                    hint=_("Enroll the station first (after confirming its key fingerprint)."),
+                )
+            return [public_from_hex(entry.signing_key)]
+
+        return keys_for
+
+    def inspect(self, data: bytes) -> dict[str, Any]:
+        """The verified cleartext header of a bundle (nothing decrypted)."""
+        with self.db.read() as session:
+            _outer, header = fmt.read_outer(data, self._keys_for(session))
+        return header
+
+    def _verify(
+        self,
+        session: Session,
+        path: Path,
+        data: bytes,
+        identities: Sequence[Any],
+        own_recipient_id: str,
+    ) -> _Verified:
+        outer, _header = fmt.read_outer(data, self._keys_for(session))
+        entry = session.execute(
+            select(SyncStation).where(SyncStation.station_id == outer.station_id)
+        ).scalar_one()
+        if entry.status == "revoked" and (
+            entry.last_trusted_seq is None or outer.seq > entry.last_trusted_seq
+        ):
+            raise fmt.BundleError(
+                _(
+                    "The key of station {code} was revoked after bundle {cutoff}; bundle {seq} "
+                    "was refused."
+                ).format(code=outer.station_id, cutoff=entry.last_trusted_seq or 0, seq=outer.seq),
+                hint=_("The station must enroll a new key; then it exports again."),
+            )
+        if own_recipient_id not in outer.recipient_key_ids:
+            raise fmt.BundleError(
+                _("The bundle is not addressed to this province; it was refused.")
+            )
+        inner = fmt.open_inner(outer, identities)
+        manifest = inner.manifest
+        change_range = manifest["change_range"]
+        if (
+            not isinstance(change_range, dict)
+            or set(change_range) != {"instance_id", "from_counter", "to_counter"}
+            or not isinstance(change_range["to_counter"], int)
+            or not isinstance(change_range["instance_id"], str)
+            or change_range["instance_id"] != manifest["station_instance_id"]
+            or manifest["province_id"] != profile.load(self.db).unit.code
+        ):
+            raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
+        void = manifest["void_seqs"]
+        if not isinstance(void, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in void
+        ):
+            raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
+        try:
+            changes = change_rows.parse_records(inner.records, change_range["to_counter"])
+        except change_rows.ChangeError as error:
+            raise fmt.BundleError(
+                _("The bundle's records are not valid: {problem}").format(problem=error.message)
+            ) from error
+        return _Verified(path, outer, inner, changes, entry)
+
+    def import_bundles(
+        self,
+        paths: Sequence[Path],
+        keys: station_keys.StationKeys,
+        *,
+        dry_run: bool = False,
+        receipts_dir: Path | None = None,
+        returned: dict[str, str] | None = None,
+        progress: Progress = _no_progress,
+    ) -> list[BundleReport]:
+        """Verify every file, then apply the new bundles in one transaction.
+
+        Files are read whole into memory first, so pulling the stick out mid-import cannot
+        leave half a file being parsed. ``returned`` maps a bundle id to the comments of a
+        "returned for correction" receipt. With ``dry_run`` nothing is written anywhere.
+        """
+        own = self._station()
+        returned = returned or {}
+        reports: list[BundleReport] = []
+        try:
+            self._import_in_transaction(paths, keys, reports, dry_run, returned, progress, own)
+        except _DryRun:
+            return reports
+        # receipts go out only after the commit
+        for report in reports:
+            if report.outcome in ("new", "duplicate") and report.bundle_id:
+                report.receipt_path = self._write_receipt(report, receipts_dir)
+        progress(len(paths) + 1, len(paths) + 1, _("Done"))
+        return reports
+
+    def _import_in_transaction(
+        self,
+        paths: Sequence[Path],
+        keys: station_keys.StationKeys,
+        reports: list[BundleReport],
+        dry_run: bool,
+        returned: dict[str, str],
+        progress: Progress,
+        own: profile.StationProfile,
+    ) -> None:
+        total = len(paths) + 1
+        with self.db.write() as session:
+            verified = self._verify_all(session, paths, keys, reports, progress)
+            # same bundle twice in one batch: keep one
+            unique: dict[tuple[str, str], _Verified] = {}
+            for item in verified:
+                unique.setdefault((item.outer.bundle_id, item.inner.manifest_sha256), item)
+            by_path = {r.path: r for r in reports}
+            for item in verified:
+                if unique[(item.outer.bundle_id, item.inner.manifest_sha256)] is not item:
+                    by_path[item.path].outcome = "duplicate"
+                    by_path[item.path].reason = _("The same bundle appears twice in this import.")
+            ordered = sorted(unique.values(), key=lambda v: (v.outer.station_id, v.outer.seq))
+            applied: list[tuple[_Verified, BundleReport]] = []
+            for item in ordered:
+                report = by_path[item.path]
+                self._apply_one(session, item, report, dry_run)
+                if report.outcome == "new":
+                    applied.append((item, report))
+            if dry_run:
+                raise _DryRun  # leaves the transaction by rolling it back
+            session.flush()
+            progress(total - 1, total, _("Issuing receipts…"))
+            for item, report in applied:
+                self._issue_receipt(session, own, item, report, keys, returned)
+            for report in reports:
+                if report.outcome == "duplicate" and report.bundle_id:
+                    stored = session.execute(
+                        select(InboxBundle).where(
+                            InboxBundle.bundle_id == report.bundle_id,
+                            InboxBundle.status == "applied",
+                        )
+                    ).scalar_one_or_none()
+                    if stored is not None and stored.receipt:
+                        report.summary = json.loads(stored.summary)
+
+    def _verify_all(
+        self,
+        session: Session,
+        paths: Sequence[Path],
+        keys: station_keys.StationKeys,
+        reports: list[BundleReport],
+        progress: Progress,
+    ) -> list[_Verified]:
+        verified: list[_Verified] = []
+        own_recipient = station_keys.age_key_id(keys.public.age_recipient)
+        for number, path in enumerate(sorted(paths, key=lambda p: p.name)):
+            progress(number, len(paths) + 1, _("Checking {name}…").format(name=path.name))
+            report = BundleReport(path, "rejected")
+            reports.append(report)
+            try:
+                data = _read_file(path)
+                item = self._verify(session, path, data, [keys.age_identity], own_recipient)
+            except UserFacingError as error:
+                report.reason = str(error)
+                continue
+            report.station_id = item.outer.station_id
+            report.station_name = str(item.inner.manifest["station_name"])
+            report.seq = item.outer.seq
+            report.bundle_id = item.outer.bundle_id
+            report.records = len(item.changes)
+            verified.append(item)
+        return verified
+
+    def _apply_one(
+        self, session: Session, item: _Verified, report: BundleReport, dry_run: bool
+    ) -> None:
+        outer, inner = item.outer, item.inner
+        same_id = (
+            session.execute(select(InboxBundle).where(InboxBundle.bundle_id == outer.bundle_id))
+            .scalars()
+            .all()
+        )
+        same_seq = session.execute(
+            select(InboxBundle).where(
+                InboxBundle.station_id == outer.station_id,
+                InboxBundle.seq == outer.seq,
+                InboxBundle.status == "applied",
+            )
+        ).scalar_one_or_none()
+        if any(r.manifest_sha256 == inner.manifest_sha256 for r in same_id):
+            report.outcome = "duplicate"
+            report.reason = _("Already imported; nothing changed.")
+            return
+        if same_id or same_seq is not None:
+            report.outcome = "fork"
+            report.reason = _(
+                "Station {code} sent two different bundles with number {seq}: the second was "
+                "quarantined. This happens when a station's database was restored from an old "
+                "copy, or its key is misused."
+            ).format(code=outer.station_id, seq=outer.seq)
+            if not dry_run:
+                session.add(self._inbox_row(item, "fork", {}))
+            return
+        summary = change_rows.apply_changes(
+            session,
+            item.changes,
+            outer.station_id,
+            item.station.unit_id,
+            str(inner.manifest["station_instance_id"]),
+            dry_run=dry_run,
+        )
+        report.outcome = "new"
+        report.summary = summary.as_dict()
+        if not dry_run:
+            session.add(self._inbox_row(item, "applied", report.summary))
+            session.flush()
+
+    def _inbox_row(self, item: _Verified, status: str, summary: dict[str, Any]) -> InboxBundle:
+        manifest = item.inner.manifest
+        return InboxBundle(
+            bundle_id=item.outer.bundle_id,
+            station_id=item.outer.station_id,
+            seq=item.outer.seq,
+            manifest_sha256=item.inner.manifest_sha256,
+            prev_manifest_sha256=str(manifest["prev_manifest_sha256"]),
+            instance_id=str(manifest["station_instance_id"]),
+            to_counter=int(manifest["change_range"]["to_counter"]),
+            void_seqs=json.dumps(sorted(set(manifest["void_seqs"]))),
+            status=status,
+            summary=json.dumps(summary, ensure_ascii=False),
+            receipt="",
+            received_at=self.now(),
+            received_by=self.author,
+        )
+
+    def _issue_receipt(
+        self,
+        session: Session,
+        own: profile.StationProfile,
+        item: _Verified,
+        report: BundleReport,
+        keys: station_keys.StationKeys,
+        returned: dict[str, str],
+    ) -> None:
+        comments = returned.get(item.outer.bundle_id, "")
+        receipt = trust.Receipt(
+            station_id=item.outer.station_id,
+            bundle_id=item.outer.bundle_id,
+            seq=item.outer.seq,
+            manifest_sha256=item.inner.manifest_sha256,
+            status="returned" if comments else "accepted",
+            comments=comments,
+            instance_id=str(item.inner.manifest["station_instance_id"]),
+            applied_through=int(item.inner.manifest["change_range"]["to_counter"]),
+            missing_seqs=tuple(missing_seqs(session, item.outer.station_id)),
+            province_id=own.unit.code,
+            issued_at=self.now(),
+        )
+        row = session.execute(
+            select(InboxBundle).where(
+                InboxBundle.bundle_id == item.outer.bundle_id,
+                InboxBundle.manifest_sha256 == item.inner.manifest_sha256,
+                InboxBundle.status == "applied",
+            )
+        ).scalar_one()
+        row.receipt = trust.make_receipt(receipt, keys.signing).decode("ascii")
+
+    def _write_receipt(self, report: BundleReport, receipts_dir: Path | None) -> Path | None:
+        with self.db.read() as session:
+            row = session.execute(
+                select(InboxBundle).where(
+                    InboxBundle.bundle_id == report.bundle_id, InboxBundle.status == "applied"
+                )
+            ).scalar_one_or_none()
+            if row is None or not row.receipt:
+                return None
+            data = row.receipt.encode("ascii")
+        folder = receipts_dir or report.path.parent
+        path = folder / trust.receipt_name(report.station_id, report.seq, report.bundle_id)
+        atomic_write_bytes(path, data)
+        return path
+
+    def return_for_correction(
+        self, bundle_id: str, comments: str, keys: station_keys.StationKeys, out_dir: Path
+    ) -> Path:
+        """Re-issue an applied bundle's receipt as "returned for correction" with comments."""
+        self._station()
+        if not comments.strip():
+            raise UserFacingError(_("Write what the ward has to correct."))
+        with self.db.write() as session:
+            row = session.execute(
+                select(InboxBundle).where(
+                    InboxBundle.bundle_id == bundle_id, InboxBundle.status == "applied"
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                raise UserFacingError(_("No imported bundle has this id."))
+            old = trust.read_receipt(row.receipt.encode("ascii"), [keys.public.signing])
+            receipt = replace(
+                old, status="returned", comments=comments.strip(), issued_at=self.now()
+            )
+            row.receipt = trust.make_receipt(receipt, keys.signing).decode("ascii")
+            path = out_dir / trust.receipt_name(row.station_id, row.seq, row.bundle_id)
+            atomic_write_bytes(path, row.receipt.encode("ascii"))
+        return path
+
+    # -- overview -----------------------------------------------------------------------
+
+    def overview(self) -> list[StationOverview]:
+        with self.db.read() as session:
+            result = []
+            for entry in session.execute(
+                select(SyncStation).order_by(SyncStation.station_id)
+            ).scalars():
+                unit = session.get(Unit, entry.unit_id)
+                assert unit is not None
+                rows = (
+                    session.execute(
+                        select(InboxBundle).where(InboxBundle.station_id == entry.station_id)
+                    )
+                    .scalars()
+                    .all()
+                )
+                applied = [r for r in rows if r.status == "applied"]
+                months = session.execute(
+                    select(IndicatorValue.year, IndicatorValue.month)
+                    .where(
+                        IndicatorValue.owner_unit_id == unit.id,
+                        IndicatorValue.deleted_at.is_(None),
+                        IndicatorValue.value.is_not(None),
+                    )
+                    .distinct()
+                    .order_by(IndicatorValue.year, IndicatorValue.month)
+                ).all()
+                result.append(
+                    StationOverview(
+                        station_id=entry.station_id,
+                        name=unit.name,
+                        status=entry.status,
+                        last_seq=max((r.seq for r in applied), default=0),
+                        last_received=max((r.received_at for r in applied), default=None),
+                        months=tuple((y, m) for y, m in months),
+                        missing_seqs=tuple(missing_seqs(session, entry.station_id)),
+                        forks=sum(1 for r in rows if r.status == "fork"),
+                        records=record_count(session, unit.id),
+                    )
+                )
+            return result
+
+    def locked_months(self, station_id: str) -> list[tuple[int, int]]:
+        with self.db.read() as session:
+            entry = session.execute(
+                select(SyncStation).where(SyncStation.station_id == station_id)
+            ).scalar_one()
+            return [
+                (y, m)
+                for y, m in session.execute(
+                    select(PeriodLock.year, PeriodLock.month).where(
+                        PeriodLock.owner_unit_id == entry.unit_id,
+                        PeriodLock.locked.is_(True),
+                        PeriodLock.deleted_at.is_(None),
+                    )
+                )
+            ]
+
+    def inbox(self, station_id: str | None = None) -> list[InboxBundle]:
+        with self.db.read() as session:
+            query = select(InboxBundle).order_by(InboxBundle.received_at.desc())
+            if station_id:
+                query = query.where(InboxBundle.station_id == station_id)
+            return list(session.execute(query).scalars())
+
+
+def missing_seqs(session: Session, station_id: str) -> list[int]:
+    """Sequence numbers of a station never received (and not declared void by the station)."""
+    rows = session.execute(
+        select(InboxBundle.seq, InboxBundle.void_seqs, InboxBundle.status).where(
+            InboxBundle.station_id == station_id
+        )
+    ).all()
+    seen = {seq for seq, _void, status in rows if status == "applied"}
+    if not seen:
+        return []
+    void: set[int] = set()
+    for _seq, listed, status in rows:
+        if status == "applied":
+            void.update(json.loads(listed))
+    return [s for s in range(1, max(seen)) if s not in seen and s not in void]
+
+
+def record_count(session: Session, unit_id: int) -> int:
+    """Live ward records held for a unit, recounted (never incremented on import)."""
+    total = 0
+    for model in RECORD_MODELS.values():
+        total += session.execute(
+            select(func.count())
+            .select_from(model)
+            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
+        ).scalar_one()
+    return total
+
+
+def _read_file(path: Path) -> bytes:
+    if path.name.endswith(".part") or path.name.startswith("."):
+        raise fmt.BundleError(_("The file is an unfinished copy; it was skipped."))
+    try:
+        size = path.stat().st_size
+        if size > fmt.MAX_BUNDLE:
+            raise fmt.BundleError(_("The file is too large to be a bundle."))
+        return path.read_bytes()
+    except OSError as error:
+        raise fmt.BundleError(
+            _("The file {name} cannot be read: {reason}.").format(
+                name=path.name, reason=error.strerror or error
+            ),
+            hint=_("Check that the USB stick is still plugged in, then try again."),
+        ) from error
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll a dry run back."""

@@ -1,0 +1,102 @@
+"""Tables for sync: trust lists, the ward's outbox, and the province's stations and inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+
+
+class TrustList(Base):
+    """A province trust list, kept exactly as it was verified (imported or published here)."""
+
+    __tablename__ = "sync_trust_lists"
+    __table_args__ = (UniqueConstraint("province_code", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    signer_key: Mapped[str] = mapped_column(String(64))  # hex of the Ed25519 public key
+    content: Mapped[str] = mapped_column(Text)  # the DSSE envelope as verified
+    expires: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(120))
+
+
+class OutboxBundle(Base):
+    """A bundle this station exported, and what the province said about it."""
+
+    __tablename__ = "sync_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(36), unique=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    instance_id: Mapped[str] = mapped_column(String(36))
+    from_counter: Mapped[int] = mapped_column(Integer)
+    to_counter: Mapped[int] = mapped_column(Integer)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(200))
+    records: Mapped[int] = mapped_column(Integer)
+    tombstones: Mapped[int] = mapped_column(Integer)
+    # exported | acknowledged | returned | failed
+    state: Mapped[str] = mapped_column(String(16))
+    exported_at: Mapped[datetime]
+    exported_by: Mapped[str] = mapped_column(String(120))
+    receipt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    receipt_comments: Mapped[str] = mapped_column(Text, default="")
+    missing_seqs: Mapped[str] = mapped_column(Text, default="[]")
+
+
+class SyncStation(Base):
+    """A ward station enrolled by this province: its unit and its signing key."""
+
+    __tablename__ = "sync_stations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(16), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    signing_key: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    age_recipient: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # active | revoked
+    last_trusted_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    enrolled_at: Mapped[datetime]
+    enrolled_by: Mapped[str] = mapped_column(String(120))
+
+
+class InboxBundle(Base):
+    """A bundle the province received: applied, or quarantined as a fork of its sequence."""
+
+    __tablename__ = "sync_inbox"
+    __table_args__ = (Index("ix_sync_inbox_station_seq", "station_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(36), index=True)
+    station_id: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    prev_manifest_sha256: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    to_counter: Mapped[int] = mapped_column(Integer)
+    void_seqs: Mapped[str] = mapped_column(Text, default="[]")
+    status: Mapped[str] = mapped_column(String(16))  # applied | fork
+    summary: Mapped[str] = mapped_column(Text, default="{}")
+    receipt: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime]
+    received_by: Mapped[str] = mapped_column(String(120))
+
+
+class RecordVersion(Base):
+    """At the province: the version of each ward record held, by its origin counter."""
+
+    __tablename__ = "sync_versions"
+
+    record_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    station_id: Mapped[str] = mapped_column(String(16))
+    origin_instance: Mapped[str] = mapped_column(String(36))
+    origin_counter: Mapped[int] = mapped_column(Integer)

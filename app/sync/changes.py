@@ -1,0 +1,595 @@
+"""Ward rows as sync change rows, and applying them at the province.
+
+A change row carries one record's *current* state and its version (the ward's change counter).
+Every ward record has one writer, its ward, so merging keeps the highest version: applying
+bundles twice, or in any order, ends in the same state (signing-sync.md §2.8). Counts at the
+province are always recounted from these rows, never incremented on import.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuid_module
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from app.core.errors import UserFacingError
+from app.core.records import kind_by_code
+from app.db.models import RECORD_MODELS, SyncedRow
+from app.db.pack_models import Assessment, AssessmentItem, IndicatorValue, PeriodLock
+from app.db.sync_models import RecordVersion
+from app.db.tracking import derived_values, next_change_seq
+from app.i18n import _
+
+MAX_LINE = 1 << 20
+CHUNK = 500
+
+# parents before children: an assessment item names its assessment by uuid
+SYNC_MODELS: dict[str, type[SyncedRow]] = {
+    **{model.__tablename__: model for model in RECORD_MODELS.values()},
+    IndicatorValue.__tablename__: IndicatorValue,
+    PeriodLock.__tablename__: PeriodLock,
+    Assessment.__tablename__: Assessment,
+    AssessmentItem.__tablename__: AssessmentItem,
+}
+KIND_OF_TABLE = {model.__tablename__: code for code, model in RECORD_MODELS.items()}
+# foreign keys carried as the referenced row's uuid
+PARENTS: dict[tuple[str, str], str] = {("assessment_items", "assessment_id"): "assessments"}
+LOCAL_COLUMNS = {"id", "owner_unit_id", "change_seq", "search_text"}
+
+
+class ChangeError(UserFacingError):
+    """A change row that breaks the format; the message is Vietnamese for the officer."""
+
+
+def _table(name: str) -> Any:
+    table = SYNC_MODELS[name].__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def carried_columns(name: str) -> list[Column[Any]]:
+    """The columns a change row carries: everything but local ids, counters, derived keys."""
+    table = _table(name)
+    names = set(table.columns.keys())
+    return [
+        column
+        for column in table.columns
+        if column.name not in LOCAL_COLUMNS
+        and not (column.name.endswith("_key") and column.name[:-4] in names)
+    ]
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _bool(value: Any, _kind: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _integer(value: Any, _kind: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError
+    return value
+
+
+def _number(value: Any, _kind: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError
+    return float(value)
+
+
+def _moment(value: Any, _kind: Any) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment
+
+
+def _day(value: Any, _kind: Any) -> date:
+    if not isinstance(value, str) or len(value) != 10:
+        raise TypeError
+    return date.fromisoformat(value)
+
+
+def _string(value: Any, kind: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    if len(value) > (getattr(kind, "length", None) or 100_000):
+        raise ChangeError(_("A text value is longer than the database allows."))
+    return value
+
+
+# DateTime before Date: a DateTime is not a Date in SQLAlchemy, but keep the order explicit
+_CONVERTERS: tuple[tuple[type[Any], Any], ...] = (
+    (Boolean, _bool),
+    (Integer, _integer),
+    (Float, _number),
+    (DateTime, _moment),
+    (Date, _day),
+    (String, _string),
+    (Text, _string),
+)
+
+
+def _in(column: Column[Any], value: Any) -> Any:
+    """Check and convert one value of a change row; raise ``ChangeError`` if it is wrong."""
+    if value is None:
+        if not column.nullable:
+            raise ChangeError(_("A required value is missing."))
+        return None
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    for base, convert in _CONVERTERS:
+        if isinstance(kind, base):
+            try:
+                return convert(value, kind)
+            except (TypeError, ValueError) as error:
+                raise ChangeError(_("A value has the wrong type.")) from error
+    raise ChangeError(_("A value has the wrong type."))
+
+
+@dataclass(frozen=True)
+class Change:
+    table: str
+    record_id: str
+    counter: int
+    deleted: bool
+    data: Mapping[str, Any]
+
+
+def read_changes(
+    session: Session, owner_unit_id: int, after: int, until: int | None = None
+) -> list[dict[str, Any]]:
+    """Change rows for every row of the unit changed after counter ``after`` (up to ``until``).
+
+    Items of an assessment bring their assessment along, so a bundle can always be applied
+    on its own, whatever arrived before it.
+    """
+    rows: list[dict[str, Any]] = []
+    exported: set[str] = set()
+    needed_parents: set[str] = set()
+    for name in SYNC_MODELS:
+        table = _table(name)
+        columns = carried_columns(name)
+        selected: list[Any] = [table.c.change_seq, *columns]
+        parent_columns = {c: p for (t, c), p in PARENTS.items() if t == name}
+        joins: Any = table
+        for fk, parent in parent_columns.items():
+            parent_table = _table(parent).alias(f"parent_{fk}")
+            joins = joins.join(parent_table, parent_table.c.id == table.c[fk])
+            selected.append(parent_table.c.uuid.label(f"__parent_{fk}"))
+        query = select(*selected).select_from(joins).where(table.c.owner_unit_id == owner_unit_id)
+        condition = table.c.change_seq > after
+        if until is not None:
+            condition = condition & (table.c.change_seq <= until)
+        for row in session.execute(query.where(condition)).mappings():
+            data = {}
+            for column in columns:
+                if column.name in parent_columns:
+                    data[column.name] = row[f"__parent_{column.name}"]
+                    needed_parents.add(row[f"__parent_{column.name}"])
+                else:
+                    data[column.name] = _out(row[column.name])
+            record_id = data.pop("uuid")
+            exported.add(record_id)
+            rows.append(
+                {
+                    "table": name,
+                    "record_id": record_id,
+                    "origin_counter": row["change_seq"],
+                    "op": "tombstone" if data.get("deleted_at") else "upsert",
+                    "data": data,
+                }
+            )
+    missing = needed_parents - exported
+    if missing:  # parents unchanged since the baseline: re-send them at their version
+        rows = _with_parents(session, owner_unit_id, rows, missing)
+    return rows
+
+
+def _with_parents(
+    session: Session, owner_unit_id: int, rows: list[dict[str, Any]], missing: set[str]
+) -> list[dict[str, Any]]:
+    parents: list[dict[str, Any]] = []
+    for name in sorted(set(PARENTS.values())):
+        table = _table(name)
+        columns = carried_columns(name)
+        query = select(table.c.change_seq, *columns).where(
+            table.c.owner_unit_id == owner_unit_id, table.c.uuid.in_(sorted(missing))
+        )
+        for row in session.execute(query).mappings():
+            data = {column.name: _out(row[column.name]) for column in columns}
+            record_id = data.pop("uuid")
+            parents.append(
+                {
+                    "table": name,
+                    "record_id": record_id,
+                    "origin_counter": row["change_seq"],
+                    "op": "tombstone" if data.get("deleted_at") else "upsert",
+                    "data": data,
+                }
+            )
+    order = list(SYNC_MODELS)
+    return sorted(parents + rows, key=lambda r: order.index(r["table"]))
+
+
+def encode(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return b"".join(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for row in rows
+    )
+
+
+def _record_id(value: Any) -> str:
+    try:
+        if not isinstance(value, str) or str(uuid_module.UUID(value)) != value:
+            raise ValueError
+    except ValueError as error:
+        raise ChangeError(_("A change row has an invalid record id.")) from error
+    return value
+
+
+def _check_choices(name: str, clean: Mapping[str, Any]) -> None:
+    kind_code = KIND_OF_TABLE.get(name)
+    if kind_code is None:
+        return
+    for spec in kind_by_code(kind_code).fields:
+        value = clean.get(spec.name)
+        if spec.choices and value is not None and value not in {c for c, _l in spec.choices}:
+            raise ChangeError(_("A change row has a value outside its list of choices."))
+
+
+def parse_change(document: Any, to_counter: int) -> Change:
+    """One decoded NDJSON line, checked field by field."""
+    if not isinstance(document, dict) or set(document) != {
+        "table",
+        "record_id",
+        "origin_counter",
+        "op",
+        "data",
+    }:
+        raise ChangeError(_("A change row is not in the expected form."))
+    name = document["table"]
+    if name not in SYNC_MODELS:
+        raise ChangeError(_("A change row names an unknown table."))
+    record_id = _record_id(document["record_id"])
+    counter = document["origin_counter"]
+    if isinstance(counter, bool) or not isinstance(counter, int) or not 0 < counter <= to_counter:
+        raise ChangeError(_("A change row has a version outside the bundle's range."))
+    data = document["data"]
+    columns = {c.name: c for c in carried_columns(name) if c.name != "uuid"}
+    if not isinstance(data, dict) or set(data) != set(columns):
+        raise ChangeError(_("A change row does not have the fields of its table."))
+    clean: dict[str, Any] = {}
+    for key, column in columns.items():
+        if (name, key) in PARENTS:
+            clean[key] = _record_id(data[key])
+        else:
+            clean[key] = _in(column, data[key])
+    _check_choices(name, clean)
+    op = document["op"]
+    if op not in ("upsert", "tombstone") or (op == "tombstone") != (
+        clean.get("deleted_at") is not None
+    ):
+        raise ChangeError(_("A change row has an invalid operation."))
+    return Change(name, record_id, counter, op == "tombstone", clean)
+
+
+def parse_records(blob: bytes, to_counter: int) -> list[Change]:
+    from app.sync.envelope import SignedMessageError, strict_json
+
+    changes: list[Change] = []
+    seen: set[str] = set()
+    for number, line in enumerate(blob.split(b"\n"), start=1):
+        if not line:
+            continue
+        if len(line) > MAX_LINE:
+            raise ChangeError(_("A change row is too long."))
+        try:
+            change = parse_change(strict_json(line), to_counter)
+        except (ChangeError, SignedMessageError) as error:
+            raise ChangeError(
+                _("Change row {n}: {problem}").format(n=number, problem=str(error))
+            ) from error
+        if change.record_id in seen:
+            raise ChangeError(_("The bundle lists the same record twice."))
+        seen.add(change.record_id)
+        changes.append(change)
+    if blob and not blob.endswith(b"\n"):
+        raise ChangeError(_("The list of changes is cut short."))
+    return changes
+
+
+@dataclass
+class ApplySummary:
+    """What applying one bundle did (or would do), per outcome and per table."""
+
+    new: int = 0
+    updated: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+    def count(self, table: str, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        counts = self.by_table.setdefault(table, {})
+        counts[outcome] = counts.get(outcome, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "duplicate": self.duplicate,
+            "conflict": self.conflict,
+            "by_table": self.by_table,
+            "conflicts": self.conflicts[:50],
+        }
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _natural_key_columns(name: str) -> list[list[str]]:
+    from sqlalchemy import UniqueConstraint
+
+    keys = []
+    for constraint in _table(name).constraints:
+        if isinstance(constraint, UniqueConstraint):
+            columns = [c.name for c in constraint.columns]
+            if columns != ["uuid"]:
+                keys.append(columns)
+    return keys
+
+
+def apply_changes(
+    session: Session,
+    changes: Sequence[Change],
+    station_id: str,
+    unit_id: int,
+    instance_id: str,
+    *,
+    dry_run: bool = False,
+) -> ApplySummary:
+    """Merge ``changes`` from one ward into the province database (highest version wins)."""
+    summary = ApplySummary()
+    by_table: dict[str, list[Change]] = {}
+    for change in changes:
+        by_table.setdefault(change.table, []).append(change)
+    for name in SYNC_MODELS:
+        if name in by_table:
+            _apply_table(
+                session, name, by_table[name], station_id, unit_id, instance_id, summary, dry_run
+            )
+    return summary
+
+
+def _apply_table(
+    session: Session,
+    name: str,
+    changes: list[Change],
+    station_id: str,
+    unit_id: int,
+    instance_id: str,
+    summary: ApplySummary,
+    dry_run: bool,
+) -> None:
+    table = _table(name)
+    versions: Any = RecordVersion.__table__
+    parent_ids = _parent_ids(session, name, changes, unit_id)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    natural_keys = _natural_key_columns(name)
+    pending_keys: set[tuple[Any, ...]] = set()
+    for part in _chunks(changes):
+        ids = [c.record_id for c in part]
+        known = {
+            row.record_uuid: row
+            for row in session.execute(select(versions).where(versions.c.record_uuid.in_(ids)))
+        }
+        present = {
+            row.uuid: row
+            for row in session.execute(
+                select(table.c.uuid, table.c.owner_unit_id).where(table.c.uuid.in_(ids))
+            )
+        }
+        for change in part:
+            values = dict(change.data)
+            for (child, column), _parent in PARENTS.items():
+                if child == name:
+                    parent_id = parent_ids.get(str(values[column]))
+                    if parent_id is None:
+                        summary.count(name, "conflict")
+                        summary.conflicts.append(
+                            _("{table} {id}: its parent record is missing.").format(
+                                table=name, id=change.record_id
+                            )
+                        )
+                        break
+                    values[column] = parent_id
+            else:
+                _classify(
+                    session,
+                    name,
+                    table,
+                    change,
+                    values,
+                    known,
+                    present,
+                    natural_keys,
+                    pending_keys,
+                    station_id,
+                    unit_id,
+                    instance_id,
+                    summary,
+                    inserts,
+                    updates,
+                    version_rows,
+                )
+    if not dry_run:
+        _write(session, table, versions, inserts, updates, version_rows)
+
+
+def _parent_ids(
+    session: Session, name: str, changes: Sequence[Change], unit_id: int
+) -> dict[str, int]:
+    """Province row ids of the parents (by uuid) the changes of table ``name`` refer to."""
+    parent_ids: dict[str, int] = {}
+    for (child, column), parent in PARENTS.items():
+        if child != name:
+            continue
+        wanted = sorted({str(c.data[column]) for c in changes})
+        parent_table = _table(parent)
+        for part in _chunks(wanted):
+            for uuid_value, row_id in session.execute(
+                select(parent_table.c.uuid, parent_table.c.id).where(
+                    parent_table.c.uuid.in_(part), parent_table.c.owner_unit_id == unit_id
+                )
+            ):
+                parent_ids[uuid_value] = row_id
+    return parent_ids
+
+
+def _write(
+    session: Session,
+    table: Any,
+    versions: Any,
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    version_rows: list[dict[str, Any]],
+) -> None:
+    if inserts:
+        last = next_change_seq(session, len(inserts))
+        for offset, row in enumerate(inserts):
+            row["change_seq"] = last - len(inserts) + 1 + offset
+        session.execute(insert(table), inserts)
+    if updates:
+        last = next_change_seq(session, len(updates))
+        for offset, row in enumerate(updates):
+            row["change_seq"] = last - len(updates) + 1 + offset
+        statement = (
+            update(table)
+            .where(table.c.uuid == _bind("b_uuid"))
+            .values({key: _bind(key) for key in updates[0] if key != "b_uuid"})
+        )
+        session.connection().execute(statement, updates)
+    if version_rows:
+        upsert = sqlite_insert(versions)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[versions.c.record_uuid],
+            set_={
+                "origin_instance": upsert.excluded.origin_instance,
+                "origin_counter": upsert.excluded.origin_counter,
+            },
+        )
+        session.execute(upsert, version_rows)
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _classify(
+    session: Session,
+    name: str,
+    table: Table,
+    change: Change,
+    values: dict[str, Any],
+    known: Mapping[str, Any],
+    present: Mapping[str, Any],
+    natural_keys: list[list[str]],
+    pending_keys: set[tuple[Any, ...]],
+    station_id: str,
+    unit_id: int,
+    instance_id: str,
+    summary: ApplySummary,
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    version_rows: list[dict[str, Any]],
+) -> None:
+    kind_code = KIND_OF_TABLE.get(name)
+    if kind_code is not None:
+        values.update(derived_values(kind_by_code(kind_code), values))
+    previous = known.get(change.record_id)
+    if previous is None and change.record_id in present:
+        summary.count(name, "conflict")
+        summary.conflicts.append(
+            _("{table} {id}: a record with this id already belongs to another unit.").format(
+                table=name, id=change.record_id
+            )
+        )
+        return
+    version_row = {
+        "record_uuid": change.record_id,
+        "table_name": name,
+        "station_id": station_id,
+        "origin_instance": instance_id,
+        "origin_counter": change.counter,
+    }
+    if previous is not None:
+        if previous.station_id != station_id or previous.table_name != name:
+            summary.count(name, "conflict")
+            summary.conflicts.append(
+                _("{table} {id}: a record with this id already belongs to another unit.").format(
+                    table=name, id=change.record_id
+                )
+            )
+            return
+        if (change.counter, instance_id) <= (previous.origin_counter, previous.origin_instance):
+            summary.count(name, "duplicate")
+            return
+        updates.append({"b_uuid": change.record_id, **values})
+        version_rows.append(version_row)
+        summary.count(name, "updated")
+        return
+    for columns in natural_keys:
+        key = {c: (unit_id if c == "owner_unit_id" else values.get(c)) for c in columns}
+        clash = session.execute(
+            select(table.c.uuid).where(*(table.c[c] == v for c, v in key.items()))
+        ).first()
+        marker = (tuple(columns), *key.values())
+        if clash is not None or marker in pending_keys:
+            summary.count(name, "conflict")
+            summary.conflicts.append(
+                _("{table} {id}: another record already holds the same entry.").format(
+                    table=name, id=change.record_id
+                )
+            )
+            return
+    for columns in natural_keys:
+        key_values = (unit_id if c == "owner_unit_id" else values.get(c) for c in columns)
+        pending_keys.add((tuple(columns), *key_values))
+    inserts.append({"uuid": change.record_id, "owner_unit_id": unit_id, **values})
+    version_rows.append(version_row)
+    summary.count(name, "new")
