@@ -65,6 +65,7 @@ class _Verified:
     inner: fmt.Inner
     changes: list[change_rows.Change]
     station: SyncStation
+    report: BundleReport | None = None
 
 
 @dataclass(frozen=True)
@@ -368,15 +369,16 @@ class ProvinceSync:
             unique: dict[tuple[str, str], _Verified] = {}
             for item in verified:
                 unique.setdefault((item.outer.bundle_id, item.inner.manifest_sha256), item)
-            by_path = {r.path: r for r in reports}
             for item in verified:
+                assert item.report is not None
                 if unique[(item.outer.bundle_id, item.inner.manifest_sha256)] is not item:
-                    by_path[item.path].outcome = "duplicate"
-                    by_path[item.path].reason = _("The same bundle appears twice in this import.")
+                    item.report.outcome = "duplicate"
+                    item.report.reason = _("The same bundle appears twice in this import.")
             ordered = sorted(unique.values(), key=lambda v: (v.outer.station_id, v.outer.seq))
             applied: list[tuple[_Verified, BundleReport]] = []
             for item in ordered:
-                report = by_path[item.path]
+                report = item.report
+                assert report is not None
                 self._apply_one(session, item, report, dry_run)
                 if report.outcome == "new":
                     applied.append((item, report))
@@ -422,6 +424,7 @@ class ProvinceSync:
             report.seq = item.outer.seq
             report.bundle_id = item.outer.bundle_id
             report.records = len(item.changes)
+            item.report = report
             verified.append(item)
         return verified
 

@@ -63,7 +63,8 @@ class Pair:
 
     def publish(self) -> Path:
         """Province publishes its trust list; the ward imports it (fingerprint confirmed)."""
-        out = self.stick / f"trust-{self.clock.now.timestamp()}.mwt"
+        self.clock.advance(minutes=1)
+        out = self.stick / f"trust-{self.clock.now:%Y%m%d%H%M}.mwt"
         self.province.publish_trust_list(self.province_keys, out)
         self.ward.import_trust_list(
             out.read_bytes(),
