@@ -23,7 +23,20 @@ def demo_db_path() -> Path:
     return data_dir() / DEMO_DB_NAME
 
 
-VERBS = ("demo", "screenshots", "list", "import", "export", "pack", "report")
+VERBS = (
+    "demo",
+    "screenshots",
+    "list",
+    "import",
+    "export",
+    "pack",
+    "report",
+    "keys",
+    "trust",
+    "bundle",
+    "receipt",
+    "province",
+)
 
 
 def _global_parser() -> argparse.ArgumentParser:
@@ -83,9 +96,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from app.cli_packs import add_parser as add_pack_parser
     from app.cli_reports import add_parser as add_report_parser
+    from app.cli_sync import add_parser as add_sync_parser
 
     add_pack_parser(verbs)
     add_report_parser(verbs)
+    add_sync_parser(verbs)
     return parser
 
 
@@ -140,6 +155,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from app.cli_packs import run_pack_verb
 
         return run_pack_verb(path, args)
+    if args.verb in ("keys", "trust", "bundle", "receipt", "province"):
+        from app.cli_sync import run_sync_verb
+
+        return run_sync_verb(path, args)
     from app.cli_records import run_record_verb
 
     return run_record_verb(args.verb, path, args)

@@ -23,6 +23,7 @@ from app.core import profile
 from app.core.errors import UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.station_service import default_author
+from app.core.sync_ward import KeyHolder
 from app.db.engine import Database
 from app.db.models import RECORD_MODELS, Unit
 from app.db.pack_models import IndicatorValue, PeriodLock
@@ -81,7 +82,7 @@ class StationOverview:
     records: int
 
 
-class ProvinceSync:
+class ProvinceSync(KeyHolder):
     def __init__(
         self,
         db: Database,

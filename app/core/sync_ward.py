@@ -26,12 +26,21 @@ from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
 from app.db.models import AppMeta, ChangeCounter
 from app.db.sync_models import OutboxBundle, TrustList
-from app.i18n import _
+from app.i18n import N_, _
 from app.sync import bundle as fmt
 from app.sync import changes as change_rows
 from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.envelope import fingerprint
+
+# what the officer sees for each state of an exported bundle
+OUTBOX_STATES = {
+    "exported": N_("exported, waiting for the receipt"),
+    "acknowledged": N_("acknowledged by the province"),
+    "returned": N_("returned for correction"),
+    "superseded": N_("covered by a later bundle"),
+    "failed": N_("export failed (nothing left the station)"),
+}
 
 ACKED_COUNTER = "sync_acked_counter"
 ACKED_SEQ = "sync_acked_seq"
@@ -113,7 +122,24 @@ class OutboxRow:
     missing_seqs: tuple[int, ...]
 
 
-class WardSync:
+class KeyHolder:
+    """A station's own keys, kept in ``keys_folder`` next to its database."""
+
+    keys_folder: Path
+
+    def public_keys(self) -> station_keys.PublicKeys | None:
+        if not station_keys.has_keys(self.keys_folder):
+            return None
+        return station_keys.load_public(self.keys_folder)
+
+    def create_keys(self, passphrase: str) -> station_keys.PublicKeys:
+        return station_keys.create_keys(self.keys_folder, passphrase).public
+
+    def unlock(self, passphrase: str) -> station_keys.StationKeys:
+        return station_keys.unlock(self.keys_folder, passphrase)
+
+
+class WardSync(KeyHolder):
     """Sync for a ward station. ``now`` is injectable so tests can move the clock."""
 
     def __init__(
@@ -130,17 +156,6 @@ class WardSync:
         self.keys_folder = keys_folder or station_keys.keys_folder(db.path)
 
     # -- keys ---------------------------------------------------------------------------
-
-    def public_keys(self) -> station_keys.PublicKeys | None:
-        if not station_keys.has_keys(self.keys_folder):
-            return None
-        return station_keys.load_public(self.keys_folder)
-
-    def create_keys(self, passphrase: str) -> station_keys.PublicKeys:
-        return station_keys.create_keys(self.keys_folder, passphrase).public
-
-    def unlock(self, passphrase: str) -> station_keys.StationKeys:
-        return station_keys.unlock(self.keys_folder, passphrase)
 
     def enrollment_request(self, keys: station_keys.StationKeys) -> bytes:
         station = profile.load(self.db)
