@@ -315,6 +315,15 @@ class ProvinceSync(KeyHolder):
             isinstance(v, int) and not isinstance(v, bool) for v in void
         ):
             raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
+        already = session.execute(
+            select(InboxBundle.id).where(
+                InboxBundle.bundle_id == outer.bundle_id,
+                InboxBundle.manifest_sha256 == inner.manifest_sha256,
+            )
+        ).first()
+        if already is not None:
+            # the same signed manifest (and so the same records) was imported before
+            return _Verified(path, outer, inner, [], entry)
         try:
             changes = change_rows.parse_records(inner.records, change_range["to_counter"])
         except change_rows.ChangeError as error:
@@ -424,7 +433,8 @@ class ProvinceSync(KeyHolder):
             report.station_name = str(item.inner.manifest["station_name"])
             report.seq = item.outer.seq
             report.bundle_id = item.outer.bundle_id
-            report.records = len(item.changes)
+            counts = item.inner.manifest["counts"]
+            report.records = counts.get("records", 0) if isinstance(counts, dict) else 0
             item.report = report
             verified.append(item)
         return verified

@@ -1,117 +1,47 @@
-"""Two real stations on disk: a ward built from the demo data, and its province, enrolled."""
+"""A copy of the shipped, development-signed pack repository that tests can publish into."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app.core.demo import DemoBuilder
-from app.core.profile import set_up_province
-from app.core.sync_province import ProvinceSync
-from app.core.sync_ward import WardSync
+from app.core.packs import service
 from app.db.engine import Database
-from app.db.open import open_database
-from app.sync.envelope import fingerprint
-from app.sync.keys import StationKeys
-from app.sync.trust import signing_key_id
+from app.paths import resources_dir
+from app.sync.tuf_repo import Expiry, Repository, open_repository
 
-PASSPHRASE = "mật khẩu trạm 2026"
-TODAY = date(2026, 11, 23)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture(scope="session")
-def ward_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-year demo ward, built once; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "ward.sqlite"
-    db = open_database(path)
-    DemoBuilder(db, 1, TODAY, seed=7).build()
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.close()
-    return path
-
-
-@dataclass
-class Pair:
-    ward_db: Database
-    province_db: Database
-    ward: WardSync
-    province: ProvinceSync
-    ward_keys: StationKeys
-    province_keys: StationKeys
-    clock: Clock
-    stick: Path
-    folder: Path
-
-    def publish(self) -> Path:
-        """Province publishes its trust list; the ward imports it (fingerprint confirmed)."""
-        self.clock.advance(minutes=1)
-        out = self.stick / f"trust-{self.clock.now:%Y%m%d%H%M}.mwt"
-        self.province.publish_trust_list(self.province_keys, out)
-        self.ward.import_trust_list(
-            out.read_bytes(),
-            confirm_fingerprint=fingerprint(signing_key_id(self.province_keys.public.signing)),
-        )
-        return out
-
-    def export(self) -> Path:
-        return self.ward.export(self.stick, self.ward_keys).path
-
-    def import_(self, *paths: Path, **options):  # type: ignore[no-untyped-def]
-        return self.province.import_bundles(list(paths), self.province_keys, **options)
-
-
-def make_pair(folder: Path, template: Path) -> Pair:
-    folder.mkdir(parents=True, exist_ok=True)
-    ward_path = folder / "ward" / "ward.sqlite"
-    ward_path.parent.mkdir()
-    shutil.copy(template, ward_path)
-    ward_db = open_database(ward_path)
-    province_path = folder / "province" / "province.sqlite"
-    province_path.parent.mkdir()
-    province_db = open_database(province_path)
-    set_up_province(province_db, "40", today=TODAY)
-    clock = Clock()
-    ward = WardSync(ward_db, now=clock, author="Nguyễn Văn An")
-    province = ProvinceSync(province_db, now=clock, author="Trần Thị Bình")
-    ward.create_keys(PASSPHRASE)
-    province_public = province.keys_folder
-    from app.sync import keys as station_keys
-
-    station_keys.create_keys(province_public, PASSPHRASE)
-    ward_keys = ward.unlock(PASSPHRASE)
-    province_keys = station_keys.unlock(province.keys_folder, PASSPHRASE)
-    province.enroll(ward.enrollment_request(ward_keys))
-    stick = folder / "usb"
-    stick.mkdir()
-    pair = Pair(
-        ward_db, province_db, ward, province, ward_keys, province_keys, clock, stick, folder
-    )
-    pair.publish()
-    return pair
+DEV_KEYS = resources_dir() / "trust" / "dev-keys"
 
 
 @pytest.fixture
-def pair(tmp_path: Path, ward_template: Path) -> Iterator[Pair]:
-    made = make_pair(tmp_path / "pair", ward_template)
-    yield made
-    made.ward_db.close()
-    made.province_db.close()
+def repo(tmp_path: Path) -> Repository:
+    folder = tmp_path / "usb" / "packs"
+    shutil.copytree(service.bundled_repository(), folder)
+    return open_repository(folder, DEV_KEYS, None, Expiry())
+
+
+@pytest.fixture
+def installed_db(db: Database) -> Database:
+    service.install_bundled(db, datetime.now(UTC), "test")
+    return db
+
+
+def pack_file(tmp_path: Path, name: str, change: Any = None, version: int | None = None) -> Path:
+    """A copy of a shipped pack, optionally changed, written to ``tmp_path``."""
+    doc = json.loads((resources_dir() / "packs" / f"{name}.json").read_text(encoding="utf-8"))
+    if version is not None:
+        doc["version"] = version
+    if change is not None:
+        change(doc)
+    target = tmp_path / f"{name}-v{doc['version']}-{abs(hash(json.dumps(doc))) % 10**6}.json"
+    target.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+# the ward/province pair for the bundle tests
+from tests.sync.bundle_pairs import pair, ward_template  # noqa: E402, F401

@@ -21,7 +21,7 @@ from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.changes import encode
 from app.sync.envelope import RECEIPT, canonical, sign
-from tests.sync.conftest import PASSPHRASE, Pair, make_pair
+from tests.sync.bundle_pairs import PASSPHRASE, Pair, make_pair
 from tests.sync.helpers import db_digest, flip, province_state, ward_state
 
 SESSION = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.conftest import Pair
+from tests.sync.bundle_pairs import Pair
 from tests.sync.helpers import ward_state
 
 ROOT = Path(__file__).resolve().parents[2]
