@@ -1,5 +1,6 @@
-"""`make bench`: cold start, the 100,000-row table and peak memory, each against a baseline
-measured in the same run. Prints a table and writes bench/out/results.json."""
+"""`make bench`: cold start, the 100,000-row table, peak memory, packs, reports and sync
+bundles, each against a baseline measured in the same run. Prints a table and writes
+bench/out/results.json. ``python -m bench sync reports`` runs only the benchmarks named."""
 
 from __future__ import annotations
 
@@ -91,6 +92,13 @@ def _best_ms(
 
 
 def _table_db(workdir: Path) -> Path:
+    """A copy of the 100,000-session station database in ``workdir``."""
+    target = workdir / "big.sqlite"
+    shutil.copy(_table_template(), target)
+    return target
+
+
+def _table_template() -> Path:
     """A station database with 100,000 sessions, cached between runs per schema revision."""
     from app.core.demo import DEMO_PROFILE
     from app.core.profile import set_up
@@ -133,9 +141,7 @@ def _table_db(workdir: Path) -> Path:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()
         building.rename(cached)
-    target = workdir / "big.sqlite"
-    shutil.copy(cached, target)
-    return target
+    return cached
 
 
 def big_table(workdir: Path) -> dict[str, float]:
@@ -371,62 +377,114 @@ def reports(workdir: Path) -> dict[str, float]:
     }
 
 
-def main() -> int:
+def sync(workdir: Path) -> dict[str, float]:
+    """Sync bundles: export, import and re-import of 100,000 changed records, and an
+    incremental export from a 1,000,000-record ward (bench/sync.py)."""
+    from bench.sync import sync_bundles
+
+    return sync_bundles(workdir, _table_template())
+
+
+BENCHMARKS: dict[str, Callable[[Path], dict[str, float]]] = {
+    "table_100k": big_table,
+    "cold_start": cold_start,
+    "packs": packs_and_indicators,
+    "reports": reports,
+    "sync": sync,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = (sys.argv[1:] if argv is None else argv) or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        return 2
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         os.environ["MODELWARD_DATA_DIR"] = str(workdir)
-        results = {
-            "table_100k": big_table(workdir),
-            "cold_start": cold_start(workdir),
-            "packs": packs_and_indicators(workdir),
-        }
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    start, table = results["cold_start"], results["table_100k"]
-    print(
-        f"(a) cold start to the first shown main window: {start['app_window_shown_s']:.3f} s vs "
-        f"bare PySide6 window {start['bare_window_s']:.3f} s -> ratio "
-        f"{start['cold_start_ratio']:.2f}x (target <= 1.3x); filled with the 10-year demo "
-        f"ward after {start['app_window_ready_s']:.3f} s -> {start['ready_ratio']:.2f}x"
-    )
-    print(
-        f"(b) 100,000-row table: open {table['open_ms']:.1f} ms, "
-        f"sort by text {table['sort_text_ms']:.1f} ms"
-        f" (by number {table['sort_number_ms']:.1f} ms, by catalogue label "
-        f"{table['sort_catalogue_ms']:.1f} ms), filter {table['filter_ms']:.1f} ms "
-        f"(target <= 100 ms each); raw sqlite3 sorted ids "
-        f"{table['raw_sqlite_sorted_ids_ms']:.1f} ms -> sort ratio "
-        f"{table['sort_vs_raw_ratio']:.2f}x"
-    )
-    print(
-        f"(c) peak memory: app {start['app_peak_mib']:.0f} MiB vs bare window "
-        f"{start['bare_peak_mib']:.0f} MiB -> ratio {start['peak_memory_ratio']:.2f}x; "
-        f"100k-row bench process {table['bench_process_peak_mib']:.0f} MiB"
-    )
-    packs = results["packs"]
-    print(
-        f"(d) indicator grid, {packs['grid_indicators']:.0f} indicators with year over year: "
-        f"{packs['grid_ms']:.1f} ms (target <= 50 ms; the bare SQL read of the values takes "
-        f"{packs['grid_raw_sql_ms']:.1f} ms)"
-    )
-    print(
-        f"(e) full assessment, {packs['assessment_criteria']:.0f} criteria with automatic "
-        f"evaluation and monthly trend: {packs['assessment_ms']:.1f} ms (target <= 50 ms)"
-    )
-    print(
-        f"(f) verify and install the default packs: {packs['verify_and_install_ms']:.0f} ms "
-        f"(target <= 500 ms); python-tuf verification alone {packs['verify_only_ms']:.0f} ms "
-        f"-> ratio {packs['install_vs_verify_ratio']:.2f}x"
-    )
-    report = results["reports"]
-    print(
-        f"(g) monthly report, data and PDF: {report['monthly_report_ms']:.0f} ms (target <= "
-        f"500 ms); {report['appendix_rows']:.0f}-row appendix: {report['appendix_pages']:.0f} "
-        f"pages at {report['appendix_pages_per_s']:.1f} pages/s vs bare reportlab "
-        f"{report['bare_reportlab_pages_per_s']:.1f} pages/s -> "
-        f"{report['pages_per_s_ratio']:.2f}x (target >= 0.8x)"
-    )
+        results = {name: BENCHMARKS[name](workdir) for name in BENCHMARKS if name in names}
+    stored = OUT / "results.json"
+    previous = json.loads(stored.read_text()) if stored.exists() else {}
+    stored.write_text(json.dumps({**previous, **results}, indent=2))
+    _print(results)
     return 0
+
+
+def _print(results: dict[str, dict[str, float]]) -> None:
+    start, table = results.get("cold_start"), results.get("table_100k")
+    if start:
+        print(
+            f"(a) cold start to the first shown main window: {start['app_window_shown_s']:.3f} s "
+            f"vs bare PySide6 window {start['bare_window_s']:.3f} s -> ratio "
+            f"{start['cold_start_ratio']:.2f}x (target <= 1.3x); filled with the 10-year demo "
+            f"ward after {start['app_window_ready_s']:.3f} s -> {start['ready_ratio']:.2f}x"
+        )
+    if table:
+        print(
+            f"(b) 100,000-row table: open {table['open_ms']:.1f} ms, "
+            f"sort by text {table['sort_text_ms']:.1f} ms"
+            f" (by number {table['sort_number_ms']:.1f} ms, by catalogue label "
+            f"{table['sort_catalogue_ms']:.1f} ms), filter {table['filter_ms']:.1f} ms "
+            f"(target <= 100 ms each); raw sqlite3 sorted ids "
+            f"{table['raw_sqlite_sorted_ids_ms']:.1f} ms -> sort ratio "
+            f"{table['sort_vs_raw_ratio']:.2f}x"
+        )
+    if start and table:
+        print(
+            f"(c) peak memory: app {start['app_peak_mib']:.0f} MiB vs bare window "
+            f"{start['bare_peak_mib']:.0f} MiB -> ratio {start['peak_memory_ratio']:.2f}x; "
+            f"100k-row bench process {table['bench_process_peak_mib']:.0f} MiB"
+        )
+    packs = results.get("packs")
+    if packs:
+        print(
+            f"(d) indicator grid, {packs['grid_indicators']:.0f} indicators with year over "
+            f"year: {packs['grid_ms']:.1f} ms (target <= 50 ms; the bare SQL read of the values "
+            f"takes {packs['grid_raw_sql_ms']:.1f} ms)"
+        )
+        print(
+            f"(e) full assessment, {packs['assessment_criteria']:.0f} criteria with automatic "
+            f"evaluation and monthly trend: {packs['assessment_ms']:.1f} ms (target <= 50 ms)"
+        )
+        print(
+            f"(f) verify and install the default packs: {packs['verify_and_install_ms']:.0f} ms "
+            f"(target <= 500 ms); python-tuf verification alone {packs['verify_only_ms']:.0f} "
+            f"ms -> ratio {packs['install_vs_verify_ratio']:.2f}x"
+        )
+    report = results.get("reports")
+    if report:
+        print(
+            f"(g) monthly report, data and PDF: {report['monthly_report_ms']:.0f} ms (target <= "
+            f"500 ms); {report['appendix_rows']:.0f}-row appendix: "
+            f"{report['appendix_pages']:.0f} pages at {report['appendix_pages_per_s']:.1f} "
+            f"pages/s vs bare reportlab {report['bare_reportlab_pages_per_s']:.1f} pages/s -> "
+            f"{report['pages_per_s_ratio']:.2f}x (target >= 0.8x)"
+        )
+    bundles = results.get("sync")
+    if bundles:
+        print(
+            f"(h) sync export of {bundles['records']:,.0f} changed records "
+            f"({bundles['bundle_mib']:.1f} MiB bundle): {bundles['export_ms']:.0f} ms vs "
+            f"bare sqlite3 + NDJSON + Ed25519 + age {bundles['raw_export_ms']:.0f} ms -> ratio "
+            f"{bundles['export_ratio']:.2f}x (target <= 1.5x)"
+        )
+        print(
+            f"(i) province import of that bundle: {bundles['import_ms']:.0f} ms vs executemany "
+            f"of the same rows into an empty database {bundles['raw_executemany_ms']:.0f} ms "
+            f"-> ratio {bundles['import_ratio']:.2f}x (target <= 2x)"
+        )
+        print(
+            f"(j) importing the same bundle again: {bundles['reimport_ms']:.0f} ms = "
+            f"{bundles['reimport_percent']:.1f}% of the first import (target <= 5%)"
+        )
+        print(
+            f"(k) incremental export of {bundles['incremental_changes']:.0f} changes in a "
+            f"{bundles['big_rows']:,.0f}-record ward: {bundles['incremental_export_ms']:.1f} ms "
+            f"(target <= 100 ms; absolute, the ward took {bundles['big_build_s']:.0f} s to "
+            f"build by bulk executemany)"
+        )
 
 
 if __name__ == "__main__":

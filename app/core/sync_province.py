@@ -455,9 +455,14 @@ class ProvinceSync(KeyHolder):
                 InboxBundle.status == "applied",
             )
         ).scalar_one_or_none()
-        if any(r.manifest_sha256 == inner.manifest_sha256 for r in same_id):
+        same = [r for r in same_id if r.manifest_sha256 == inner.manifest_sha256]
+        if any(r.status == "applied" for r in same):
             report.outcome = "duplicate"
             report.reason = _("Already imported; nothing changed.")
+            return
+        if same:  # this fork is already in quarantine
+            report.outcome = "fork"
+            report.reason = _("This bundle is already quarantined as a fork.")
             return
         if same_id or same_seq is not None:
             report.outcome = "fork"
@@ -511,6 +516,21 @@ class ProvinceSync(KeyHolder):
         returned: dict[str, str],
     ) -> None:
         comments = returned.get(item.outer.bundle_id, "")
+        conflicts = report.summary.get("conflicts", [])
+        if report.summary.get("conflict"):
+            # rows that could not be applied: the ward must see them, not a plain "accepted"
+            listed = "; ".join(conflicts[:10])
+            comments = "\n".join(
+                filter(
+                    None,
+                    [
+                        comments,
+                        _("{n} records could not be applied: {list}").format(
+                            n=report.summary["conflict"], list=listed
+                        ),
+                    ],
+                )
+            )
         receipt = trust.Receipt(
             station_id=item.outer.station_id,
             bundle_id=item.outer.bundle_id,
@@ -687,3 +707,89 @@ def _read_file(path: Path) -> bytes:
 
 class _DryRun(Exception):
     """Raised inside the import transaction to roll a dry run back."""
+
+
+# -- read-only drill-down into one ward ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WardDetail:
+    unit_id: int
+    code: str
+    name: str
+
+
+def ward_detail(db: Database, station_id: str) -> WardDetail:
+    with db.read() as session:
+        entry = session.execute(
+            select(SyncStation).where(SyncStation.station_id == station_id)
+        ).scalar_one_or_none()
+        if entry is None:
+            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        unit = session.get(Unit, entry.unit_id)
+        assert unit is not None
+        return WardDetail(unit.id, unit.code, unit.name)
+
+
+def ward_records(db: Database, unit_id: int, kind_code: str) -> list[dict[str, Any]]:
+    """The live records of one kind a ward has sent, sorted by the kind's order."""
+    from app.core.records import kind_by_code
+
+    kind = kind_by_code(kind_code)
+    model = RECORD_MODELS[kind_code]
+    with db.read() as session:
+        rows = session.execute(
+            select(model)
+            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
+            .order_by(model.id)
+        ).scalars()
+        return [{spec.name: getattr(row, spec.name) for spec in kind.fields} for row in rows]
+
+
+def ward_indicators(db: Database, unit_id: int, year: int) -> dict[str, dict[int, float | None]]:
+    """Indicator code → month → value a ward reported for ``year``."""
+    with db.read() as session:
+        values: dict[str, dict[int, float | None]] = {}
+        for code, month, value in session.execute(
+            select(IndicatorValue.indicator_code, IndicatorValue.month, IndicatorValue.value)
+            .where(
+                IndicatorValue.owner_unit_id == unit_id,
+                IndicatorValue.year == year,
+                IndicatorValue.deleted_at.is_(None),
+            )
+            .order_by(IndicatorValue.indicator_code, IndicatorValue.month)
+        ):
+            values.setdefault(code, {})[month] = value
+        return values
+
+
+def ward_assessments(db: Database, unit_id: int) -> list[dict[str, Any]]:
+    """Each assessment a ward sent: pack, year, and its findings by criterion."""
+    from app.db.pack_models import Assessment, AssessmentItem
+
+    with db.read() as session:
+        result = []
+        for assessment in session.execute(
+            select(Assessment)
+            .where(Assessment.owner_unit_id == unit_id, Assessment.deleted_at.is_(None))
+            .order_by(Assessment.year.desc())
+        ).scalars():
+            items = session.execute(
+                select(AssessmentItem)
+                .where(
+                    AssessmentItem.assessment_id == assessment.id,
+                    AssessmentItem.deleted_at.is_(None),
+                )
+                .order_by(AssessmentItem.criterion_code)
+            ).scalars()
+            result.append(
+                {
+                    "pack_id": assessment.pack_id,
+                    "pack_version": assessment.pack_version,
+                    "year": assessment.year,
+                    "items": [
+                        (i.criterion_code, i.status, i.points, i.evidence or "") for i in items
+                    ],
+                }
+            )
+        return result

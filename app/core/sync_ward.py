@@ -293,6 +293,11 @@ class WardSync(KeyHolder):
                     hint=_("Import the new trust list from the province, then export again."),
                 )
             listed = doc.station(station.unit.code)
+            if listed is not None and listed.status == "revoked":
+                raise UserFacingError(
+                    _("The province has revoked this station's key."),
+                    hint=_("Create new keys and enroll them with the province again."),
+                )
             if listed is None or listed.signing_key != keys.public.signing:
                 raise UserFacingError(
                     _("This station's key is not enrolled in the province trust list."),
@@ -454,16 +459,20 @@ class WardSync(KeyHolder):
                 )
             missing = json.dumps(list(receipt.missing_seqs))
             acked = _meta_int(session, ACKED_COUNTER)
-            if (
-                entry.receipt_at is not None
-                and entry.state == ("returned" if receipt.status == "returned" else "acknowledged")
-                and entry.receipt_comments == receipt.comments
+            # a receipt not newer than the one already applied (a replay) changes nothing
+            state = "returned" if receipt.status == "returned" else "acknowledged"
+            if entry.receipt_at is not None and (
+                receipt.issued_at < entry.receipt_at
+                or (
+                    receipt.issued_at == entry.receipt_at
+                    and (entry.state, entry.receipt_comments) == (state, receipt.comments)
+                )
             ):
                 return ReceiptResult(
                     entry.seq, receipt.status, receipt.comments, False, acked, receipt.missing_seqs
                 )
             entry.state = "returned" if receipt.status == "returned" else "acknowledged"
-            entry.receipt_at = self.now()
+            entry.receipt_at = receipt.issued_at  # the province's time, for ordering receipts
             entry.receipt_comments = receipt.comments
             entry.missing_seqs = missing
             if (

@@ -41,7 +41,7 @@ class OutboxBundle(Base):
     file_name: Mapped[str] = mapped_column(String(200))
     records: Mapped[int] = mapped_column(Integer)
     tombstones: Mapped[int] = mapped_column(Integer)
-    # exported | acknowledged | returned | failed
+    # exported | acknowledged | returned | superseded | failed
     state: Mapped[str] = mapped_column(String(16))
     exported_at: Mapped[datetime]
     exported_by: Mapped[str] = mapped_column(String(120))

@@ -294,7 +294,12 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
                 problem=str(error)
             )
         ) from error
-    if not isinstance(manifest, dict) or set(manifest) != MANIFEST_FIELDS:
+    if (
+        not isinstance(manifest, dict)
+        or set(manifest) != MANIFEST_FIELDS
+        or manifest["format"] != "modelward.bundle"
+        or manifest["format_version"] != FORMAT_VERSION
+    ):
         raise BundleError(_("The bundle's manifest is not in the expected form."))
     if (
         manifest["bundle_id"] != outer.bundle_id
@@ -310,6 +315,7 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
         not isinstance(listed, list)
         or len(listed) != 1
         or not isinstance(listed[0], dict)
+        or set(listed[0]) != {"name", "length", "sha256"}
         or listed[0].get("name") != "records"
         or listed[0].get("length") != len(sections["records"])
         or listed[0].get("sha256") != sha256(sections["records"])

@@ -30,7 +30,7 @@ RECEIPT = "application/vnd.modelward.receipt.v1+json"
 TRUST_LIST = "application/vnd.modelward.trust-list.v1+json"
 ENROLLMENT = "application/vnd.modelward.enrollment.v1+json"
 
-MAX_SAFE_INTEGER = 2**53
+MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer every JSON reader keeps exactly
 
 
 class SignedMessageError(UserFacingError):

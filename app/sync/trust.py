@@ -42,7 +42,8 @@ STATION_CODE = re.compile(r"[0-9]{2,8}")
 
 
 def _body(data: bytes, magic: bytes, what: str) -> bytes:
-    if len(data) > MAX_MESSAGE or not data.startswith(magic):
+    # every message ModelWard writes is ASCII (JSON with base64 payloads)
+    if len(data) > MAX_MESSAGE or not data.startswith(magic) or not data.isascii():
         raise SignedMessageError(
             _("The file is not a {what}, or it is empty or damaged.").format(what=what)
         )
@@ -355,6 +356,8 @@ def read_receipt(data: bytes, keys: list[str]) -> Receipt:
         "accepted",
         "returned",
     ):
+        raise SignedMessageError(_("The signed part of the file is not in the expected form."))
+    if not isinstance(document["missing_seqs"], list):
         raise SignedMessageError(_("The signed part of the file is not in the expected form."))
     numbers = [document["seq"], document["applied_through"], *document["missing_seqs"]]
     if any(isinstance(n, bool) or not isinstance(n, int) for n in numbers):

@@ -37,14 +37,18 @@ if TYPE_CHECKING:
     from app.ui.widgets.record_page import RecordPage
 
 
-def screen_titles() -> list[tuple[str, str]]:
-    """The sidebar, in order: key and translated title."""
+def screen_titles(province: bool = False) -> list[tuple[str, str]]:
+    """The sidebar, in order: key and translated title. A province station receives the
+    wards' bundles instead of keeping ward records."""
+    if province:
+        return [("province", _("Wards and bundles")), ("packs", _("Criteria packs"))]
     return [
         ("overview", _("Overview")),
         ("indicators", _("Monthly indicators")),
         ("assessment", _("Self-assessment")),
         ("reports", _("Reports")),
         *((code, _(title)) for code, (title, _singular) in KIND_TITLES.items()),
+        ("sync", _("Sync with the province")),
         ("packs", _("Criteria packs")),
     ]
 
@@ -76,7 +80,8 @@ class MainWindow(QMainWindow):
             "QListWidget::item { padding: 10px 12px; }"
             "QListWidget::item:selected { background: #f2c12e; color: #1a1a1a; }"
         )
-        for _key, title in screen_titles():
+        self.titles = screen_titles()
+        for _key, title in self.titles:
             QListWidgetItem(title, self.sidebar)
         self.stack = QStackedWidget(central)
         self.loading = QLabel(_("Opening the ward's data…"), self.stack)
@@ -110,8 +115,14 @@ class MainWindow(QMainWindow):
         Only the overview is built now; each record screen is built the first time the
         officer opens it, so start-up does not list six tables nobody has asked for yet.
         """
+        from app.core.profile import is_province
         from app.ui.widgets.overview_page import OverviewPage
 
+        if is_province(station):
+            self.titles = screen_titles(province=True)
+            self.sidebar.clear()
+            for _key, title in self.titles:
+                QListWidgetItem(title, self.sidebar)
         self.build_menus()
         self.db = db
         self.service = service
@@ -126,12 +137,16 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(banner)
         self.setWindowTitle(title)
         self.today = today
-        self.overview = OverviewPage(
-            db, f"{station.unit.name} — {station.province.name}", today, self.stack
-        )
-        self.screens["overview"] = self.overview
-        self.stack.addWidget(self.overview)
-        for _key, _title in screen_titles()[1:]:
+        if is_province(station):
+            first = self._build_screen("province")
+            self.screens["province"] = first
+        else:
+            self.overview = OverviewPage(
+                db, f"{station.unit.name} — {station.province.name}", today, self.stack
+            )
+            self.screens["overview"] = first = self.overview
+        self.stack.addWidget(first)
+        for _key, _title in self.titles[1:]:
             self.stack.addWidget(QWidget(self.stack))
         self.stack.removeWidget(self.loading)
         self.loading.deleteLater()
@@ -151,7 +166,7 @@ class MainWindow(QMainWindow):
         if existing is not None:
             return existing
         assert self.service is not None and self.db is not None, "attach() first"
-        position = [k for k, _title in screen_titles()].index(key)
+        position = [k for k, _title in self.titles].index(key)
         widget = self._build_screen(key)
         placeholder = self.stack.widget(position)
         assert placeholder is not None
@@ -175,6 +190,14 @@ class MainWindow(QMainWindow):
             from app.ui.widgets.report_page import ReportPage
 
             return ReportPage(self.db, self.today, self.stack)
+        if key == "sync":
+            from app.ui.widgets.sync_page import SyncPage
+
+            return SyncPage(self.db, self.stack)
+        if key == "province":
+            from app.ui.widgets.province_page import ProvincePage
+
+            return ProvincePage(self.db, self.today().year, self.stack)
         if key == "packs":
             from app.ui.widgets.packs_page import PacksPage
 
@@ -196,7 +219,7 @@ class MainWindow(QMainWindow):
         return self.pages[kind_code]
 
     def _show_row(self, row: int) -> None:
-        self.open_screen(screen_titles()[row][0])
+        self.open_screen(self.titles[row][0])
         self.stack.setCurrentIndex(row)
 
     def _packs_changed(self) -> None:
@@ -248,7 +271,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> None:
         """Switch to the overview ("overview") or a record kind's page."""
-        self.sidebar.setCurrentRow([k for k, _title in screen_titles()].index(key))
+        self.sidebar.setCurrentRow([k for k, _title in self.titles].index(key))
 
     def _record_changed(self, _change: Change) -> None:
         if self.overview is not None:

@@ -91,7 +91,13 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
             dialog.show()
             written.append(_grab(dialog, out / f"{number:02d}-{kind.code}-form.png"))
             dialog.close()
-        for number, key in ((20, "indicators"), (21, "assessment"), (22, "reports"), (23, "packs")):
+        for number, key in (
+            (20, "indicators"),
+            (21, "assessment"),
+            (22, "reports"),
+            (23, "packs"),
+            (24, "sync"),
+        ):
             window.show_page(key)
             written.append(_grab(window, out / f"{number}-{key}.png"))
         written.append(_import_preview(window, out))

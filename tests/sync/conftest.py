@@ -41,7 +41,3 @@ def pack_file(tmp_path: Path, name: str, change: Any = None, version: int | None
     target = tmp_path / f"{name}-v{doc['version']}-{abs(hash(json.dumps(doc))) % 10**6}.json"
     target.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return target
-
-
-# the ward/province pair for the bundle tests
-from tests.sync.bundle_pairs import pair, ward_template  # noqa: E402, F401

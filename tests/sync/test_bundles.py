@@ -363,6 +363,8 @@ def test_same_sequence_with_other_content_is_quarantined_as_a_fork(
     assert fork.outcome == "fork" and "cách ly" in fork.reason
     assert province_state(pair.province_db)[0] == state  # nothing of the fork applied
     assert pair.province.overview()[0].forks == 1
+    (again_fork,) = pair.import_(again)  # still a fork, never "already imported"
+    assert again_fork.outcome == "fork" and pair.province.overview()[0].forks == 1
 
 
 def test_receipts_forged_foreign_or_replayed_change_nothing(pair: Pair, tmp_path: Path) -> None:

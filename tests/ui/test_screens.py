@@ -193,12 +193,12 @@ def test_main_window_navigates_and_overview_follows_changes(
     qtbot.addWidget(window)
     window.show()
     assert window.stack.currentWidget() is window.loading
-    assert window.sidebar.count() == 11
+    assert window.sidebar.count() == 12
     window.attach(db, profile.load(db), service, today=lambda: TODAY)
     assert window.windowTitle() == _("Model Ward — {unit}").format(
         unit="Công an phường Trường Vinh"
     )
-    assert window.sidebar.count() == 11
+    assert window.sidebar.count() == 12
     window.show_page("cameras")
     assert window.stack.currentWidget() is window.page("cameras")
     assert window.overview is not None

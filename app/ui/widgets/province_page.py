@@ -1,0 +1,510 @@
+"""The province's screen: enrolled wards and what each reported, importing bundles with a
+preview, enrolling stations, publishing the trust list, revoking keys, and a read-only view
+into one ward's records, indicators and assessments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import sync_province
+from app.core.formatting import format_number, format_value
+from app.core.kind_titles import KIND_TITLES
+from app.core.progress import CancelToken
+from app.core.records import kind_by_code
+from app.core.sync_province import BundleReport, ProvinceSync
+from app.db.engine import Database
+from app.i18n import N_, _
+from app.sync.envelope import fingerprint
+from app.ui.errors import confirm, inform, present_error
+from app.ui.ops import Operation, run_in_background
+from app.ui.widgets.packs_page import _fill, _table
+from app.ui.widgets.sync_page import ask_passphrase, title_label
+
+OUTCOME_LABELS = {
+    "new": N_("will be imported"),
+    "duplicate": N_("already imported"),
+    "fork": N_("quarantined (fork)"),
+    "rejected": N_("rejected"),
+}
+DONE_LABELS = {**OUTCOME_LABELS, "new": N_("imported")}
+KEY_STATUS = {"active": N_("active"), "revoked": N_("revoked")}
+
+
+def months_text(months: Sequence[tuple[int, int]], year: int) -> str:
+    """The months of ``year`` reported, e.g. "1–9, 11"."""
+    numbers = sorted(m for y, m in months if y == year)
+    parts: list[str] = []
+    start = previous = None
+    for number in [*numbers, None]:
+        if number is not None and previous is not None and number == previous + 1:
+            previous = number
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+        start = previous = number
+    return ", ".join(parts) or "—"
+
+
+def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> list[list[str]]:
+    rows = []
+    for report in reports:
+        summary = report.summary
+        counts = (
+            _("{new} new, {updated} updated, {duplicate} unchanged, {conflict} conflicts").format(
+                **{k: summary.get(k, 0) for k in ("new", "updated", "duplicate", "conflict")}
+            )
+            if summary
+            else ""
+        )
+        rows.append(
+            [
+                report.path.name,
+                f"{report.station_id} {report.station_name}".strip(),
+                str(report.seq or ""),
+                _(labels[report.outcome]),
+                counts,
+                report.reason,
+            ]
+        )
+    return rows
+
+
+class ImportPreviewDialog(QDialog):
+    """What importing the chosen files would do, before anything is written."""
+
+    def __init__(self, reports: Sequence[BundleReport], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("Import sync bundles"))
+        self.resize(1000, 420)
+        layout = QVBoxLayout(self)
+        new = sum(1 for r in reports if r.outcome == "new")
+        layout.addWidget(
+            QLabel(
+                _(
+                    "{new} of {total} files will be imported in one step. Rejected files change "
+                    "nothing; the reason is shown for each."
+                ).format(new=new, total=len(reports)),
+                self,
+            )
+        )
+        self.table = _table(
+            self, [_("File"), _("Unit"), _("No."), _("Result"), _("Records"), _("Reason")]
+        )
+        self.table.setObjectName("preview")
+        self.table.setWordWrap(True)
+        _fill(self.table, _report_rows(reports, OUTCOME_LABELS))
+        layout.addWidget(self.table, 1)
+        buttons = QDialogButtonBox(self)
+        self.import_button = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button.setEnabled(new > 0 or any(r.outcome == "fork" for r in reports))
+        buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+class WardDialog(QDialog):
+    """Read-only view of one ward's records, indicators and assessments."""
+
+    def __init__(self, db: Database, station_id: str, year: int, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.ward = sync_province.ward_detail(db, station_id)
+        self.setWindowTitle(f"{self.ward.name} ({self.ward.code})")
+        self.resize(1100, 600)
+        layout = QVBoxLayout(self)
+        note = QLabel(_("Read only: the ward's data is changed only by the ward."), self)
+        note.setStyleSheet("color: #555;")
+        layout.addWidget(note)
+        tabs = QTabWidget(self)
+        layout.addWidget(tabs, 1)
+
+        records = QWidget(tabs)
+        records_layout = QVBoxLayout(records)
+        self.kind = QComboBox(records)
+        for code, (title, _singular) in KIND_TITLES.items():
+            self.kind.addItem(_(title), code)
+        self.kind.currentIndexChanged.connect(lambda _i: self.show_records())
+        records_layout.addWidget(self.kind)
+        self.records = QTableWidget(records)
+        self.records.setObjectName("ward_records")
+        records_layout.addWidget(self.records, 1)
+        tabs.addTab(records, _("Records"))
+
+        indicators = QWidget(tabs)
+        indicators_layout = QVBoxLayout(indicators)
+        self.year = QSpinBox(indicators)
+        self.year.setRange(2000, 2100)
+        self.year.setValue(year)
+        self.year.setPrefix(_("Year") + " ")
+        self.year.valueChanged.connect(lambda _v: self.show_indicators())
+        indicators_layout.addWidget(self.year)
+        self.indicators = _table(indicators, [_("Indicator"), *[str(m) for m in range(1, 13)]])
+        self.indicators.setObjectName("ward_indicators")
+        indicators_layout.addWidget(self.indicators, 1)
+        tabs.addTab(indicators, _("Monthly indicators"))
+
+        self.assessments = _table(
+            tabs,
+            [_("Year"), _("Criteria set"), _("Criterion"), _("Result"), _("Points"), _("Evidence")],
+        )
+        self.assessments.setObjectName("ward_assessments")
+        tabs.addTab(self.assessments, _("Self-assessment"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.show_records()
+        self.show_indicators()
+        self.show_assessments()
+
+    def show_records(self) -> None:
+        kind = kind_by_code(self.kind.currentData())
+        rows = sync_province.ward_records(self.db, self.ward.unit_id, kind.code)
+        self.records.clear()
+        self.records.setColumnCount(len(kind.fields))
+        self.records.setHorizontalHeaderLabels([_(spec.label) for spec in kind.fields])
+        _fill(
+            self.records,
+            [[format_value(spec, row[spec.name]) for spec in kind.fields] for row in rows],
+        )
+        self.records.resizeColumnsToContents()
+
+    def show_indicators(self) -> None:
+        values = sync_province.ward_indicators(self.db, self.ward.unit_id, self.year.value())
+        _fill(
+            self.indicators,
+            [
+                [code, *[format_number(months.get(m)) if m in months else "" for m in range(1, 13)]]
+                for code, months in values.items()
+            ],
+        )
+
+    def show_assessments(self) -> None:
+        from app.ui.models.assessment_model import STATUS
+
+        rows = []
+        for assessment in sync_province.ward_assessments(self.db, self.ward.unit_id):
+            for code, status, points, evidence in assessment["items"]:
+                rows.append(
+                    [
+                        str(assessment["year"]),
+                        f"{assessment['pack_id']} v{assessment['pack_version']}",
+                        code,
+                        _(STATUS.get(status, status)),
+                        format_number(points) if points is not None else "",
+                        evidence,
+                    ]
+                )
+        _fill(self.assessments, rows)
+
+
+class ProvincePage(QWidget):
+    """Bundles from the wards, for a province station."""
+
+    def __init__(
+        self,
+        db: Database,
+        year: int,
+        parent: QWidget | None = None,
+        service: ProvinceSync | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("page_province")
+        self.db = db
+        self.year = year
+        self.sync = service or ProvinceSync(db)
+        self._operation: Operation | None = None
+        self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
+            self, create
+        )
+        self.review_preview: Callable[[Sequence[BundleReport]], bool] = self._review
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(_("Wards and their sync bundles"), self))
+
+        keys = QGroupBox(_("Province keys"), self)
+        keys_layout = QHBoxLayout(keys)
+        self.keys_label = QLabel(keys)
+        self.keys_label.setWordWrap(True)
+        keys_layout.addWidget(self.keys_label, 1)
+        self.create_keys_button = QPushButton(_("Create keys…"), keys)
+        self.create_keys_button.clicked.connect(lambda: self.create_keys())
+        keys_layout.addWidget(self.create_keys_button)
+        layout.addWidget(keys)
+
+        bar = QHBoxLayout()
+        self.import_button = QPushButton(_("Import sync bundles…"), self)
+        self.import_button.setObjectName("import_bundles")
+        self.import_button.setStyleSheet("font-weight: 600;")
+        self.import_button.clicked.connect(lambda: self.import_bundles())
+        self.enroll_button = QPushButton(_("Enroll a station…"), self)
+        self.enroll_button.clicked.connect(lambda: self.enroll())
+        self.publish_button = QPushButton(_("Publish trust list…"), self)
+        self.publish_button.clicked.connect(lambda: self.publish())
+        self.revoke_button = QPushButton(_("Revoke key…"), self)
+        self.revoke_button.clicked.connect(lambda: self.revoke())
+        self.open_button = QPushButton(_("Open ward…"), self)
+        self.open_button.clicked.connect(lambda: self.open_ward())
+        for button in (
+            self.import_button,
+            self.enroll_button,
+            self.publish_button,
+            self.revoke_button,
+            self.open_button,
+        ):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+
+        self.overview = _table(
+            self,
+            [
+                _("Code"),
+                _("Unit"),
+                _("Key"),
+                _("Last bundle"),
+                _("Received"),
+                _("Months reported in {year}").format(year=year),
+                _("Missing bundles"),
+                _("Quarantined"),
+                _("Records"),
+            ],
+        )
+        self.overview.setObjectName("overview")
+        self.overview.doubleClicked.connect(lambda _index: self.open_ward())
+        layout.addWidget(self.overview, 2)
+        layout.addWidget(QLabel(_("Last import:"), self))
+        self.last_import = _table(
+            self, [_("File"), _("Unit"), _("No."), _("Result"), _("Records"), _("Reason")]
+        )
+        self.last_import.setObjectName("last_import")
+        layout.addWidget(self.last_import, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        public = self.sync.public_keys()
+        if public is None:
+            self.keys_label.setText(_("The province has no keys yet: create them first."))
+        else:
+            self.keys_label.setText(
+                _("Signing key: {signing}\nEncryption key: {encryption}").format(
+                    **public.fingerprints()
+                )
+            )
+        self.create_keys_button.setVisible(public is None)
+        for button in (self.import_button, self.publish_button):
+            button.setEnabled(public is not None)
+        self.rows = self.sync.overview()
+        _fill(
+            self.overview,
+            [
+                [
+                    row.station_id,
+                    row.name,
+                    _(KEY_STATUS.get(row.status, row.status)),
+                    str(row.last_seq or "—"),
+                    row.last_received.astimezone().strftime("%d/%m/%Y %H:%M")
+                    if row.last_received
+                    else "—",
+                    months_text(row.months, self.year),
+                    ", ".join(map(str, row.missing_seqs)) or "—",
+                    str(row.forks or "—"),
+                    str(row.records),
+                ]
+                for row in self.rows
+            ],
+        )
+        for number, row in enumerate(self.rows):
+            if row.missing_seqs or row.forks or row.status == "revoked":
+                for column in (6, 7, 2):
+                    item = self.overview.item(number, column)
+                    if item is not None:
+                        from PySide6.QtGui import QColor
+
+                        item.setBackground(QColor("#fde7e9"))
+
+    def selected_station(self) -> str | None:
+        row = self.overview.currentRow()
+        if row < 0 and len(self.rows) == 1:
+            row = 0
+        return self.rows[row].station_id if 0 <= row < len(self.rows) else None
+
+    # -- actions ------------------------------------------------------------------------
+
+    def create_keys(self) -> None:
+        passphrase = self.ask_passphrase(True)
+        if passphrase is None:
+            return
+        try:
+            self.sync.create_keys(passphrase)
+        except Exception as error:
+            present_error(self, error)
+            return
+        self.refresh()
+
+    def _review(self, reports: Sequence[BundleReport]) -> bool:
+        return ImportPreviewDialog(reports, self).exec() == QDialog.DialogCode.Accepted
+
+    def import_bundles(self, paths: Sequence[Path] | None = None) -> None:
+        if paths is None:
+            names, _filter = QFileDialog.getOpenFileNames(
+                self, _("Choose sync bundles"), "", _("Sync bundles (*.wsb)")
+            )
+            if not names:
+                return
+            paths = [Path(n) for n in names]
+        passphrase = self.ask_passphrase(False)
+        if passphrase is None:
+            return
+        try:
+            keys = self.sync.unlock(passphrase)
+        except Exception as error:
+            present_error(self, error)
+            return
+        chosen = list(paths)
+
+        def preview(progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
+            return self.sync.import_bundles(chosen, keys, dry_run=True, progress=progress)
+
+        def apply(progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
+            return self.sync.import_bundles(chosen, keys, progress=progress)
+
+        def reviewed(reports: Sequence[BundleReport]) -> None:
+            if not self.review_preview(reports):
+                return
+            self._operation = run_in_background(
+                apply,
+                parent=self,
+                on_done=self._imported,
+                on_error=lambda e: present_error(self, e),
+                progress_label=_("Importing…"),
+            )
+
+        self._operation = run_in_background(
+            preview,
+            parent=self,
+            on_done=reviewed,
+            on_error=lambda e: present_error(self, e),
+            progress_label=_("Checking the bundles…"),
+        )
+
+    def _imported(self, reports: Sequence[BundleReport]) -> None:
+        self.refresh()
+        _fill(self.last_import, _report_rows(reports, DONE_LABELS))
+        receipts = sorted({str(r.receipt_path.parent) for r in reports if r.receipt_path})
+        inform(
+            self,
+            _("Import finished"),
+            _("{n} bundles imported.").format(n=sum(r.outcome == "new" for r in reports)),
+            _("Receipts for the wards were written to: {folders}").format(
+                folders=", ".join(receipts)
+            )
+            if receipts
+            else "",
+        )
+
+    def enroll(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _filter = QFileDialog.getOpenFileName(
+                self, _("Enroll a station"), "", _("Enrollment request (*.mwe)")
+            )
+            if not name:
+                return
+            path = Path(name)
+        try:
+            data = path.read_bytes()
+            request = self.sync.read_enrollment(data)
+            if not confirm(
+                self,
+                _("Enroll this station?"),
+                _(
+                    "{name} ({code}). Compare the fingerprint with the one the ward's chief "
+                    "signed on paper:\n\n{fp}"
+                ).format(
+                    name=request.station_name,
+                    code=request.station_id,
+                    fp=fingerprint(request.keys.signing_id),
+                ),
+                _("They match: enroll"),
+            ):
+                return
+            self.sync.enroll(data)
+        except Exception as error:
+            present_error(self, error)
+            return
+        self.refresh()
+
+    def publish(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _filter = QFileDialog.getSaveFileName(
+                self, _("Publish trust list"), "danh-sach-tin-cay.mwt", _("Trust list (*.mwt)")
+            )
+            if not name:
+                return
+            path = Path(name)
+        passphrase = self.ask_passphrase(False)
+        if passphrase is None:
+            return
+        try:
+            version = self.sync.publish_trust_list(self.sync.unlock(passphrase), path)
+        except Exception as error:
+            present_error(self, error)
+            return
+        inform(
+            self,
+            _("Trust list"),
+            _("Trust list version {v} written to {path}.").format(v=version, path=path),
+        )
+
+    def revoke(self) -> None:
+        station = self.selected_station()
+        if station is None:
+            return
+        row = next(r for r in self.rows if r.station_id == station)
+        seq, ok = QInputDialog.getInt(
+            self,
+            _("Revoke key"),
+            _("Bundles of {code} up to this number stay valid; later ones are refused:").format(
+                code=station
+            ),
+            row.last_seq,
+            0,
+            10**9,
+        )
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, _("Revoke key"), _("Reason:"))
+        if not ok or not reason.strip():
+            return
+        try:
+            self.sync.revoke(station, seq, reason.strip())
+        except Exception as error:
+            present_error(self, error)
+            return
+        self.refresh()
+
+    def open_ward(self) -> WardDialog | None:
+        station = self.selected_station()
+        if station is None:
+            return None
+        dialog = WardDialog(self.db, station, self.year, self)
+        dialog.open()
+        return dialog
