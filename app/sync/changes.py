@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -79,6 +80,37 @@ def carried_columns(name: str) -> list[Column[Any]]:
         if column.name not in LOCAL_COLUMNS
         and not (column.name.endswith("_key") and column.name[:-4] in names)
     ]
+
+
+def _raw(column: Column[Any]) -> Any:
+    """Dates and times selected as the text SQLite stores (no datetime objects made)."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, Date | DateTime):
+        return type_coerce(column, String).label(column.name)
+    return column
+
+
+def _stored_moment(text: str | None) -> str | None:
+    """SQLAlchemy's SQLite text for a UTC moment ("2026-11-23 08:00:00.000000") as ISO 8601
+    with its zone."""
+    if text is None:
+        return None
+    return f"{text[:10]}T{text[11:]}+00:00"
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text_converter(column: Column[Any]) -> Any:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, DateTime):
+        return _stored_moment
+    return _same  # dates are stored as ISO text already; numbers and text as they are
 
 
 def _out(value: Any) -> Any:
@@ -237,25 +269,28 @@ def read_changes(
             parent_table = _table(parent).alias(f"parent_{fk}")
             joins = joins.join(parent_table, parent_table.c.id == table.c[fk])
             selected.append(parent_table.c.uuid.label(f"__parent_{fk}"))
-        query = select(*selected).select_from(joins).where(table.c.owner_unit_id == owner_unit_id)
         condition = table.c.change_seq > after
         if until is not None:
             condition = condition & (table.c.change_seq <= until)
-        for row in session.execute(query.where(condition)).mappings():
-            data = {}
-            for column in columns:
-                if column.name in parent_columns:
-                    data[column.name] = row[f"__parent_{column.name}"]
-                    needed_parents.add(row[f"__parent_{column.name}"])
-                else:
-                    data[column.name] = _out(row[column.name])
+        # plain tuples and the stored text of dates: the fast path for big exports
+        names = [c.name for c in columns]
+        selected[1 : 1 + len(columns)] = [_raw(c) for c in columns]
+        query = select(*selected).select_from(joins).where(table.c.owner_unit_id == owner_unit_id)
+        converters = [_text_converter(c) for c in columns]
+        parents_at = {names.index(fk): 1 + len(columns) + n for n, fk in enumerate(parent_columns)}
+        for row in session.execute(query.where(condition)):
+            values = [convert(v) for convert, v in zip(converters, row[1:], strict=False)]
+            for position, source in parents_at.items():
+                values[position] = row[source]
+                needed_parents.add(row[source])
+            data = dict(zip(names, values, strict=True))
             record_id = data.pop("uuid")
             exported.add(record_id)
             rows.append(
                 {
                     "table": name,
                     "record_id": record_id,
-                    "origin_counter": row["change_seq"],
+                    "origin_counter": row[0],
                     "op": "tombstone" if data.get("deleted_at") else "upsert",
                     "data": data,
                 }

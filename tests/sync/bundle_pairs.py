@@ -89,6 +89,9 @@ def make_pair(folder: Path, template: Path) -> Pair:
     province_path.parent.mkdir()
     province_db = open_database(province_path)
     set_up_province(province_db, "40", today=TODAY)
+    from app.core.packs.service import install_bundled
+
+    install_bundled(province_db, datetime.now(UTC), "test")
     clock = Clock()
     ward = WardSync(ward_db, now=clock, author="Nguyễn Văn An")
     province = ProvinceSync(province_db, now=clock, author="Trần Thị Bình")

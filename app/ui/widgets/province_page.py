@@ -64,6 +64,17 @@ def months_text(months: Sequence[tuple[int, int]], year: int) -> str:
     return ", ".join(parts) or "—"
 
 
+def _narrow_file_column(table: QTableWidget) -> None:
+    """Bundle file names are long: keep their column narrow (elided in the middle) so the
+    reason, the column that matters, stays in view."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QHeaderView
+
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+    table.setColumnWidth(0, 230)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+
 def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> list[list[str]]:
     rows = []
     for report in reports:
@@ -94,7 +105,7 @@ class ImportPreviewDialog(QDialog):
     def __init__(self, reports: Sequence[BundleReport], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Import sync bundles"))
-        self.resize(1000, 420)
+        self.resize(1150, 420)
         layout = QVBoxLayout(self)
         new = sum(1 for r in reports if r.outcome == "new")
         layout.addWidget(
@@ -107,9 +118,10 @@ class ImportPreviewDialog(QDialog):
             )
         )
         self.table = _table(
-            self, [_("File"), _("Unit"), _("No."), _("Result"), _("Records"), _("Reason")]
+            self, [_("File"), _("Ward unit"), _("No."), _("Result"), _("Records"), _("Reason")]
         )
         self.table.setObjectName("preview")
+        _narrow_file_column(self.table)
         self.table.setWordWrap(True)
         _fill(self.table, _report_rows(reports, OUTCOME_LABELS))
         layout.addWidget(self.table, 1)
@@ -158,8 +170,15 @@ class WardDialog(QDialog):
         self.year.setPrefix(_("Year") + " ")
         self.year.valueChanged.connect(lambda _v: self.show_indicators())
         indicators_layout.addWidget(self.year)
-        self.indicators = _table(indicators, [_("Indicator"), *[str(m) for m in range(1, 13)]])
+        self.indicators = _table(
+            indicators, [_("Code"), _("Indicator"), *[str(m) for m in range(1, 13)]]
+        )
         self.indicators.setObjectName("ward_indicators")
+        from PySide6.QtWidgets import QHeaderView
+
+        header = self.indicators.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         indicators_layout.addWidget(self.indicators, 1)
         tabs.addTab(indicators, _("Monthly indicators"))
 
@@ -189,11 +208,18 @@ class WardDialog(QDialog):
         self.records.resizeColumnsToContents()
 
     def show_indicators(self) -> None:
+        from app.core.packs import service as packs
+
+        names = {i.code: i.name for i in packs.indicator_catalogue(packs.active_packs(self.db))}
         values = sync_province.ward_indicators(self.db, self.ward.unit_id, self.year.value())
         _fill(
             self.indicators,
             [
-                [code, *[format_number(months.get(m)) if m in months else "" for m in range(1, 13)]]
+                [
+                    code,
+                    names.get(code, ""),
+                    *[format_number(months.get(m)) if m in months else "" for m in range(1, 13)],
+                ]
                 for code, months in values.items()
             ],
         )
@@ -278,7 +304,7 @@ class ProvincePage(QWidget):
             self,
             [
                 _("Code"),
-                _("Unit"),
+                _("Ward unit"),
                 _("Key"),
                 _("Last bundle"),
                 _("Received"),
@@ -293,9 +319,10 @@ class ProvincePage(QWidget):
         layout.addWidget(self.overview, 2)
         layout.addWidget(QLabel(_("Last import:"), self))
         self.last_import = _table(
-            self, [_("File"), _("Unit"), _("No."), _("Result"), _("Records"), _("Reason")]
+            self, [_("File"), _("Ward unit"), _("No."), _("Result"), _("Records"), _("Reason")]
         )
         self.last_import.setObjectName("last_import")
+        _narrow_file_column(self.last_import)
         layout.addWidget(self.last_import, 1)
         self.refresh()
 
