@@ -17,6 +17,8 @@ for i in "${!libs[@]}"; do
   fi
 done
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# the reference age tool: the sync tests decrypt bundle bodies with it (interoperability)
+command -v age >/dev/null 2>&1 || missing+=(age)
 
 if [ "$mode" = "gui" ] && [ -n "${DISPLAY:-}" ]; then
   xcb_libs=(libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0
