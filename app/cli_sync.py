@@ -114,14 +114,9 @@ def run_sync_verb(path: Path, args: argparse.Namespace) -> int:
     db = open_database(path)
     try:
         if setting_up:
-            from datetime import UTC, datetime
+            from app.core.station import set_up_province_station
 
-            from app.core.packs.service import install_bundled
-            from app.core.profile import set_up_province
-            from app.core.station_service import default_author
-
-            station = set_up_province(db, args.province)
-            install_bundled(db, datetime.now(UTC), default_author())
+            station = set_up_province_station(db, args.province)
             print(_("Set up as {name}.").format(name=station.unit.name))
             return 0
         from app.core import profile

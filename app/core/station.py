@@ -11,6 +11,15 @@ from app.core.station_service import default_author
 from app.db.engine import Database
 
 
+def set_up_province_station(
+    db: Database, province_code: str, author: str | None = None
+) -> StationProfile:
+    """Set the station up as the provincial police, which receives the wards' bundles."""
+    station = profile.set_up_province(db, province_code)
+    install_bundled(db, datetime.now(UTC), author or default_author())
+    return station
+
+
 def set_up_station(db: Database, data: ProfileInput, author: str | None = None) -> StationProfile:
     """Create the unit, then install the bundled packs (verified like any other repository)."""
     station = profile.set_up(db, data)

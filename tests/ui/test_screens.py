@@ -251,3 +251,27 @@ def test_the_import_dialog_cannot_be_closed_while_it_works(  # type: ignore[no-u
     assert not dialog.busy()
     dialog.reject()
     assert not dialog.isVisible()
+
+
+def test_setting_up_a_province_opens_the_province_screens(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+    dialog = SetupDialog(empty_db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.province.setCurrentIndex(dialog.province.findData("40"))
+    dialog.is_province.setChecked(True)
+    assert not dialog.code.isEnabled() and not dialog.demo_button.isEnabled()
+    dialog.try_save()
+    station = profile.load(empty_db)
+    assert profile.is_province(station) and station.unit.name == "Công an tỉnh Nghệ An"
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.attach(empty_db, station, RecordService(empty_db, author="t"), today=lambda: TODAY)
+    assert [window.sidebar.item(r).text() for r in range(window.sidebar.count())] == [
+        _("Wards and bundles"),
+        _("Criteria packs"),
+    ]
+    assert window.stack.currentWidget().objectName() == "page_province"
+    window.show_page("packs")
+    assert window.stack.currentWidget().objectName() == "page_packs"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialogButtonBox,
     QFormLayout,
@@ -82,6 +83,13 @@ class SetupDialog(GuardedDialog):
             column.addWidget(error)
             form.addRow(label, column)
         layout.addLayout(form)
+        self.is_province = QCheckBox(
+            _("This computer belongs to the provincial police: it receives the wards' bundles"),
+            self,
+        )
+        self.is_province.setObjectName("is_province")
+        self.is_province.toggled.connect(self._province_toggled)
+        layout.addWidget(self.is_province)
 
         buttons = QDialogButtonBox(self)
         self.demo_button = buttons.addButton(
@@ -101,6 +109,10 @@ class SetupDialog(GuardedDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def _province_toggled(self, province: bool) -> None:
+        for widget in (self.kind, self.code, self.name, self.place, self.demo_button):
+            widget.setEnabled(not province)
+
     def profile_input(self) -> ProfileInput:
         return ProfileInput(
             province_code=self.province.currentData(),
@@ -114,7 +126,12 @@ class SetupDialog(GuardedDialog):
         for label in self.errors.values():
             label.hide()
         try:
-            self.result_profile = set_up_station(self.db, self.profile_input())
+            if self.is_province.isChecked():
+                from app.core.station import set_up_province_station
+
+                self.result_profile = set_up_province_station(self.db, self.province.currentData())
+            else:
+                self.result_profile = set_up_station(self.db, self.profile_input())
         except (UserFacingError, EnvironmentProblem) as error:
             if not isinstance(error, ValidationError):
                 present_error(self, error)
