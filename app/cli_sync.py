@@ -262,6 +262,14 @@ def _province(db: Database, args: argparse.Namespace) -> int:
                 + _("missing: {m}").format(m=", ".join(map(str, row.missing_seqs)) or "—")
                 + "  "
                 + _("forks: {n}").format(n=row.forks)
+                + (
+                    "  "
+                    + _("history rewritten at bundle {seqs}").format(
+                        seqs=", ".join(map(str, row.chain_breaks))
+                    )
+                    if row.chain_breaks
+                    else ""
+                )
                 + f"  [{months}]"
             )
         return 0

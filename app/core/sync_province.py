@@ -80,6 +80,7 @@ class StationOverview:
     missing_seqs: tuple[int, ...]
     forks: int
     records: int
+    chain_breaks: tuple[int, ...] = ()
 
 
 class ProvinceSync(KeyHolder):
@@ -630,6 +631,7 @@ class ProvinceSync(KeyHolder):
                         months=tuple((y, m) for y, m in months),
                         missing_seqs=tuple(missing_seqs(session, entry.station_id)),
                         forks=sum(1 for r in rows if r.status == "fork"),
+                        chain_breaks=tuple(chain_breaks(applied)),
                         records=record_count(session, unit.id),
                     )
                 )
@@ -674,6 +676,26 @@ def missing_seqs(session: Session, station_id: str) -> list[int]:
         if status == "applied":
             void.update(json.loads(listed))
     return [s for s in range(1, max(seen)) if s not in seen and s not in void]
+
+
+def chain_breaks(applied: Sequence[InboxBundle]) -> list[int]:
+    """Bundles whose link to the previous bundle (``prev_manifest_sha256``) does not match
+    the bundle the province holds under that number: the station's history was rewritten
+    (a restored database, or a key used on two machines). Checked only where the previous
+    bundle was received."""
+    by_seq = {row.seq: row for row in applied}
+    broken = []
+    for row in applied:
+        void = set(json.loads(row.void_seqs))
+        previous = row.seq - 1
+        while previous in void:
+            previous -= 1
+        if previous < 1:
+            continue
+        before = by_seq.get(previous)
+        if before is not None and before.manifest_sha256 != row.prev_manifest_sha256:
+            broken.append(row.seq)
+    return sorted(broken)
 
 
 def record_count(session: Session, unit_id: int) -> int:

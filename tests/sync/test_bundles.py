@@ -78,6 +78,7 @@ def test_round_trip_ward_to_province_and_back(pair: Pair) -> None:
     assert report.outcome == "new" and report.summary["new"] == 1
     assert ward_state(pair.province_db) == ward_state(pair.ward_db)
     assert created.created
+    assert pair.province.overview()[0].chain_breaks == ()  # seq 2 links to seq 1
 
 
 def test_a_lost_stick_costs_nothing(pair: Pair) -> None:
@@ -365,6 +366,10 @@ def test_same_sequence_with_other_content_is_quarantined_as_a_fork(
     assert pair.province.overview()[0].forks == 1
     (again_fork,) = pair.import_(again)  # still a fork, never "already imported"
     assert again_fork.outcome == "fork" and pair.province.overview()[0].forks == 1
+    # the restored station's next bundle links to its fork, not to the bundle 1 we hold
+    (next_one,) = pair.import_(pair.export())
+    assert next_one.outcome == "new" and next_one.seq == 2
+    assert pair.province.overview()[0].chain_breaks == (2,)
 
 
 def test_receipts_forged_foreign_or_replayed_change_nothing(pair: Pair, tmp_path: Path) -> None:

@@ -75,6 +75,19 @@ def _narrow_file_column(table: QTableWidget) -> None:
     table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
 
+def warnings_text(row: sync_province.StationOverview) -> str:
+    parts = []
+    if row.forks:
+        parts.append(_("{n} quarantined (fork)").format(n=row.forks))
+    if row.chain_breaks:
+        parts.append(
+            _("history rewritten at bundle {seqs}").format(
+                seqs=", ".join(map(str, row.chain_breaks))
+            )
+        )
+    return "; ".join(parts) or "—"
+
+
 def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> list[list[str]]:
     rows = []
     for report in reports:
@@ -310,7 +323,7 @@ class ProvincePage(QWidget):
                 _("Received"),
                 _("Months reported in {year}").format(year=year),
                 _("Missing bundles"),
-                _("Quarantined"),
+                _("Warnings"),
                 _("Records"),
             ],
         )
@@ -353,14 +366,14 @@ class ProvincePage(QWidget):
                     else "—",
                     months_text(row.months, self.year),
                     ", ".join(map(str, row.missing_seqs)) or "—",
-                    str(row.forks or "—"),
+                    warnings_text(row),
                     str(row.records),
                 ]
                 for row in self.rows
             ],
         )
         for number, row in enumerate(self.rows):
-            if row.missing_seqs or row.forks or row.status == "revoked":
+            if row.missing_seqs or row.forks or row.chain_breaks or row.status == "revoked":
                 for column in (6, 7, 2):
                     item = self.overview.item(number, column)
                     if item is not None:
