@@ -15,17 +15,26 @@ from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord, SyncedRow
 _KIND_OF_MODEL = {model: code for code, model in RECORD_MODELS.items()}
 
 
+_DERIVED_PLAN: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
+
+
+def _derived_plan(kind: RecordKind) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(field, key column) pairs to collate and the fields searched, once per kind."""
+    plan = _DERIVED_PLAN.get(kind.code)
+    if plan is None:
+        collated = tuple((s.name, f"{s.name}_key") for s in kind.fields if s.collated)
+        searched = tuple(
+            s.name for s in kind.fields if s.type in (FieldType.TEXT, FieldType.LONG_TEXT)
+        )
+        plan = _DERIVED_PLAN[kind.code] = (collated, searched)
+    return plan
+
+
 def derived_values(kind: RecordKind, values: Mapping[str, Any]) -> dict[str, Any]:
     """The sort-key and search columns derived from a record's field values."""
-    derived: dict[str, Any] = {}
-    searchable: list[str] = []
-    for spec in kind.fields:
-        value = values.get(spec.name)
-        if spec.collated:
-            derived[f"{spec.name}_key"] = sort_key(value or "")
-        if spec.type in (FieldType.TEXT, FieldType.LONG_TEXT) and value:
-            searchable.append(value)
-    derived["search_text"] = fold(" ".join(searchable))
+    collated, searched = _derived_plan(kind)
+    derived: dict[str, Any] = {key: sort_key(values.get(name) or "") for name, key in collated}
+    derived["search_text"] = fold(" ".join(v for n in searched if (v := values.get(n))))
     return derived
 
 

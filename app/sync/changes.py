@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,12 +26,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
     select,
     type_coerce,
-    update,
 )
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -137,17 +134,19 @@ def _number(value: Any, _kind: Any) -> float:
     return float(value)
 
 
-def _moment(value: Any, _kind: Any) -> datetime:
+def _moment(value: Any, _kind: Any) -> str:
+    """A moment with its zone, as the text SQLite stores for it (naive UTC, microseconds)."""
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _day(value: Any, _kind: Any) -> date:
+def _day(value: Any, _kind: Any) -> str:
+    """A date, checked, as the ISO text SQLite stores for it."""
     if not isinstance(value, str) or len(value) != 10:
         raise TypeError
-    return date.fromisoformat(value)
+    return date.fromisoformat(value).isoformat()
 
 
 def _string(value: Any, kind: Any) -> str:
@@ -558,37 +557,44 @@ def _write(
     updates: list[dict[str, Any]],
     version_rows: list[dict[str, Any]],
 ) -> None:
+    """Plain DB-API executemany: the values are already checked and in their stored form
+    (dates and times as text), so SQLAlchemy's per-row binding would only cost time."""
+    connection = session.connection()
     if inserts:
         last = next_change_seq(session, len(inserts))
         for offset, row in enumerate(inserts):
             row["change_seq"] = last - len(inserts) + 1 + offset
-        session.execute(insert(table), inserts)
+        names = list(inserts[0])
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+            [tuple(row[n] for n in names) for row in inserts],
+        )
     if updates:
         last = next_change_seq(session, len(updates))
         for offset, row in enumerate(updates):
             row["change_seq"] = last - len(updates) + 1 + offset
-        statement = (
-            update(table)
-            .where(table.c.uuid == _bind("b_uuid"))
-            .values({key: _bind(key) for key in updates[0] if key != "b_uuid"})
+        names = [n for n in updates[0] if n != "b_uuid"]
+        connection.exec_driver_sql(
+            f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE uuid = ?",
+            [(*(row[n] for n in names), row["b_uuid"]) for row in updates],
         )
-        session.connection().execute(statement, updates)
     if version_rows:
-        upsert = sqlite_insert(versions)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[versions.c.record_uuid],
-            set_={
-                "origin_instance": upsert.excluded.origin_instance,
-                "origin_counter": upsert.excluded.origin_counter,
-            },
+        connection.exec_driver_sql(
+            f"INSERT INTO {versions.name} (record_uuid, table_name, station_id, "
+            "origin_instance, origin_counter) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (record_uuid) DO UPDATE SET origin_instance = excluded.origin_instance, "
+            "origin_counter = excluded.origin_counter",
+            [
+                (
+                    r["record_uuid"],
+                    r["table_name"],
+                    r["station_id"],
+                    r["origin_instance"],
+                    r["origin_counter"],
+                )
+                for r in version_rows
+            ],
         )
-        session.execute(upsert, version_rows)
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _classify(
