@@ -36,6 +36,7 @@ VERBS = (
     "bundle",
     "receipt",
     "province",
+    "audit",
 )
 
 
@@ -101,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     add_pack_parser(verbs)
     add_report_parser(verbs)
     add_sync_parser(verbs)
+    from app.cli_audit import add_parser as add_audit_parser
+
+    add_audit_parser(verbs)
     return parser
 
 
@@ -155,6 +159,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from app.cli_packs import run_pack_verb
 
         return run_pack_verb(path, args)
+    if args.verb == "audit":
+        from app.cli_audit import run_audit_verb
+
+        return run_audit_verb(path, args)
     if args.verb in ("keys", "trust", "bundle", "receipt", "province"):
         from app.cli_sync import run_sync_verb
 

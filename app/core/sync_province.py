@@ -487,6 +487,26 @@ class ProvinceSync(KeyHolder):
         report.summary = summary.as_dict()
         if not dry_run:
             session.add(self._inbox_row(item, "applied", report.summary))
+            from app.db import audit
+
+            counts = {k: report.summary[k] for k in ("new", "updated", "duplicate", "conflict")}
+            audit.append(
+                session,
+                [
+                    (
+                        self.author,
+                        "import",
+                        "sync_inbox",
+                        outer.bundle_id,
+                        {
+                            "station": [None, outer.station_id],
+                            "seq": [None, outer.seq],
+                            "rows": [None, counts],
+                        },
+                    )
+                ],
+                self.now(),
+            )
             session.flush()
 
     def _inbox_row(self, item: _Verified, status: str, summary: dict[str, Any]) -> InboxBundle:

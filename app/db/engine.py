@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+import app.db.audit
 import app.db.tracking  # noqa: F401  (registers the flush hooks)
 from app.core.errors import EnvironmentProblem
 from app.db.errors import environment_problem

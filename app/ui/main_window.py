@@ -41,7 +41,11 @@ def screen_titles(province: bool = False) -> list[tuple[str, str]]:
     """The sidebar, in order: key and translated title. A province station receives the
     wards' bundles instead of keeping ward records."""
     if province:
-        return [("province", _("Wards and bundles")), ("packs", _("Criteria packs"))]
+        return [
+            ("province", _("Wards and bundles")),
+            ("packs", _("Criteria packs")),
+            ("audit", _("Audit trail")),
+        ]
     return [
         ("overview", _("Overview")),
         ("indicators", _("Monthly indicators")),
@@ -50,6 +54,7 @@ def screen_titles(province: bool = False) -> list[tuple[str, str]]:
         *((code, _(title)) for code, (title, _singular) in KIND_TITLES.items()),
         ("sync", _("Sync with the province")),
         ("packs", _("Criteria packs")),
+        ("audit", _("Audit trail")),
     ]
 
 
@@ -194,6 +199,10 @@ class MainWindow(QMainWindow):
             from app.ui.widgets.sync_page import SyncPage
 
             return SyncPage(self.db, self.stack)
+        if key == "audit":
+            from app.ui.widgets.audit_page import AuditPage
+
+            return AuditPage(self.db, self.stack)
         if key == "province":
             from app.ui.widgets.province_page import ProvincePage
 

@@ -97,6 +97,7 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
             (22, "reports"),
             (23, "packs"),
             (24, "sync"),
+            (25, "audit"),
         ):
             window.show_page(key)
             written.append(_grab(window, out / f"{number}-{key}.png"))

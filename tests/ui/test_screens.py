@@ -193,12 +193,12 @@ def test_main_window_navigates_and_overview_follows_changes(
     qtbot.addWidget(window)
     window.show()
     assert window.stack.currentWidget() is window.loading
-    assert window.sidebar.count() == 12
+    assert window.sidebar.count() == 13
     window.attach(db, profile.load(db), service, today=lambda: TODAY)
     assert window.windowTitle() == _("Model Ward — {unit}").format(
         unit="Công an phường Trường Vinh"
     )
-    assert window.sidebar.count() == 12
+    assert window.sidebar.count() == 13
     window.show_page("cameras")
     assert window.stack.currentWidget() is window.page("cameras")
     assert window.overview is not None
@@ -271,7 +271,36 @@ def test_setting_up_a_province_opens_the_province_screens(qtbot, empty_db: Datab
     assert [window.sidebar.item(r).text() for r in range(window.sidebar.count())] == [
         _("Wards and bundles"),
         _("Criteria packs"),
+        _("Audit trail"),
     ]
     assert window.stack.currentWidget().objectName() == "page_province"
     window.show_page("packs")
     assert window.stack.currentWidget().objectName() == "page_packs"
+
+
+def test_the_audit_screen_lists_changes_and_finds_a_break(  # type: ignore[no-untyped-def]
+    qtbot, db: Database, service: RecordService
+) -> None:
+    import sqlite3
+
+    from app.ui.widgets.audit_page import AuditPage
+
+    record = service.create("sessions", VALID["sessions"]).created[0]
+    service.update("sessions", record, {**VALID["sessions"], "attendance": 120})
+    page = AuditPage(db)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.table.rowCount() == 2
+    assert page.table.item(0, 3).text() == _("edited")
+    assert "Số người tham dự: 85 → 120" in page.table.item(0, 5).text()
+    assert page.table.item(0, 4).text() == "Buổi tuyên truyền, PBGDPL"
+    page.check()
+    assert page.result.text() == _("Audit trail intact: {n} entries.").format(n=2)
+    connection = sqlite3.connect(db.path)
+    with connection:
+        connection.execute("UPDATE audit_log SET actor = 'khác' WHERE id = 1")
+    connection.close()
+    page.check()
+    assert "1" in page.result.text() and page.result.text() != _(
+        "Audit trail intact: {n} entries."
+    ).format(n=2)

@@ -1,0 +1,46 @@
+"""``modelward audit verify|list``: the hash-chained audit trail from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from app.core.errors import UserFacingError
+from app.i18n import _
+
+
+def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    audit = verbs.add_parser("audit", help=_("the audit trail of every change"))
+    actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("verify", help=_("check that no entry was changed, removed or reordered"))
+    listing = actions.add_parser("list", help=_("print the latest entries"))
+    listing.add_argument("--last", type=int, default=50)
+
+
+def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
+    from app.core.audit_service import verify
+    from app.db import audit
+    from app.db.open import open_database
+
+    if not path.exists():
+        raise UserFacingError(_("There is no database at {path}.").format(path=path))
+    db = open_database(path)
+    try:
+        if args.action == "verify":
+            check = verify(db)
+            if check.ok:
+                print(_("Audit trail intact: {n} entries.").format(n=check.entries))
+                return 0
+            print(_("The audit trail is broken: {problem}").format(problem=check.problem))
+            return 1
+        with db.read() as session:
+            for entry in audit.entries(session, args.last):
+                changes = json.loads(entry.changes)
+                print(
+                    f"{entry.id:>7}  {entry.at.astimezone():%d/%m/%Y %H:%M:%S}  {entry.actor}  "
+                    f"{entry.action}  {entry.table_name}  {', '.join(changes)}"
+                )
+        return 0
+    finally:
+        db.close()
