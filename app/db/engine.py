@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 import app.db.audit
 import app.db.tracking  # noqa: F401  (registers the flush hooks)
 from app.core.errors import EnvironmentProblem
+from app.db import instance_lock
 from app.db.errors import environment_problem
 from app.i18n import _
 
@@ -48,22 +50,43 @@ def _on_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
-    engine = create_engine(f"sqlite+pysqlite:///{path}")
+# SQLite before 3.51.3 can corrupt a WAL database when two connections write or checkpoint
+# at the same moment (the WAL-reset bug); one writer connection per process, and one process
+# per database (app.db.instance_lock), keep the app clear of it on any SQLite.
+WAL_RESET_FIXED = (3, 51, 3)
+
+
+def make_engine(
+    path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, single: bool = False
+) -> Engine:
+    """An engine on ``path``; ``single`` gives a pool of exactly one connection (the writer),
+    which a second writer waits for as long as SQLite would wait for the lock."""
+    options: dict[str, Any] = {}
+    if single:
+        options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": busy_timeout_ms / 1000}
+    engine = create_engine(f"sqlite+pysqlite:///{path}", **options)
     event.listen(engine, "connect", _pragmas(busy_timeout_ms))
     event.listen(engine, "begin", _on_begin)
     return engine
 
 
+def sqlite_is_affected_by_wal_reset() -> bool:
+    return sqlite3.sqlite_version_info < WAL_RESET_FIXED
+
+
 class Database:
-    """One station database file with a reader and a writer session factory."""
+    """One station database file: any number of reader connections, one writer connection."""
 
     def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
+        # set when the start-up check finds damage: every write is refused (recovery mode)
+        self.read_only = False
+        instance_lock.acquire(path)
         self.engine = make_engine(path, busy_timeout_ms)
+        self.write_engine = make_engine(path, busy_timeout_ms, single=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+            self.write_engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
 
     @contextmanager
@@ -78,17 +101,29 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work that commits on success and rolls back on any error."""
+        if self.read_only:
+            raise EnvironmentProblem(
+                _("The database is damaged, so ModelWard is read-only until it is restored."),
+                hint=_("Restore a verified backup on the 'Backup and restore' screen."),
+            )
         with mapped_errors(), self._writer() as session, session.begin():
             yield session
 
     def close(self) -> None:
         self.engine.dispose()
+        self.write_engine.dispose()
+        instance_lock.release(self.path)
 
 
 @contextmanager
 def mapped_errors() -> Iterator[None]:
     try:
         yield
+    except PoolTimeout as error:
+        raise EnvironmentProblem(
+            _("The database is busy with another long task (an import or an export)."),
+            hint=_("Wait until it finishes, then try again. Nothing was lost."),
+        ) from error
     except (DBAPIError, sqlite3.Error) as error:
         problem = environment_problem(error)
         if problem is None:

@@ -7,7 +7,14 @@ import sqlite3
 from pathlib import Path
 
 from app.core.errors import EnvironmentProblem
-from app.db.engine import BUSY_TIMEOUT_MS, Database, check_file_openable, mapped_errors
+from app.db import storage
+from app.db.engine import (
+    BUSY_TIMEOUT_MS,
+    Database,
+    check_file_openable,
+    mapped_errors,
+    sqlite_is_affected_by_wal_reset,
+)
 from app.db.migrate import SCHEMA_HEAD, stored_revision, upgrade_to_head
 from app.i18n import _
 
@@ -30,16 +37,38 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
             ),
         )
     check_file_openable(path)
+    _check_storage(path)
+    if sqlite_is_affected_by_wal_reset():
+        log.warning(
+            "SQLite %s predates the 3.51.3 WAL-reset fix; ModelWard keeps one writer connection",
+            sqlite3.sqlite_version,
+        )
     up_to_date = stored_revision(path) == SCHEMA_HEAD
     db = Database(path, busy_timeout_ms)
     if up_to_date:
         return db
     try:
         with mapped_errors():
-            backup = upgrade_to_head(db.engine, path)
+            backup = upgrade_to_head(db.write_engine, path)
     except BaseException:
         db.close()
         raise
     if backup is not None:
         log.info("database %s migrated; backup at %s", path, backup)
     return db
+
+
+def _check_storage(path: Path) -> None:
+    kind, fstype = storage.classify(path)
+    if kind == storage.NETWORK:
+        raise EnvironmentProblem(
+            _("The database {path} is on a network share ({fstype}).").format(
+                path=path, fstype=fstype or "?"
+            ),
+            hint=_(
+                "SQLite cannot keep a database safe over the network. Copy the file to this "
+                "computer's own disk and open it there."
+            ),
+        )
+    if kind == storage.REMOVABLE:
+        log.warning("database %s is on a removable drive (%s)", path, fstype)

@@ -253,6 +253,9 @@ def test_t55_lost_trust_state_cannot_roll_packs_back(
 
 
 def test_t56_two_instances_installing_at_once(db: Database, repo: Repository) -> None:
+    """The second of two processes on one database waits for it or is refused by the
+    single-instance lock; either way the packs are installed once, without a traceback."""
+    db.close()  # only the two subprocesses use the database now
     command = [
         sys.executable,
         "-m",

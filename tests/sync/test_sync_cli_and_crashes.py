@@ -150,7 +150,9 @@ def _kill_after(args: list[str], delay: float) -> int:
 
 def test_killing_the_import_never_leaves_half_a_bundle(pair: Pair, tmp_path: Path) -> None:
     ward, province, stick = pair.ward_db.path, pair.province_db.path, pair.stick
-    pair.province_db.close()  # from here on only the subprocesses touch it
+    # from here on only the subprocesses touch the databases (one process per database)
+    pair.province_db.close()
+    pair.ward_db.close()
     run("--db", str(ward), "bundle", "export", "--out", str(stick))
     (bundle,) = stick.glob("*.wsb")
     pristine = tmp_path / "pristine.sqlite"
@@ -178,6 +180,7 @@ def test_killing_the_import_never_leaves_half_a_bundle(pair: Pair, tmp_path: Pat
 def test_killing_the_export_leaves_only_whole_bundles(pair: Pair) -> None:
     ward, province, stick = pair.ward_db.path, pair.province_db.path, pair.stick
     pair.ward_db.close()
+    pair.province_db.close()
     rng = random.Random(7)
     for _trial in range(5):
         _kill_after(
