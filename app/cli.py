@@ -37,6 +37,7 @@ VERBS = (
     "receipt",
     "province",
     "audit",
+    "backup",
 )
 
 
@@ -105,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     from app.cli_audit import add_parser as add_audit_parser
 
     add_audit_parser(verbs)
+    from app.cli_backup import add_parser as add_backup_parser
+
+    add_backup_parser(verbs)
     return parser
 
 
@@ -163,6 +167,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from app.cli_audit import run_audit_verb
 
         return run_audit_verb(path, args)
+    if args.verb == "backup":
+        from app.cli_backup import run_backup_verb
+
+        return run_backup_verb(path, args)
     if args.verb in ("keys", "trust", "bundle", "receipt", "province"):
         from app.cli_sync import run_sync_verb
 

@@ -140,6 +140,9 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
     if args.action == "inspect":
         _print_inspection(service.inspect(db, args.path, now))
         return 0
+    from app.core.backup import automatic_backup
+
+    automatic_backup(db.path, "before-import")
     inspection = service.install(db, args.path, now, default_author(), args.packs)
     _print_inspection(inspection)
     print(_("Installed."))

@@ -69,7 +69,7 @@ def _import(
     if not args.yes:
         print(_("Nothing imported; run again with --yes to import the new rows."))
         return 0
-    change = service.create_many(kind.code, rows_to_import(result.rows, new_lines))
+    change = service.import_rows(kind.code, rows_to_import(result.rows, new_lines))
     print(
         _("Imported {count} rows at {time}.").format(
             count=len(change.created), time=datetime.now(UTC).astimezone().strftime("%H:%M")

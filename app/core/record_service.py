@@ -82,6 +82,13 @@ class RecordService(StationService):
             last = max((r.change_seq for r in records), default=0)
             return Change(kind.code, last, created=tuple(r.id for r in records))
 
+    def import_rows(self, kind_code: str, rows: Sequence[Mapping[str, Any]]) -> Change:
+        """An import from a spreadsheet: a verified backup first, then all rows or none."""
+        from app.core.backup import automatic_backup
+
+        automatic_backup(self.db.path, "before-import")
+        return self.create_many(kind_code, rows)
+
     def preview_import(self, kind_code: str, path: Path) -> ImportPreview:
         """Classify every row of a spreadsheet as new, duplicate or invalid. Writes nothing."""
         return preview(self.db, kind_code, path, self.unit_id, self.today())

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core import profile
+from app.core import backup, profile
 from app.core.errors import UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.station_service import default_author
@@ -395,6 +395,10 @@ class ProvinceSync(KeyHolder):
                     applied.append((item, report))
             if dry_run:
                 raise _DryRun  # leaves the transaction by rolling it back
+            if applied:
+                # Another connection copies the database as it was before this transaction
+                # (a WAL snapshot), so a wrong import can be undone by a restore.
+                backup.automatic_backup(self.db.path, "before-import")
             session.flush()
             progress(total - 1, total, _("Issuing receipts…"))
             for item, report in applied:

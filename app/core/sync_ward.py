@@ -6,7 +6,9 @@ stick costs nothing; only a province-signed receipt moves that baseline forward.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import __version__
-from app.core import profile
+from app.core import backup, profile
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.packs.service import latest_known_time
@@ -312,15 +314,19 @@ class WardSync(KeyHolder):
                 select(ChangeCounter.value).where(ChangeCounter.id == 1)
             ).scalar_one()
             rows = change_rows.read_changes(session, station.unit.id, acked, until)
-            prev_hash = (
-                session.execute(
-                    select(OutboxBundle.manifest_sha256)
-                    .where(OutboxBundle.state != "failed")
-                    .order_by(OutboxBundle.seq.desc())
-                    .limit(1)
-                ).scalar_one_or_none()
-                or ""
-            )
+            last = session.execute(
+                select(OutboxBundle.seq, OutboxBundle.manifest_sha256)
+                .where(OutboxBundle.state != "failed")
+                .order_by(OutboxBundle.seq.desc())
+                .limit(1)
+            ).one_or_none()
+            # after a restore from backup, the chain goes on from the newest bundle known
+            floor = _meta_int(session, backup.SEQ_FLOOR)
+            if last is not None and last.seq > floor:
+                prev_hash = last.manifest_sha256
+            else:
+                floor_row = session.get(AppMeta, backup.PREV_MANIFEST_FLOOR)
+                prev_hash = floor_row.value if floor_row else (last.manifest_sha256 if last else "")
             void = [
                 s
                 for (s,) in session.execute(
@@ -331,7 +337,8 @@ class WardSync(KeyHolder):
         bundle_id = str(uuid.uuid4())
         # the sequence number is taken before anything is written, and never given again
         with self.db.write() as session:
-            seq = (session.execute(select(func.max(OutboxBundle.seq))).scalar() or 0) + 1
+            used = session.execute(select(func.max(OutboxBundle.seq))).scalar() or 0
+            seq = max(used, _meta_int(session, backup.SEQ_FLOOR)) + 1
             name = fmt.file_name(station.unit.code, seq, bundle_id)
             entry = OutboxBundle(
                 bundle_id=bundle_id,
@@ -407,6 +414,7 @@ class WardSync(KeyHolder):
             ).scalar_one()
             stored.manifest_sha256 = manifest_hash
             stored.state = "exported"
+        self._remember_high_water()
         progress(4, 4, _("Done"))
         return ExportResult(path, seq, bundle_id, len(rows), entry.tombstones, acked + 1, until)
 
@@ -490,9 +498,16 @@ class WardSync(KeyHolder):
                     )
                 ).scalars():
                     older.state = "superseded"
+        self._remember_high_water()
         return ReceiptResult(
             entry.seq, receipt.status, receipt.comments, True, acked, receipt.missing_seqs
         )
+
+    def _remember_high_water(self) -> None:
+        """Keep the sync numbers outside the database too, so a restore never reuses them."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.db.path}?mode=ro", uri=True)) as raw:
+            mark = backup.read_high_water(raw)
+        backup.record_high_water(self.db.path, mark)
 
     # -- outbox -------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from sqlalchemy import Engine
 
 from app.core.errors import UserFacingError
 from app.i18n import _
-from app.paths import backups_dir, migrations_dir
+from app.paths import migrations_dir
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -55,14 +54,10 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def backup_file(source: Path, reason: str) -> Path:
-    """Copy ``source`` with SQLite's online backup API into the backups folder."""
-    folder = backups_dir(source)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = folder / f"{source.stem}-{reason}-{stamp}.sqlite"
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return target
+    """A verified copy of ``source`` (SQLite's online backup API) in the backups folder."""
+    from app.core.backup import automatic_backup
+
+    return automatic_backup(source, reason).path
 
 
 def stored_revision(path: Path) -> str | None:

@@ -19,6 +19,8 @@ done
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 # the reference age tool: the sync tests decrypt bundle bodies with it (interoperability)
 command -v age >/dev/null 2>&1 || missing+=(age)
+# SQLite's own shell: make bench compares backups with its .backup command
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 
 if [ "$mode" = "gui" ] && [ -n "${DISPLAY:-}" ]; then
   xcb_libs=(libxcb-cursor.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0

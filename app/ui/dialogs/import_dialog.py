@@ -124,7 +124,7 @@ class ImportDialog(GuardedDialog):
         self.import_button.setEnabled(False)
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> Change:
-            return service.create_many(kind.code, rows)
+            return service.import_rows(kind.code, rows)
 
         self._operation = run_in_background(
             work,

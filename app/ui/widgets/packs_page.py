@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.backup import automatic_backup
 from app.core.formatting import format_date
 from app.core.packs import service
 from app.core.progress import CancelToken
@@ -185,6 +186,7 @@ class PacksPage(QWidget):
         def work(
             _progress: Callable[[int, int, str], None], _token: CancelToken
         ) -> service.Inspection:
+            automatic_backup(db.path, "before-import")
             return service.install(db, folder, datetime.now(UTC), default_author())
 
         self._operation = run_in_background(

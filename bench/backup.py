@@ -1,0 +1,78 @@
+"""Backups (issue 7): a verified backup of a 1,000,000-record ward against SQLite's own shell
+running ``.backup`` on the same file, in the same process run.
+
+The app's backup does more than the shell: it fsyncs the copy, runs ``integrity_check`` on it,
+hashes it and writes the sidecar. Its copy step alone (the backup API) is reported too, so the
+cost of verifying is visible.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from bench.sync import BIG_ROWS, _big_ward
+
+RUNS = 3
+
+
+def _best(action: object, runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times)
+
+
+def backups(workdir: Path) -> dict[str, float]:
+    from app.core import backup
+
+    folder = workdir / "backup-bench"
+    folder.mkdir()
+    path = folder / "ward.sqlite"
+    _big_ward(path, BIG_ROWS)
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size_mib = path.stat().st_size / (1 << 20)
+    shell = shutil.which("sqlite3")
+    if shell is None:
+        raise RuntimeError("SQLite's shell (Debian package sqlite3) is needed: make sysdeps")
+    target = folder / "shell-copy.sqlite"
+
+    def with_shell() -> None:
+        target.unlink(missing_ok=True)
+        subprocess.run([shell, str(path), f".backup '{target}'"], check=True)
+
+    copies = folder / "copies"
+
+    def with_app() -> None:
+        shutil.rmtree(copies, ignore_errors=True)
+        backup.create_backup(path, "bench", folder=copies)
+
+    api_target = folder / "api-copy.sqlite"
+
+    def copy_only() -> None:
+        api_target.unlink(missing_ok=True)
+        with (
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True) as src,
+            sqlite3.connect(api_target) as dst,
+        ):
+            src.backup(dst)
+
+    with_shell()  # warm the file cache for both sides alike
+    shell_ms = _best(with_shell)
+    app_ms = _best(with_app)
+    copy_ms = _best(copy_only)
+    return {
+        "records": float(BIG_ROWS),
+        "database_mib": size_mib,
+        "sqlite_shell_backup_ms": shell_ms,
+        "app_verified_backup_ms": app_ms,
+        "app_copy_step_ms": copy_ms,
+        "backup_ratio": app_ms / shell_ms,
+        "copy_step_ratio": copy_ms / shell_ms,
+    }
