@@ -1,0 +1,1 @@
+"""Station accounts and the database key: everything that needs cryptography outside sync."""
