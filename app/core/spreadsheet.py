@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import enum
 import io
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +28,10 @@ from app.db.engine import Database
 from app.i18n import N_, _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # an .xlsx is a zip: what its parts may unpack to
 MAX_ROWS = 20_000
+MAX_COLUMNS = 256  # cells further right are not read
+EXCEL_MAX_ROWS = 1_048_576
 
 
 class RowStatus(enum.Enum):
@@ -66,26 +70,57 @@ class ImportPreview:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
+def _unreadable_workbook(name: str) -> UserFacingError:
+    return UserFacingError(
+        _("The file {name} is not a readable Excel workbook.").format(name=name),
+        hint=_("Open it in Excel and save it again as .xlsx, or save it as CSV (UTF-8)."),
+    )
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse a workbook whose parts unpack to more than ``MAX_UNPACKED_BYTES`` (a zip bomb):
+    openpyxl holds some parts, such as the shared strings, whole in memory."""
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UserFacingError(
+            _("The file {name} is too large once unpacked (more than {limit} MB).").format(
+                name=path.name, limit=MAX_UNPACKED_BYTES // (1024 * 1024)
+            ),
+            hint=_("Split it into smaller files and import them one by one."),
+        )
+
+
+def _read_xlsx(path: Path) -> list[Row]:
     from openpyxl import load_workbook  # imported on use: it costs ~250 ms at start-up
 
     try:
+        _check_unpacked_size(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except UserFacingError:
+        raise
     except Exception as error:  # openpyxl raises many types for a damaged file
-        raise UserFacingError(
-            _("The file {name} is not a readable Excel workbook.").format(name=path.name),
-            hint=_("Open it in Excel and save it again as .xlsx, or save it as CSV (UTF-8)."),
-        ) from error
+        raise _unreadable_workbook(path.name) from error
     try:
         sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        # The declared size may be wrong or huge ("A1:XFD1048576"): read only the cells that
+        # are there, at most MAX_COLUMNS wide, so a small file cannot fill the memory.
+        sheet.reset_dimensions()
+        return _numbered(_bounded(sheet.iter_rows(values_only=True)))
+    except UserFacingError:
+        raise
+    except Exception as error:  # the sheet is parsed while it is read: damage shows up here
+        raise _unreadable_workbook(path.name) from error
     finally:
         workbook.close()
+
+
+def _bounded(rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """The rows cut to ``MAX_COLUMNS``, refusing a sheet with more rows than Excel allows."""
+    for number, row in enumerate(rows, start=1):
+        if number > EXCEL_MAX_ROWS:
+            raise ValueError(f"row {number} is beyond Excel's last row")
+        yield row[:MAX_COLUMNS]
 
 
 _MOJIBAKE = ("á»", "Ã¡", "Ã ", "Ä‘", "Æ°", "Ã´", "Ãª", "áº")
@@ -94,18 +129,22 @@ _MOJIBAKE = ("á»", "Ã¡", "Ã ", "Ä‘", "Æ°", "Ã´", "Ãª", "áº")
 def _decode(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1258; refuse text that is
     UTF-8 read in the wrong encoding rather than import garbled names."""
+    unreadable = UserFacingError(
+        _("The file {name} is not in a text encoding ModelWard can read.").format(name=name),
+        hint=_("In Excel choose Save As → CSV UTF-8, then import again."),
+    )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:  # an odd number of bytes, or a broken surrogate pair
+            raise unreadable from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     text = data.decode("cp1258", errors="replace")
     if "\ufffd" in text or any(marker in text for marker in _MOJIBAKE):
-        raise UserFacingError(
-            _("The file {name} is not in a text encoding ModelWard can read.").format(name=name),
-            hint=_("In Excel choose Save As → CSV UTF-8, then import again."),
-        )
+        raise unreadable
     return text
 
 
@@ -120,7 +159,7 @@ class _Excel(csv.Dialect):
     quoting = csv.QUOTE_MINIMAL
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
+def _read_csv(path: Path) -> list[list[str]]:
     text = _decode(path.read_bytes(), path.name)
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
@@ -155,25 +194,32 @@ def read_table(path: Path) -> list[Row]:
         )
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows = _read_xlsx(path)
-    elif suffix in (".csv", ".txt"):
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
         csv.field_size_limit(1_000_000)
-        rows = _read_csv(path)
-    else:
-        raise UserFacingError(
-            _("ModelWard imports .xlsx and .csv files; {name} is neither.").format(name=path.name),
-            hint=_("Save the list from Excel as .xlsx or CSV UTF-8."),
-        )
-    numbered = [
-        (number, row)
-        for number, row in enumerate(rows, start=1)
-        if any(clean(str(c)) for c in row if c is not None)
-    ]
-    if len(numbered) > MAX_ROWS + 1:
-        raise UserFacingError(
-            _("The file has more than {limit} rows.").format(limit=MAX_ROWS),
-            hint=_("Split it into smaller files and import them one by one."),
-        )
+        return _numbered(_read_csv(path))
+    raise UserFacingError(
+        _("ModelWard imports .xlsx and .csv files; {name} is neither.").format(name=path.name),
+        hint=_("Save the list from Excel as .xlsx or CSV UTF-8."),
+    )
+
+
+def _numbered(rows: Iterable[Sequence[Any]]) -> list[Row]:
+    """The non-empty rows with their row numbers; more than ``MAX_ROWS`` data rows (and a
+    header) are refused as soon as they are seen, however many blank rows sit between them."""
+    numbered: list[Row] = []
+    for number, row in enumerate(rows, start=1):
+        if not any(clean(str(c)) for c in row if c is not None):
+            continue
+        cells = list(row)
+        while cells and cells[-1] is None:
+            cells.pop()
+        numbered.append((number, cells))
+        if len(numbered) > MAX_ROWS + 1:
+            raise UserFacingError(
+                _("The file has more than {limit} rows.").format(limit=MAX_ROWS),
+                hint=_("Split it into smaller files and import them one by one."),
+            )
     return numbered
 
 

@@ -165,6 +165,11 @@ def verify_repository(
             raise _trust_error(error) from error
         except ValueError as error:  # malformed JSON or metadata
             raise _trust_error(exceptions.RepositoryError(str(error))) from error
+        except OSError as error:  # the fetcher reads lazily: a stick pulled out shows up here
+            raise TrustError(
+                _("The file {name} could not be read.").format(name=error.filename or folder),
+                hint=_("Check that the USB stick is still plugged in, then try again."),
+            ) from error
         metadata = {role: (cache / f"{role}.json").read_bytes() for role in ROLES}
     expires = {role: _check_fresh(role, data, reference) for role, data in metadata.items()}
     versions = {

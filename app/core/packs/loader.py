@@ -31,6 +31,7 @@ from app.i18n import _
 from app.paths import resources_dir
 
 MAX_PACK_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64  # levels of nested objects and lists (a rule in "all" takes 2); packs use 10
 
 
 class PackError(UserFacingError):
@@ -120,6 +121,8 @@ def parse_json(data: bytes) -> dict[str, Any]:
         document = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicate_keys)
     except UnicodeDecodeError:
         raise PackError([_("the file is not UTF-8 text")]) from None
+    except RecursionError:
+        raise PackError([_too_deep()]) from None
     except json.JSONDecodeError as error:
         raise PackError(
             [
@@ -138,7 +141,27 @@ def load_pack(data: bytes) -> Pack:
     return pack_from_document(parse_json(data))
 
 
+def _too_deep() -> str:
+    return _("the file is nested too deeply (more than {limit} levels)").format(limit=MAX_DEPTH)
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Whether objects and lists nest more than ``limit`` levels (checked without recursion:
+    the schema check and the rule walks below recurse once per level)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def pack_from_document(document: dict[str, Any]) -> Pack:
+    if _deeper_than(document, MAX_DEPTH):
+        raise PackError([_too_deep()])
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         raise PackError([f"{_path(e.absolute_path)}: {_schema_message(e)}" for e in errors])
