@@ -6,13 +6,22 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QTimer, QtMsgType, QTranslator, qInstallMessageHandler
+from PySide6.QtCore import (
+    QLocale,
+    QObject,
+    QTimer,
+    QtMsgType,
+    QTranslator,
+    Signal,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app import APP_NAME, __version__
@@ -100,28 +109,181 @@ def build_main_window(db: Database, today: Callable[[], date] = date.today) -> M
     return window if attach_station(window, db, today) else None
 
 
-def _open_station(window: MainWindow, path: Path, opened: list[Database]) -> None:
-    from app.core.errors import EnvironmentProblem, UserFacingError
-    from app.db.open import open_database
-    from app.logs import enable_log_rotation
+class StationSession(QObject):
+    """The station open in the GUI: its database and its window.
 
-    enable_log_rotation()
-    window.build_menus()
-    try:
-        db = open_database(path)
-        opened.append(db)
-        if not attach_station(window, db):
+    After the window is filled, a background thread runs SQLite's ``quick_check`` and, if the
+    file is whole, takes the day's automatic backup. A damaged file puts the window in a
+    read-only recovery mode that offers the newest verified backup. Restoring closes the data,
+    restores, and opens a new window on the result.
+    """
+
+    _checked = Signal(bool)
+
+    def __init__(self, path: Path, *, background_checks: bool = True) -> None:
+        super().__init__()
+        self.path = path
+        self.db: Database | None = None
+        self.window: MainWindow | None = None
+        self.background_checks = background_checks
+        self.last_restore: object | None = None
+        self._checked.connect(self._health_known)
+
+    def start(self) -> MainWindow:
+        window = MainWindow()
+        window.restore_requested.connect(self.restore)
+        window.show()
+        self.window = window
+        QTimer.singleShot(0, lambda: self._open(window))
+        return window
+
+    def _open(self, window: MainWindow) -> None:
+        from app.core.errors import EnvironmentProblem, UserFacingError
+        from app.db.open import open_database
+        from app.logs import enable_log_rotation
+
+        enable_log_rotation()
+        window.build_menus()
+        try:
+            db = open_database(self.path)
+            self.db = db
+            if not attach_station(window, db):
+                window.close()
+                return
+        except (UserFacingError, EnvironmentProblem) as error:
+            if self.db is not None:  # opened, but the station could not be read from it
+                self.db.close()
+                self.db = None
+            present_error(window, error)
+            if not self._offer_restore_after_failure(window):
+                window.close()
+            return
+        except Exception as error:  # a bug: shown and logged, never a window stuck "opening…"
+            present_error(window, error)
             window.close()
             return
-    except (UserFacingError, EnvironmentProblem) as error:
-        present_error(window, error)
-        window.close()
-        return
-    except Exception as error:  # a bug: shown and logged, never a window stuck "opening…"
-        present_error(window, error)
-        window.close()
-        return
-    log.info("main window ready for %s", path)
+        log.info("main window ready for %s", self.path)
+        if self.background_checks:
+            threading.Thread(target=self._check_in_background, daemon=True).start()
+
+    def _check_in_background(self) -> None:
+        from app.core import backup
+
+        intact = backup.is_intact(self.path)
+        self._checked.emit(intact)
+        if intact:
+            try:
+                backup.daily_backup_if_due(self.path)
+            except Exception:  # logged; the officer sees the age of the last backup instead
+                log.exception("automatic daily backup failed")
+
+    def _health_known(self, intact: bool) -> None:
+        if not intact:
+            self.enter_recovery_mode()
+
+    def enter_recovery_mode(self) -> None:
+        """The quick check failed: no more writes; offer the newest verified backup."""
+        from app.core import backup
+        from app.core.errors import UserFacingError
+        from app.ui.errors import confirm
+
+        log.error("quick_check failed on %s: read-only recovery mode", self.path)
+        window = self.window
+        if self.db is not None:
+            self.db.read_only = True
+        if window is None:
+            return
+        window.show_recovery_banner()
+        newest = backup.newest_verified(self.path)
+        if newest is None:
+            present_error(
+                window,
+                UserFacingError(
+                    _("The database file is damaged and there is no verified backup."),
+                    hint=_(
+                        "ModelWard stays open read-only so the data can be read and printed. "
+                        "Call technical support before entering anything new."
+                    ),
+                ),
+            )
+            return
+        if confirm(
+            window,
+            _("The database is damaged"),
+            _(
+                "SQLite's check found damage in the database file. ModelWard is now read-only. "
+                "Restore the newest verified backup, taken {when}?"
+            ).format(when=f"{newest.created_at.astimezone():%d/%m/%Y %H:%M}"),
+            _("Restore the backup"),
+            _("Stay read-only"),
+        ):
+            self.restore(newest.path)
+
+    def _offer_restore_after_failure(self, window: MainWindow) -> bool:
+        from app.core import backup
+        from app.ui.errors import confirm
+
+        if not self.path.exists():
+            return False
+        newest = backup.newest_verified(self.path)
+        if newest is None:
+            return False
+        if confirm(
+            window,
+            _("The database could not be opened"),
+            _("Restore the newest verified backup, taken {when}?").format(
+                when=f"{newest.created_at.astimezone():%d/%m/%Y %H:%M}"
+            ),
+            _("Restore the backup"),
+        ):
+            self.restore(newest.path)
+            return True
+        return False
+
+    def restore(self, backup_path: Path) -> None:
+        from app.core import backup
+        from app.core.station_service import default_author
+        from app.db import instance_lock
+        from app.ui.errors import inform
+        from app.ui.ops import wait_for_background
+
+        old = self.window
+        wait_for_background()
+        instance_lock.acquire(self.path)  # keep other programs out while the file is swapped
+        try:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+            try:
+                result = backup.restore_backup(self.path, backup_path, actor=default_author())
+            except Exception as error:
+                present_error(old, error)
+                result = None
+            self.last_restore = result
+            window = self.start()
+            if old is not None:
+                old.restore_requested.disconnect(self.restore)
+                old.close()
+                old.deleteLater()
+        finally:
+            instance_lock.release(self.path)
+        if result is not None:
+            QTimer.singleShot(
+                0,
+                lambda: inform(
+                    window,
+                    _("Backup and restore"),
+                    _("The data was restored from {name}.").format(name=backup_path.name),
+                    _("The data as it was before the restore is kept in {path}.").format(
+                        path=result.safety_backup
+                    ),
+                ),
+            )
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
 
 def run_gui(path: Path) -> int:
@@ -137,12 +299,9 @@ def run_gui(path: Path) -> int:
     qInstallMessageHandler(_qt_message)
     qt_app = make_application()
     _install_excepthook()
-    window = MainWindow()
-    window.show()
-    opened: list[Database] = []
-    QTimer.singleShot(0, lambda: _open_station(window, path, opened))
+    session = StationSession(path)
+    session.start()
     try:
         return qt_app.exec()
     finally:
-        for db in opened:
-            db.close()
+        session.close()

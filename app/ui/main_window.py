@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -45,6 +46,7 @@ def screen_titles(province: bool = False) -> list[tuple[str, str]]:
             ("province", _("Wards and bundles")),
             ("packs", _("Criteria packs")),
             ("audit", _("Audit trail")),
+            ("backup", _("Backup and restore")),
         ]
     return [
         ("overview", _("Overview")),
@@ -55,10 +57,15 @@ def screen_titles(province: bool = False) -> list[tuple[str, str]]:
         ("sync", _("Sync with the province")),
         ("packs", _("Criteria packs")),
         ("audit", _("Audit trail")),
+        ("backup", _("Backup and restore")),
     ]
 
 
 class MainWindow(QMainWindow):
+    # a verified backup the officer chose to restore: the app closes the data, restores it
+    # and opens a new window on the result (app.ui.app)
+    restore_requested = Signal(object)
+
     def __init__(self) -> None:
         super().__init__()
         self.db: Database | None = None
@@ -203,6 +210,12 @@ class MainWindow(QMainWindow):
             from app.ui.widgets.audit_page import AuditPage
 
             return AuditPage(self.db, self.stack)
+        if key == "backup":
+            from app.ui.widgets.backup_page import BackupPage
+
+            backup_page = BackupPage(self.db.path, self.stack)
+            backup_page.restore_requested.connect(self.restore_requested)
+            return backup_page
         if key == "province":
             from app.ui.widgets.province_page import ProvincePage
 
@@ -277,6 +290,16 @@ class MainWindow(QMainWindow):
         about = QAction(_("About ModelWard"), self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def show_recovery_banner(self) -> None:
+        """Read-only recovery mode: said on every screen, in the status bar."""
+        banner = QLabel(_("DAMAGED DATABASE: READ-ONLY"), self)
+        banner.setObjectName("recovery_banner")
+        banner.setStyleSheet(
+            "background: #b00020; color: white; font-weight: 600; padding: 2px 8px;"
+        )
+        self.statusBar().addPermanentWidget(banner)
+        self.setWindowTitle(self.windowTitle() + " — " + _("DAMAGED DATABASE: READ-ONLY"))
 
     def show_page(self, key: str) -> None:
         """Switch to the overview ("overview") or a record kind's page."""

@@ -26,14 +26,22 @@ def type_text(widget: QWidget, text: str) -> None:
 def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
     """Schedule ``drive(dialog)`` to run on the next modal dialog that opens.
 
-    A dialog still open after ``drive`` returns is closed and the test fails, instead of the
-    whole run hanging in ``exec()``.
+    A dialog still open 10 s after ``drive`` returns is closed and the test fails, instead of
+    the whole run hanging in ``exec()``.
     """
     left_open: list[str] = []
 
     def schedule(drive: Callable[[QWidget], None], attempts: int = 200) -> None:
-        def check(widget: QWidget) -> None:
-            if widget.isVisible() and QApplication.activeModalWidget() is widget:
+        def check(widget: QWidget, waits: int = 200) -> None:
+            try:
+                still_open = widget.isVisible()
+            except RuntimeError:  # already deleted: it closed
+                return
+            if still_open and QApplication.activeModalWidget() is widget and waits > 0:
+                # a dialog may close itself when its background work ends (an import)
+                QTimer.singleShot(50, lambda: check(widget, waits - 1))
+                return
+            if still_open and QApplication.activeModalWidget() is widget:
                 left_open.append(widget.windowTitle() or type(widget).__name__)
                 if isinstance(widget, QDialog):
                     widget.reject()

@@ -193,12 +193,12 @@ def test_main_window_navigates_and_overview_follows_changes(
     qtbot.addWidget(window)
     window.show()
     assert window.stack.currentWidget() is window.loading
-    assert window.sidebar.count() == 13
+    assert window.sidebar.count() == 14
     window.attach(db, profile.load(db), service, today=lambda: TODAY)
     assert window.windowTitle() == _("Model Ward — {unit}").format(
         unit="Công an phường Trường Vinh"
     )
-    assert window.sidebar.count() == 13
+    assert window.sidebar.count() == 14
     window.show_page("cameras")
     assert window.stack.currentWidget() is window.page("cameras")
     assert window.overview is not None
@@ -272,6 +272,7 @@ def test_setting_up_a_province_opens_the_province_screens(qtbot, empty_db: Datab
         _("Wards and bundles"),
         _("Criteria packs"),
         _("Audit trail"),
+        _("Backup and restore"),
     ]
     assert window.stack.currentWidget().objectName() == "page_province"
     window.show_page("packs")

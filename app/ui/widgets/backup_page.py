@@ -1,0 +1,260 @@
+"""Backups: take one now, check one, restore one, carry one encrypted on a USB stick."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core import backup
+from app.core.formatting import format_date
+from app.core.progress import CancelToken
+from app.i18n import N_, _
+from app.ui.errors import confirm, inform, present_error
+from app.ui.ops import Operation, run_in_background
+from app.ui.widgets.packs_page import _fill, _table
+from app.ui.widgets.sync_page import ask_passphrase, title_label
+
+REASONS = {
+    "daily": N_("daily (automatic)"),
+    "manual": N_("taken by hand"),
+    "before-import": N_("before an import"),
+    "before-restore": N_("before a restore"),
+    "usb": N_("brought from a USB stick"),
+}
+
+
+def reason_label(reason: str) -> str:
+    if reason in REASONS:
+        return _(REASONS[reason])
+    if reason.startswith("before-"):
+        return _("before an upgrade of the database")
+    return reason
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone()
+    return f"{format_date(local.date())} {local:%H:%M}"
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB"
+
+
+class BackupPage(QWidget):
+    """The backups kept beside the database; restoring asks the window to reopen the data."""
+
+    restore_requested = Signal(object)  # Path of a verified backup
+
+    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.setObjectName("page_backup")
+        self._operation: Operation | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(_("Backup and restore"), self))
+        self.status = QLabel(self)
+        self.status.setObjectName("backup_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        bar = QHBoxLayout()
+        self.create_button = QPushButton(_("Back up now"), self)
+        self.create_button.clicked.connect(lambda: self.back_up_now())
+        self.verify_button = QPushButton(_("Check the selected backup"), self)
+        self.verify_button.clicked.connect(lambda: self.verify())
+        self.restore_button = QPushButton(_("Restore the selected backup…"), self)
+        self.restore_button.clicked.connect(lambda: self.restore())
+        self.usb_out_button = QPushButton(_("Copy to USB (encrypted)…"), self)
+        self.usb_out_button.clicked.connect(lambda: self.copy_to_usb())
+        self.usb_in_button = QPushButton(_("Bring a backup from USB…"), self)
+        self.usb_in_button.clicked.connect(lambda: self.bring_from_usb())
+        for button in (
+            self.create_button,
+            self.verify_button,
+            self.restore_button,
+            self.usb_out_button,
+            self.usb_in_button,
+        ):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.table = _table(self, [_("Taken at"), _("Why"), _("Size"), _("File")])
+        self.table.setObjectName("backup_table")
+        layout.addWidget(self.table, 1)
+        note = QLabel(
+            _(
+                "A backup is taken automatically every day, before every import and before "
+                "every upgrade; each one is checked before it is kept. Restoring keeps the "
+                "current data as a backup first, and gives the station a new sync identity so "
+                "no bundle number is ever used twice."
+            ),
+            self,
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        layout.addWidget(note)
+        self.backups: list[backup.ListedBackup] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.backups = backup.list_backups(self.db_path)
+        _fill(
+            self.table,
+            [
+                [_when(b.created_at), reason_label(b.reason), _size(b.size), b.path.name]
+                for b in self.backups
+            ],
+        )
+        if self.backups:
+            self.table.selectRow(0)
+            self.status.setText(
+                _("{n} backups kept in {folder}. The newest was taken {when}.").format(
+                    n=len(self.backups),
+                    folder=self.backups[0].path.parent,
+                    when=_when(self.backups[0].created_at),
+                )
+            )
+        else:
+            self.status.setText(_("There is no backup yet. Take one now."))
+        for button in (self.verify_button, self.restore_button, self.usb_out_button):
+            button.setEnabled(bool(self.backups))
+
+    def selected(self) -> Path | None:
+        row = self.table.currentRow()
+        return self.backups[row].path if 0 <= row < len(self.backups) else None
+
+    def _run(self, work: Callable[[], Any], label: str, done: Callable[[Any], None]) -> None:
+        def job(_progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
+            return work()
+
+        def failed(error: BaseException) -> None:
+            self.refresh()
+            present_error(self, error)
+
+        self._operation = run_in_background(
+            job, parent=self, progress_label=label, on_done=done, on_error=failed
+        )
+
+    def back_up_now(self) -> None:
+        def work() -> backup.BackupInfo:
+            info = backup.create_backup(self.db_path, "manual")
+            backup.rotate(self.db_path)
+            return info
+
+        def done(info: backup.BackupInfo) -> None:
+            self.refresh()
+            inform(
+                self,
+                _("Backup and restore"),
+                _("Backup taken and checked."),
+                _("File: {path}").format(path=info.path),
+            )
+
+        self._run(work, _("Backing up…"), done)
+
+    def verify(self, path: Path | None = None) -> None:
+        chosen = path or self.selected()
+        if chosen is None:
+            return
+
+        def done(info: backup.BackupInfo) -> None:
+            inform(
+                self,
+                _("Backup and restore"),
+                _("The backup is intact and can be restored."),
+                _("Taken {when}; SHA-256 {sha}.").format(
+                    when=_when(info.created_at), sha=info.sha256[:16]
+                ),
+            )
+
+        self._run(lambda: backup.verify_backup(chosen), _("Checking the backup…"), done)
+
+    def restore(self, path: Path | None = None, *, ask: bool = True) -> None:
+        chosen = path or self.selected()
+        if chosen is None:
+            return
+        try:
+            info = backup.verify_backup(chosen)
+        except Exception as error:
+            present_error(self, error)
+            return
+        if ask and not confirm(
+            self,
+            _("Restore this backup?"),
+            _(
+                "The data will go back to how it was on {when}. Everything entered since then "
+                "is kept only in a safety backup taken now. ModelWard reopens the data "
+                "afterwards."
+            ).format(when=_when(info.created_at)),
+            _("Restore"),
+        ):
+            return
+        self.restore_requested.emit(chosen)
+
+    def copy_to_usb(self, folder: Path | None = None, passphrase: str | None = None) -> None:
+        chosen = self.selected()
+        if chosen is None:
+            return
+        if folder is None:
+            name = QFileDialog.getExistingDirectory(self, _("Choose the USB stick or folder"))
+            if not name:
+                return
+            folder = Path(name)
+        if passphrase is None:
+            passphrase = ask_passphrase(self, create=True)
+            if passphrase is None:
+                return
+        target_folder, secret = folder, passphrase
+
+        def done(written: Path) -> None:
+            inform(
+                self,
+                _("Backup and restore"),
+                _("The encrypted backup was written to {path}.").format(path=written),
+                _("Keep the passphrase apart from the stick: without it the copy cannot be read."),
+            )
+
+        self._run(
+            lambda: backup.export_encrypted(chosen, target_folder, secret),
+            _("Writing to the drive…"),
+            done,
+        )
+
+    def bring_from_usb(self, path: Path | None = None, passphrase: str | None = None) -> None:
+        if path is None:
+            name, _filter = QFileDialog.getOpenFileName(
+                self, _("Bring a backup from USB…"), "", _("Encrypted backup (*.mwbackup.age)")
+            )
+            if not name:
+                return
+            path = Path(name)
+        if passphrase is None:
+            passphrase = ask_passphrase(self)
+            if passphrase is None:
+                return
+        source, secret = path, passphrase
+
+        def done(_info: backup.BackupInfo) -> None:
+            self.refresh()
+            inform(
+                self,
+                _("Backup and restore"),
+                _("The backup was brought in and checked; choose it in the list to restore it."),
+            )
+
+        self._run(
+            lambda: backup.import_encrypted(source, self.db_path, secret),
+            _("Checking the backup…"),
+            done,
+        )

@@ -1,0 +1,155 @@
+"""The backup screen and the start-up checks, driven as an officer would: back up, restore,
+and what happens when the database file is damaged (T61)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QLabel, QMessageBox
+
+from app.core import backup
+from app.core.demo import DEMO_PROFILE
+from app.core.errors import EnvironmentProblem
+from app.core.profile import load, set_up
+from app.core.record_service import RecordService
+from app.db.open import open_database
+from app.i18n import _
+from app.ui.app import StationSession
+from app.ui.ops import wait_for_background
+from app.ui.widgets.backup_page import BackupPage
+from tests.sync.test_bundles import SESSION
+
+
+def _station(path: Path) -> None:
+    db = open_database(path)
+    set_up(db, DEMO_PROFILE)
+    RecordService(db, author="Nguyễn Văn An").create("sessions", {**SESSION, "place": "Trước"})
+    db.close()
+
+
+def _places(path: Path) -> list[str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as raw:
+        return [p for (p,) in raw.execute("SELECT place FROM outreach_sessions ORDER BY id")]
+
+
+def _close(session: StationSession) -> None:
+    if session.window is not None:
+        session.window.close()
+    session.close()
+
+
+def _opened(qtbot, session: StationSession) -> None:  # type: ignore[no-untyped-def]
+    window = session.start()  # not qtbot.addWidget: a restore deletes the window
+    qtbot.waitUntil(lambda: session.db is not None and window.db is not None, timeout=10000)
+
+
+def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "station.sqlite"
+    _station(path)
+    session = StationSession(path, background_checks=False)
+    _opened(qtbot, session)
+    window = session.window
+    assert window is not None and window.sidebar.count() == 14
+    window.show_page("backup")
+    page = window.stack.currentWidget()
+    assert isinstance(page, BackupPage)
+    assert page.table.rowCount() == 0 and page.status.text() == _(
+        "There is no backup yet. Take one now."
+    )
+    when_modal(lambda box: box.accept())  # "Backup taken and checked."
+    page.back_up_now()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10000)
+    assert page.table.item(0, 1).text() == _("taken by hand")
+    first_instance = load(session.db).instance_id  # type: ignore[arg-type]
+
+    RecordService(session.db, author="x").create("sessions", {**SESSION, "place": "Sau"})  # type: ignore[arg-type]
+    assert _places(path) == ["Trước", "Sau"]
+    when_modal(lambda box: box.accept())  # "The data was restored from …"
+    page.restore(ask=False)
+    qtbot.waitUntil(lambda: session.window is not window and session.db is not None, timeout=10000)
+    wait_for_background()
+    assert _places(path) == ["Trước"]
+    assert load(session.db).instance_id != first_instance  # type: ignore[arg-type]
+    reasons = sorted(b.reason for b in backup.list_backups(path))
+    assert reasons == ["before-restore", "manual"]
+    _close(session)
+
+
+def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    """T61: the records table is damaged, so opening fails; the newest verified backup is
+    offered, and accepting it restores the data under a new instance identity."""
+    path = tmp_path / "station.sqlite"
+    _station(path)
+    taken = backup.create_backup(path, "daily")
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = raw.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'outreach_sessions'"
+        ).fetchone()[0]
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * 4096
+    data[start : start + 4096] = b"\x0d" + b"\xee" * 4095
+    path.write_bytes(bytes(data))
+    assert not backup.is_intact(path)
+
+    texts: list[str] = []
+
+    def accept_each(box) -> None:  # type: ignore[no-untyped-def]
+        """Accept this dialog, and the next one, until the restored window is open."""
+        texts.append(box.text())
+        yes = [b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole]
+        yes[0].click()  # "Close", or "Restore the backup"
+        if taken.path.name not in texts[-1]:  # not yet the report of the restore
+            when_modal(accept_each, attempts=1500)
+
+    # Opening or the background quick check finds the damage; either way the newest verified
+    # backup is offered, accepting restores it, and the restore is reported.
+    session = StationSession(path, background_checks=True)
+    when_modal(accept_each, attempts=1500)
+    first = session.start()  # not qtbot.addWidget: the restore deletes this window
+    qtbot.waitUntil(
+        lambda: (
+            session.window is not first
+            and session.window is not None
+            and session.window.db is not None
+        ),
+        timeout=15000,
+    )
+    qtbot.waitUntil(lambda: any(taken.path.name in t for t in texts), timeout=5000)
+    wait_for_background()
+    assert any("hỏng" in t for t in texts), texts
+    assert any(taken.created_at.astimezone().strftime("%d/%m/%Y") in t for t in texts), texts
+    assert backup.is_intact(path)
+    assert _places(path) == ["Trước"]
+    _close(session)
+
+
+def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) -> None:  # type: ignore[no-untyped-def]
+    """When the start-up quick check fails, the officer may stay read-only: a banner says so
+    and the services refuse every write."""
+    path = tmp_path / "station.sqlite"
+    _station(path)
+    backup.create_backup(path, "daily")
+    session = StationSession(path, background_checks=False)
+    _opened(qtbot, session)
+    seen: list[str] = []
+
+    def stay_read_only(box) -> None:  # type: ignore[no-untyped-def]
+        seen.append(box.text())
+        box.reject()
+
+    when_modal(stay_read_only)
+    session.enter_recovery_mode()
+    window = session.window
+    assert window is not None and seen
+    assert _("DAMAGED DATABASE: READ-ONLY") in window.windowTitle()
+    assert window.statusBar().findChild(QLabel, "recovery_banner") is not None
+    with pytest.raises(EnvironmentProblem) as raised:
+        RecordService(session.db, author="x").create("sessions", SESSION)  # type: ignore[arg-type]
+    assert "chỉ đọc" in raised.value.message
+    assert _places(path) == ["Trước"]
+    _close(session)
