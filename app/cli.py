@@ -8,12 +8,16 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
 from app.i18n import LANGUAGES, _, set_language
 from app.logs import enable_log_rotation, setup_logging
 from app.paths import DB_FILE_NAME, data_dir, default_db_path
+
+if TYPE_CHECKING:
+    from app.security.accounts import Actor, LoginResult
 
 log = logging.getLogger(__name__)
 DEMO_DB_NAME = "demo.sqlite"
@@ -54,6 +58,13 @@ def _global_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--demo", action="store_true", help=_("use the demo ward database"))
     parser.add_argument("--lang", choices=LANGUAGES, help=_("interface language"))
+    parser.add_argument(
+        "--user",
+        help=_(
+            "log in as this user (or set MODELWARD_USER); the password is asked for, "
+            "or read from MODELWARD_PASSWORD"
+        ),
+    )
     return parser
 
 
@@ -141,6 +152,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def cli_login(path: Path, username: str | None) -> LoginResult | None:
+    """Log in the way the app does, when the station has accounts: the user name from --user
+    or MODELWARD_USER (else asked), the password from MODELWARD_PASSWORD (else asked, unseen).
+    A station without accounts yet returns None: the app's first start creates them."""
+    import getpass
+    import os
+
+    from app.security.accounts import Accounts
+
+    accounts = Accounts(path)
+    if not accounts.exists():
+        return None
+    name = username or os.environ.get("MODELWARD_USER")
+    password = os.environ.get("MODELWARD_PASSWORD")
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    if not name or password is None:
+        if not interactive:
+            raise UserFacingError(
+                _("This station has user accounts: log in to use this command."),
+                hint=_("Pass --user (or set MODELWARD_USER) and set MODELWARD_PASSWORD."),
+            )
+        name = name or input(_("User name: "))
+        password = getpass.getpass(_("Password: "))
+    login = accounts.login(name, password)
+    if login.must_change_password:
+        raise UserFacingError(
+            _("Your password was set by the administrator and must be changed first."),
+            hint=_("Open ModelWard and log in once to choose your own password."),
+        )
+    return login
+
+
+def actor_of(args: argparse.Namespace) -> Actor | None:
+    """The logged-in user of a command (None on a station without accounts yet)."""
+    login = getattr(args, "login", None)
+    return None if login is None else login.actor
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     path = _db_path(args)
     if args.verb is None:
@@ -149,6 +198,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_gui(path)
     if args.verb == "demo":
         return _demo(path, args)
+    if args.verb != "screenshots":
+        args.login = cli_login(path, args.user)
     if args.verb == "screenshots":
         from app.ui.screenshots import render_screenshots
 

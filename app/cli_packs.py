@@ -140,10 +140,16 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
     if args.action == "inspect":
         _print_inspection(service.inspect(db, args.path, now))
         return 0
+    from app.cli import actor_of
     from app.core.backup import automatic_backup
+    from app.security.accounts import Permission, require
 
+    actor = actor_of(args)
+    author = actor.display_name if actor else default_author()
+    if actor is not None:
+        require(actor, Permission.IMPORT_PACKS)  # before the backup it would take
     automatic_backup(db.path, "before-import")
-    inspection = service.install(db, args.path, now, default_author(), args.packs)
+    inspection = service.install(db, args.path, now, author, args.packs, actor=actor)
     _print_inspection(inspection)
     print(_("Installed."))
     return 0

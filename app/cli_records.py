@@ -35,7 +35,9 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
         )
     db = open_database(path)
     try:
-        service = RecordService(db)
+        from app.cli import actor_of
+
+        service = RecordService(db, actor=actor_of(args))
         if verb == "list":
             ids = service.list_ids(kind.code, ListQuery(search=args.search))
             for row in service.fetch(kind.code, ids):

@@ -66,7 +66,9 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        indicators = IndicatorService(db)
+        from app.cli import actor_of
+
+        indicators = IndicatorService(db, actor=actor_of(args))
         number = (
             last_number(load_settings(indicators), issued)
             if args.kind == "appendix"

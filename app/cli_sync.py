@@ -151,10 +151,11 @@ def _unlock(service: object) -> StationKeys:
 
 
 def _ward(db: Database, args: argparse.Namespace) -> int:
+    from app.cli import actor_of
     from app.core.fileio import atomic_write_bytes
     from app.core.sync_ward import WardSync
 
-    ward = WardSync(db)
+    ward = WardSync(db, actor=actor_of(args))
     if args.verb == "keys":
         if args.action == "enrollment":
             atomic_write_bytes(args.out, ward.enrollment_request(_unlock(ward)))
@@ -233,9 +234,10 @@ def _ward_receipt(ward: WardSync, args: argparse.Namespace) -> int:
 
 
 def _province(db: Database, args: argparse.Namespace) -> int:
+    from app.cli import actor_of
     from app.core.sync_province import ProvinceSync
 
-    province = ProvinceSync(db)
+    province = ProvinceSync(db, actor=actor_of(args))
     if args.verb == "keys" and args.action != "enrollment":
         return _keys_common(province, args) or 0
     if args.verb == "trust":

@@ -28,6 +28,7 @@ from app.db.engine import Database
 from app.db.models import RECORD_MODELS
 from app.db.pack_models import Assessment, AssessmentEvent, AssessmentItem
 from app.i18n import _
+from app.security.accounts import Permission
 
 STATUSES = ("met", "not_met", "not_applicable")
 
@@ -101,7 +102,7 @@ class AssessmentService(StationService):
     def __init__(self, db: Database, **options: Any) -> None:
         super().__init__(db, **options)
         self.indicators = IndicatorService(
-            db, author=self.author, clock=self.clock, today=self.today
+            db, author=self.author, actor=self.actor, clock=self.clock, today=self.today
         )
 
     # --- opening -----------------------------------------------------------------------------
@@ -123,6 +124,7 @@ class AssessmentService(StationService):
                 )
             ).scalar_one_or_none()
             if row is None:
+                self.require(Permission.EDIT_ASSESSMENT)  # starting one is an edit
                 row = Assessment(
                     uuid=str(uuid.uuid4()),
                     owner_unit_id=self.unit_id,
@@ -301,6 +303,7 @@ class AssessmentService(StationService):
         links: Sequence[tuple[str, str]] = (),
     ) -> None:
         """Record the finding for criterion ``code``: ``status`` None means "as evaluated"."""
+        self.require(Permission.EDIT_ASSESSMENT)
         now = self.clock()
         with self.db.write() as session:
             row = self._row(session, assessment_id)
@@ -362,6 +365,7 @@ class AssessmentService(StationService):
     def migrate(self, assessment_id: int, to_version: int, note: str = "") -> PackDiff:
         """Move the assessment to ``to_version`` (newer only). Findings on criteria that still
         exist are kept; findings on removed criteria are set aside (soft-deleted)."""
+        self.require(Permission.EDIT_ASSESSMENT)
         now = self.clock()
         with self.db.write() as session:
             row = self._row(session, assessment_id)

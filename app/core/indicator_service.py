@@ -21,6 +21,7 @@ from app.core.station_service import StationService
 from app.core.text import clean
 from app.db.pack_models import IndicatorValue, PeriodLock, PeriodLockEvent
 from app.i18n import _
+from app.security.accounts import Permission
 
 _THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 
@@ -172,6 +173,7 @@ class IndicatorService(StationService):
     ) -> tuple[str, ...]:
         """Store one typed value (and its comment); return the validation messages the month
         now breaks. Refuses computed indicators, locked months and impossible values."""
+        self.require(Permission.EDIT_INDICATORS)
         indicators, _groups, _rules, _cutoff = self.catalogue()
         indicator = next((i for i in indicators if i.code == code), None)
         if indicator is None:
@@ -199,6 +201,7 @@ class IndicatorService(StationService):
 
     def set_comment(self, year: int, month: int, code: str, comment: str) -> None:
         """Store the comment of one indicator's month, leaving its value as it is."""
+        self.require(Permission.EDIT_INDICATORS)
         indicators, *_rest = self.catalogue()
         if not any(i.code == code for i in indicators):
             raise UserFacingError(_("Unknown indicator {code}.").format(code=code))
@@ -293,6 +296,7 @@ class IndicatorService(StationService):
 
     def set_many(self, year: int, month: int, values: dict[str, float | None]) -> None:
         """Store several typed values of one month in one transaction (demo, import)."""
+        self.require(Permission.EDIT_INDICATORS)
         indicators, *_rest = self.catalogue()
         by_code = {i.code: i for i in indicators}
         checked = {code: self._checked(by_code[code], v) for code, v in values.items()}
@@ -323,6 +327,7 @@ class IndicatorService(StationService):
 
     def lock(self, year: int, month: int) -> None:
         """Complete and lock a month; refused while it breaks a validation rule."""
+        self.require(Permission.LOCK_PERIOD)
         violations = self.grid(year, Span.MONTH, month).violations
         if violations:
             raise UserFacingError(
@@ -333,6 +338,7 @@ class IndicatorService(StationService):
         self._set_lock(year, month, True, "")
 
     def unlock(self, year: int, month: int, reason: str) -> None:
+        self.require(Permission.LOCK_PERIOD)
         if len(clean(reason)) < 5:
             raise ValidationError(
                 {

@@ -15,6 +15,7 @@ from app.core.station_service import StationService
 from app.db import records_repo as repo
 from app.db.models import SyncedRecord
 from app.i18n import _
+from app.security.accounts import Permission
 
 
 class RecordService(StationService):
@@ -46,6 +47,7 @@ class RecordService(StationService):
     # --- writing -------------------------------------------------------------------------
 
     def create(self, kind_code: str, raw: Mapping[str, Any]) -> Change:
+        self.require(Permission.EDIT_RECORDS)
         kind = kind_by_code(kind_code)
         values = validate(kind, raw, self.today())
         with self.db.write() as session:
@@ -65,6 +67,7 @@ class RecordService(StationService):
 
         A cancel before the commit raises ``Cancelled`` and the transaction rolls back.
         """
+        self.require(Permission.EDIT_RECORDS)
         kind = kind_by_code(kind_code)
         today = self.today()
         cleaned = []
@@ -86,6 +89,7 @@ class RecordService(StationService):
         """An import from a spreadsheet: a verified backup first, then all rows or none."""
         from app.core.backup import automatic_backup
 
+        self.require(Permission.EDIT_RECORDS)  # before the backup it would take
         automatic_backup(self.db.path, "before-import")
         return self.create_many(kind_code, rows)
 
@@ -94,6 +98,7 @@ class RecordService(StationService):
         return preview(self.db, kind_code, path, self.unit_id, self.today())
 
     def update(self, kind_code: str, record_id: int, raw: Mapping[str, Any]) -> Change:
+        self.require(Permission.EDIT_RECORDS)
         kind = kind_by_code(kind_code)
         values = validate(kind, raw, self.today())
         with self.db.write() as session:
@@ -109,6 +114,7 @@ class RecordService(StationService):
 
     def delete(self, kind_code: str, record_id: int) -> Change:
         """Soft-delete: the tombstone stays so sync can carry the deletion."""
+        self.require(Permission.EDIT_RECORDS)
         kind = kind_by_code(kind_code)
         with self.db.write() as session:
             record = self._live(session, kind, record_id)
@@ -119,6 +125,7 @@ class RecordService(StationService):
 
     def restore(self, kind_code: str, record_id: int) -> Change:
         """Undo a deletion."""
+        self.require(Permission.EDIT_RECORDS)
         kind = kind_by_code(kind_code)
         with self.db.write() as session:
             record = session.get(repo.model_of(kind), record_id)

@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from app.core import backup, profile
 from app.core.errors import UserFacingError
 from app.core.fileio import atomic_write_bytes
-from app.core.station_service import default_author
+from app.core.station_service import acting
 from app.core.sync_ward import KeyHolder
 from app.db.engine import Database
 from app.db.models import RECORD_MODELS, Unit
 from app.db.pack_models import IndicatorValue, PeriodLock
 from app.db.sync_models import InboxBundle, SyncStation, TrustList
 from app.i18n import _
+from app.security.accounts import Actor, Permission
 from app.sync import bundle as fmt
 from app.sync import changes as change_rows
 from app.sync import keys as station_keys
@@ -90,11 +91,12 @@ class ProvinceSync(KeyHolder):
         *,
         now: Callable[[], datetime] | None = None,
         author: str | None = None,
+        actor: Actor | None = None,
         keys_folder: Path | None = None,
     ) -> None:
         self.db = db
         self.now = now or (lambda: datetime.now(UTC))
-        self.author = author or default_author()
+        self.author, self.actor = acting(author, actor)
         self.keys_folder = keys_folder or station_keys.keys_folder(db.path)
 
     def _station(self) -> profile.StationProfile:
@@ -112,6 +114,7 @@ class ProvinceSync(KeyHolder):
 
     def enroll(self, data: bytes, *, replace_key: bool = False) -> trust.Enrollment:
         """Enroll a ward station from its request (after its fingerprint was confirmed)."""
+        self.require(Permission.MANAGE_KEYS)
         own = self._station()
         request = trust.read_enrollment(data)
         if request.province_id != own.unit.code:
@@ -184,6 +187,7 @@ class ProvinceSync(KeyHolder):
         The cutoff is a sequence number, not a time: times inside bundles are chosen by
         whoever holds the key.
         """
+        self.require(Permission.MANAGE_KEYS)
         with self.db.write() as session:
             entry = session.execute(
                 select(SyncStation).where(SyncStation.station_id == station_id)
@@ -198,6 +202,7 @@ class ProvinceSync(KeyHolder):
 
     def publish_trust_list(self, keys: station_keys.StationKeys, out: Path) -> int:
         """Sign the current list of enrolled stations with a new version; return it."""
+        self.require(Permission.MANAGE_KEYS)
         own = self._station()
         with self.db.write() as session:
             version = (
@@ -349,6 +354,7 @@ class ProvinceSync(KeyHolder):
         leave half a file being parsed. ``returned`` maps a bundle id to the comments of a
         "returned for correction" receipt. With ``dry_run`` nothing is written anywhere.
         """
+        self.require(Permission.IMPORT_BUNDLES)
         own = self._station()
         returned = returned or {}
         reports: list[BundleReport] = []
@@ -597,6 +603,7 @@ class ProvinceSync(KeyHolder):
         self, bundle_id: str, comments: str, keys: station_keys.StationKeys, out_dir: Path
     ) -> Path:
         """Re-issue an applied bundle's receipt as "returned for correction" with comments."""
+        self.require(Permission.IMPORT_BUNDLES)
         self._station()
         if not comments.strip():
             raise UserFacingError(_("Write what the ward has to correct."))

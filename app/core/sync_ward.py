@@ -23,12 +23,13 @@ from app.core import backup, profile
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.packs.service import latest_known_time
-from app.core.station_service import default_author
+from app.core.station_service import acting
 from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
 from app.db.models import AppMeta, ChangeCounter
 from app.db.sync_models import OutboxBundle, TrustList
 from app.i18n import N_, _
+from app.security.accounts import Actor, Permission, require
 from app.sync import bundle as fmt
 from app.sync import changes as change_rows
 from app.sync import keys as station_keys
@@ -128,6 +129,10 @@ class KeyHolder:
     """A station's own keys, kept in ``keys_folder`` next to its database."""
 
     keys_folder: Path
+    actor: Actor
+
+    def require(self, permission: Permission) -> None:
+        require(self.actor, permission)
 
     def public_keys(self) -> station_keys.PublicKeys | None:
         if not station_keys.has_keys(self.keys_folder):
@@ -135,6 +140,7 @@ class KeyHolder:
         return station_keys.load_public(self.keys_folder)
 
     def create_keys(self, passphrase: str) -> station_keys.PublicKeys:
+        self.require(Permission.MANAGE_KEYS)
         return station_keys.create_keys(self.keys_folder, passphrase).public
 
     def unlock(self, passphrase: str) -> station_keys.StationKeys:
@@ -150,11 +156,12 @@ class WardSync(KeyHolder):
         *,
         now: Callable[[], datetime] | None = None,
         author: str | None = None,
+        actor: Actor | None = None,
         keys_folder: Path | None = None,
     ) -> None:
         self.db = db
         self.now = now or (lambda: datetime.now(UTC))
-        self.author = author or default_author()
+        self.author, self.actor = acting(author, actor)
         self.keys_folder = keys_folder or station_keys.keys_folder(db.path)
 
     # -- keys ---------------------------------------------------------------------------
@@ -192,6 +199,7 @@ class WardSync(KeyHolder):
         Later lists must be signed by the pinned key, carry a higher version (an equal one is
         a quiet no-op) and not be expired, even if the PC clock was set back.
         """
+        self.require(Permission.MANAGE_KEYS)
         station = profile.load(self.db)
         with self.db.write() as session:
             anchor_row = session.get(AppMeta, TRUST_ANCHOR)
@@ -275,6 +283,7 @@ class WardSync(KeyHolder):
         progress: Progress = _no_progress,
     ) -> ExportResult:
         """Write one bundle with every change since the last acknowledged one."""
+        self.require(Permission.EXPORT_BUNDLES)
         station = profile.load(self.db)
         if keys.public != station_keys.load_public(self.keys_folder):
             raise UserFacingError(_("These keys are not this station's keys."))
@@ -439,6 +448,7 @@ class WardSync(KeyHolder):
 
     def import_receipt(self, data: bytes) -> ReceiptResult:
         """Apply a province receipt: it acknowledges one of this station's bundles."""
+        self.require(Permission.EXPORT_BUNDLES)
         station = profile.load(self.db)
         with self.db.write() as session:
             doc = current_trust_list(session)

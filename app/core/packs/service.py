@@ -24,11 +24,13 @@ from app.core.errors import NotFound, UserFacingError
 from app.core.packs.diff import PackDiff, diff_packs, meaning_changes
 from app.core.packs.loader import PackError, load_pack, rule_indicators
 from app.core.packs.model import Indicator, Pack
+from app.core.station_service import acting
 from app.db.engine import Database
 from app.db.models import AppMeta
 from app.db.pack_models import InstalledPack, PackEvent, TrustedMetadata
 from app.i18n import _
 from app.paths import resources_dir
+from app.security.accounts import Actor, Permission, require
 
 if TYPE_CHECKING:
     from app.sync.tuf_client import VerifiedRepository
@@ -355,9 +357,12 @@ def install(
     author: str,
     pack_ids: Iterable[str] | None = None,
     source: str | None = None,
+    actor: Actor | None = None,
 ) -> Inspection:
     """Verify ``folder`` and install its installable packs (or those in ``pack_ids``) in one
-    transaction. Refused packs change nothing; an error leaves the database as it was."""
+    transaction. Refused packs change nothing; an error leaves the database as it was.
+    ``actor`` is the logged-in user (None: trusted in-process code, see station_service)."""
+    require(acting(author, actor)[1], Permission.IMPORT_PACKS)
     inspection = inspect(db, folder, now)
     wanted = set(pack_ids) if pack_ids is not None else None
     chosen = [

@@ -1,0 +1,218 @@
+"""Role enforcement at the service layer: every mutating service method refuses a role that may
+not use it, before touching the database, whatever screen or command called it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from app.core.assessment_service import AssessmentService
+from app.core.indicator_service import IndicatorService
+from app.core.packs import service as packs
+from app.core.record_service import RecordService
+from app.core.sync_province import ProvinceSync
+from app.core.sync_ward import WardSync
+from app.db.engine import Database
+from app.i18n import _
+from app.security.accounts import Actor, PermissionDenied, Role
+from tests.conftest import NOW
+from tests.core.test_records import VALID
+from tests.sync.helpers import db_digest
+
+TODAY = date(2026, 11, 23)
+PACK = "bca-639-ward-police"
+OFFICER = Actor("nvan", "Nguyễn Văn An", Role.OFFICER)
+CHIEF = Actor("thang", "Phạm Văn Thắng", Role.CHIEF)
+ADMIN = Actor("quantri", "Quản trị viên", Role.ADMIN)
+ACTORS = {Role.OFFICER: OFFICER, Role.CHIEF: CHIEF, Role.ADMIN: ADMIN}
+DATA_ENTRY = {Role.OFFICER, Role.CHIEF}
+
+
+@pytest.fixture
+def station(db: Database) -> Database:
+    packs.install_bundled(db, datetime.now(UTC), "test")
+    records = RecordService(db, clock=lambda: NOW, today=lambda: TODAY)
+    records.create("sessions", VALID["sessions"])
+    deleted = records.create("cameras", VALID["cameras"]).created[0]
+    records.delete("cameras", deleted)
+    indicators = IndicatorService(db, clock=lambda: NOW, today=lambda: TODAY)
+    indicators.set_many(2026, 10, {"B01": 4, "B02": 3})
+    indicators.lock(2026, 9)
+    AssessmentService(db, clock=lambda: NOW, today=lambda: TODAY).open(PACK, 2026)
+    return db
+
+
+Operation = Callable[[Database, Actor], object]
+
+
+def _records(db: Database, actor: Actor) -> RecordService:
+    return RecordService(db, actor=actor, clock=lambda: NOW, today=lambda: TODAY)
+
+
+def _indicators(db: Database, actor: Actor) -> IndicatorService:
+    return IndicatorService(db, actor=actor, clock=lambda: NOW, today=lambda: TODAY)
+
+
+def _assessments(db: Database, actor: Actor) -> AssessmentService:
+    return AssessmentService(db, actor=actor, clock=lambda: NOW, today=lambda: TODAY)
+
+
+def _first(db: Database, kind: str) -> int:
+    return RecordService(db).list_ids(kind)[0]
+
+
+def _deleted_camera(db: Database) -> int:
+    from app.core.records import ListQuery
+
+    return RecordService(db).list_ids("cameras", ListQuery(include_deleted=True))[0]
+
+
+def _assessment_id(db: Database) -> int:
+    return _assessments(db, CHIEF).open(PACK, 2026).id
+
+
+OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
+    "record create": (
+        lambda db, a: _records(db, a).create("sessions", VALID["sessions"]),
+        DATA_ENTRY,
+    ),
+    "record create_many": (
+        lambda db, a: _records(db, a).create_many("sessions", [VALID["sessions"]] * 3),
+        DATA_ENTRY,
+    ),
+    "record import_rows": (
+        lambda db, a: _records(db, a).import_rows("sessions", [VALID["sessions"]] * 2),
+        DATA_ENTRY,
+    ),
+    "record update": (
+        lambda db, a: _records(db, a).update(
+            "sessions", _first(db, "sessions"), {**VALID["sessions"], "place": "Nhà văn hoá"}
+        ),
+        DATA_ENTRY,
+    ),
+    "record delete": (
+        lambda db, a: _records(db, a).delete("sessions", _first(db, "sessions")),
+        DATA_ENTRY,
+    ),
+    "record restore": (
+        lambda db, a: _records(db, a).restore("cameras", _deleted_camera(db)),
+        DATA_ENTRY,
+    ),
+    "indicator set_value": (
+        lambda db, a: _indicators(db, a).set_value(2026, 10, "B01", 7),
+        DATA_ENTRY,
+    ),
+    "indicator set_comment": (
+        lambda db, a: _indicators(db, a).set_comment(2026, 10, "B01", "Đã đối chiếu sổ"),
+        DATA_ENTRY,
+    ),
+    "indicator set_many": (
+        lambda db, a: _indicators(db, a).set_many(2026, 10, {"B01": 9}),
+        DATA_ENTRY,
+    ),
+    "indicator lock": (lambda db, a: _indicators(db, a).lock(2026, 10), {Role.CHIEF}),
+    "indicator unlock": (
+        lambda db, a: _indicators(db, a).unlock(2026, 9, "Sửa số liệu tháng 9"),
+        {Role.CHIEF},
+    ),
+    "assessment open (starts one)": (
+        lambda db, a: _assessments(db, a).open(PACK, 2025),
+        DATA_ENTRY,
+    ),
+    "assessment set_item": (
+        lambda db, a: _assessments(db, a).set_item(
+            _assessment_id(db), "TC01", status="met", evidence="Biên bản số 12"
+        ),
+        DATA_ENTRY,
+    ),
+    "pack install": (
+        lambda db, a: packs.install(
+            db, packs.bundled_repository(), datetime.now(UTC), a.display_name, actor=a
+        ),
+        {Role.CHIEF, Role.ADMIN},
+    ),
+}
+
+# Sync operations are refused before their arguments are used, so the refused cases need no
+# keys; the allowed ones go past the permission check and fail later for want of keys.
+SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
+    "ward export": (
+        lambda db, a: WardSync(db, actor=a).export(Path("/nonexistent"), None),  # type: ignore[arg-type]
+        {Role.CHIEF},
+    ),
+    "ward import_receipt": (
+        lambda db, a: WardSync(db, actor=a).import_receipt(b"{}"),
+        {Role.CHIEF},
+    ),
+    "ward import_trust_list": (
+        lambda db, a: WardSync(db, actor=a).import_trust_list(b"{}"),
+        {Role.ADMIN},
+    ),
+    "ward create_keys": (
+        lambda db, a: WardSync(db, actor=a, keys_folder=Path("/nonexistent/k")).create_keys(""),
+        {Role.ADMIN},
+    ),
+    "province import_bundles": (
+        lambda db, a: ProvinceSync(db, actor=a).import_bundles([], None),  # type: ignore[arg-type]
+        {Role.CHIEF},
+    ),
+    "province return_for_correction": (
+        lambda db, a: ProvinceSync(db, actor=a).return_for_correction(
+            "x",
+            "Sửa lại",
+            None,  # type: ignore[arg-type]
+            Path("/nonexistent"),
+        ),
+        {Role.CHIEF},
+    ),
+    "province enroll": (lambda db, a: ProvinceSync(db, actor=a).enroll(b"{}"), {Role.ADMIN}),
+    "province revoke": (
+        lambda db, a: ProvinceSync(db, actor=a).revoke("x", 0, "Mất máy"),
+        {Role.ADMIN},
+    ),
+    "province publish_trust_list": (
+        lambda db, a: ProvinceSync(db, actor=a).publish_trust_list(None, Path("/nonexistent")),  # type: ignore[arg-type]
+        {Role.ADMIN},
+    ),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_each_mutating_service_enforces_its_roles(station: Database, name: str, role: Role) -> None:
+    operation, allowed = OPERATIONS[name]
+    before = db_digest(station)
+    if role in allowed:
+        operation(station, ACTORS[role])
+        if name != "pack install":  # the bundled packs are installed already: nothing new
+            assert db_digest(station) != before, f"{name} by {role} changed nothing"
+        return
+    with pytest.raises(PermissionDenied) as refused:
+        operation(station, ACTORS[role])
+    assert "không được phép" in refused.value.message
+    assert db_digest(station) == before, f"{name} by {role} was refused but changed data"
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("name", list(SYNC_OPERATIONS))
+def test_each_sync_operation_enforces_its_roles(station: Database, name: str, role: Role) -> None:
+    operation, allowed = SYNC_OPERATIONS[name]
+    before = db_digest(station)
+    if role in allowed:
+        with pytest.raises(Exception) as failed:  # no keys given: fails past the permission check
+            operation(station, ACTORS[role])
+        assert not isinstance(failed.value, PermissionDenied)
+        return
+    with pytest.raises(PermissionDenied):
+        operation(station, ACTORS[role])
+    assert db_digest(station) == before
+
+
+def test_the_refusal_names_the_role_in_vietnamese(station: Database) -> None:
+    with pytest.raises(PermissionDenied) as refused:
+        _indicators(station, OFFICER).lock(2026, 10)
+    assert _("Officer") in refused.value.message
+    assert "Cán bộ" in refused.value.message or "cán bộ" in refused.value.message.lower()
