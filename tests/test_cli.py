@@ -92,3 +92,62 @@ def test_the_log_file_rotates(tmp_path: Path) -> None:
     assert run("--db", str(tmp_path / "none.sqlite"), "list", "teams", env=env).returncode == 2
     assert (logs / "modelward.log.1").exists()
     assert "started: list" in (logs / "modelward.log").read_text(encoding="utf-8")
+
+
+def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Path) -> None:
+    """The CLI logs in the way the app does; a wrong password counts towards the lock-out and
+    an officer's command that needs the chief is refused before anything is written."""
+    from app.core.demo import DEMO_PROFILE
+    from app.core.profile import set_up
+    from app.db.open import open_database
+    from app.core.spreadsheet import export_xlsx
+    from app.security.accounts import Accounts, KdfParams, Role
+
+    path = tmp_path / "station.sqlite"
+    db = open_database(path)
+    set_up(db, DEMO_PROFILE)
+    db.close()
+    accounts = Accounts(path, kdf=KdfParams(time_cost=1, memory_cost=8, parallelism=1))
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    accounts.add_user(admin, "nvan", "Nguyễn Văn An", Role.OFFICER, "tạm thời 123")
+    accounts.change_password("nvan", "tạm thời 123", "của tôi 2026")
+    source = tmp_path / "sessions.xlsx"
+    export_xlsx("sessions", [_session_row()], source, "Tuyên truyền")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
+    base["MODELWARD_DATA_DIR"] = str(tmp_path)
+
+    anonymous = run("--db", str(path), "list", "sessions", env=base)
+    assert anonymous.returncode == 2
+    assert "đăng nhập" in anonymous.stderr
+
+    wrong = run(
+        "--db", str(path), "--user", "nvan", "list", "sessions",
+        env={**base, "MODELWARD_PASSWORD": "sai"},
+    )  # fmt: skip
+    assert wrong.returncode == 2 and "không đúng" in wrong.stderr
+    assert next(u for u in accounts.users() if u.username == "nvan").failed_attempts == 1
+
+    officer = {**base, "MODELWARD_USER": "nvan", "MODELWARD_PASSWORD": "của tôi 2026"}
+    imported = run("--db", str(path), "import", "sessions", str(source), "--yes", env=officer)
+    assert imported.returncode == 0, imported.stderr
+    listed = run("--db", str(path), "list", "sessions", env=officer)
+    assert listed.returncode == 0 and "Nhà văn hoá khối 3" in listed.stdout
+
+    before = path.read_bytes()
+    backups = sorted((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else []
+    refused = run("--db", str(path), "pack", "install", str(tmp_path), env=officer)
+    assert refused.returncode == 2
+    assert "không được phép" in refused.stderr
+    assert path.read_bytes() == before  # refused before the automatic backup or any write
+    now = sorted((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else []
+    assert now == backups
+
+
+def _session_row():  # type: ignore[no-untyped-def]
+    from app.core.records import RecordRow, kind_by_code
+    from tests.core.test_records import VALID
+
+    from tests.conftest import NOW
+
+    values = {spec.name: None for spec in kind_by_code("sessions").fields} | VALID["sessions"]
+    return RecordRow("sessions", 1, "u-1", values, NOW, NOW, "x", 1)

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
     QLocale,
     QObject,
     QTimer,
@@ -32,6 +33,7 @@ from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from app.db.engine import Database
+    from app.security.accounts import Actor, LoginResult
 
 log = logging.getLogger(__name__)
 _QT_LEVELS = {
@@ -87,7 +89,10 @@ def _install_excepthook() -> None:
 
 
 def attach_station(
-    window: MainWindow, db: Database, today: Callable[[], date] = date.today
+    window: MainWindow,
+    db: Database,
+    today: Callable[[], date] = date.today,
+    actor: Actor | None = None,
 ) -> bool:
     """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled."""
     from app.core import profile
@@ -99,7 +104,7 @@ def attach_station(
         dialog = SetupDialog(db, window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-    window.attach(db, profile.load(db), RecordService(db), today)
+    window.attach(db, profile.load(db), RecordService(db, actor=actor), today, actor=actor)
     return True
 
 
@@ -107,6 +112,16 @@ def build_main_window(db: Database, today: Callable[[], date] = date.today) -> M
     """A filled main window for an open database (screenshots, benchmarks, tests)."""
     window = MainWindow()
     return window if attach_station(window, db, today) else None
+
+
+# minutes without a key press or a click before the screen locks (a shared station PC)
+IDLE_LOCK_MINUTES = float(os.environ.get("MODELWARD_IDLE_LOCK_MINUTES", "10"))
+_ACTIVITY = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+}
 
 
 class StationSession(QObject):
@@ -120,14 +135,81 @@ class StationSession(QObject):
 
     _checked = Signal(bool)
 
-    def __init__(self, path: Path, *, background_checks: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        background_checks: bool = True,
+        login: LoginResult | None = None,
+        idle_lock_minutes: float = IDLE_LOCK_MINUTES,
+    ) -> None:
         super().__init__()
         self.path = path
         self.db: Database | None = None
         self.window: MainWindow | None = None
         self.background_checks = background_checks
         self.last_restore: object | None = None
+        # who is logged in; None until the login box was answered (``login`` skips it: tests)
+        self.login = login
         self._checked.connect(self._health_known)
+        # the auto-lock: any key or mouse input restarts the countdown
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(max(1, int(idle_lock_minutes * 60_000)))
+        self.idle_timer.timeout.connect(self.lock_screen)
+        self._locked = False
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY and not self._locked and self.idle_timer.isActive():
+            self.idle_timer.start()
+        return False
+
+    def lock_screen(self) -> None:
+        """Hide the data and ask for a password again; another user may log in instead."""
+        from app.security.accounts import Accounts
+        from app.ui.dialogs.login_dialog import log_in
+
+        window = self.window
+        if window is None or self.login is None or self._locked:
+            return
+        self._locked = True
+        central = window.centralWidget()
+        if central is not None:
+            central.hide()
+        log.info("screen locked after inactivity")
+        try:
+            login = log_in(
+                Accounts(self.path), window, username=self.login.actor.username, locked=True
+            )
+        finally:
+            self._locked = False
+        if login is None:  # the officer chose to close ModelWard
+            window.close()
+            self.close()
+            return
+        same_user = login.actor == self.login.actor
+        self.login = login
+        if same_user:
+            if central is not None:
+                central.show()
+            self.idle_timer.start()
+            return
+        self._replace_window()  # another user: their rights, their name on what they change
+
+    def _replace_window(self) -> None:
+        old = self.window
+        self.start()
+        if old is not None:
+            old.restore_requested.disconnect(self.restore)
+            old.close()
+            old.deleteLater()
+
+    @property
+    def actor(self) -> Actor | None:
+        return None if self.login is None else self.login.actor
 
     def start(self) -> MainWindow:
         window = MainWindow()
@@ -144,10 +226,21 @@ class StationSession(QObject):
 
         enable_log_rotation()
         window.build_menus()
+        if self.login is None:
+            from app.security.accounts import Accounts
+            from app.ui.dialogs.login_dialog import log_in
+
+            try:
+                self.login = log_in(Accounts(self.path), window)
+            except (UserFacingError, EnvironmentProblem) as error:  # a damaged accounts file
+                present_error(window, error)
+            if self.login is None:
+                window.close()
+                return
         try:
-            db = open_database(self.path)
+            db = self.db or open_database(self.path)
             self.db = db
-            if not attach_station(window, db):
+            if not attach_station(window, db, actor=self.login.actor):
                 window.close()
                 return
         except (UserFacingError, EnvironmentProblem) as error:
@@ -163,6 +256,8 @@ class StationSession(QObject):
             window.close()
             return
         log.info("main window ready for %s", self.path)
+        window.lock_requested.connect(self.lock_screen)
+        self.idle_timer.start()
         if self.background_checks:
             threading.Thread(target=self._check_in_background, daemon=True).start()
 
@@ -195,6 +290,18 @@ class StationSession(QObject):
             return
         window.show_recovery_banner()
         newest = backup.newest_verified(self.path)
+        if newest is not None and not self._may_restore():
+            present_error(
+                window,
+                UserFacingError(
+                    _("The database file is damaged. ModelWard is now read-only."),
+                    hint=_(
+                        "A verified backup exists; ask the administrator to log in and restore "
+                        "it on the 'Backup and restore' screen."
+                    ),
+                ),
+            )
+            return
         if newest is None:
             present_error(
                 window,
@@ -226,7 +333,7 @@ class StationSession(QObject):
         if not self.path.exists():
             return False
         newest = backup.newest_verified(self.path)
-        if newest is None:
+        if newest is None or not self._may_restore():
             return False
         if confirm(
             window,
@@ -240,6 +347,11 @@ class StationSession(QObject):
             return True
         return False
 
+    def _may_restore(self) -> bool:
+        from app.security.accounts import Permission
+
+        return self.login is not None and self.login.actor.can(Permission.RESTORE_BACKUP)
+
     def restore(self, backup_path: Path) -> None:
         from app.core import backup
         from app.core.station_service import default_author
@@ -248,6 +360,17 @@ class StationSession(QObject):
         from app.ui.ops import wait_for_background
 
         old = self.window
+        if not self._may_restore():
+            from app.security.accounts import PermissionDenied
+
+            present_error(
+                old,
+                PermissionDenied(
+                    _("Only the administrator restores backups."),
+                    hint=_("Ask the administrator to log in (Ctrl+L) and restore it."),
+                ),
+            )
+            return
         wait_for_background()
         instance_lock.acquire(self.path)  # keep other programs out while the file is swapped
         try:
@@ -255,7 +378,8 @@ class StationSession(QObject):
                 self.db.close()
                 self.db = None
             try:
-                result = backup.restore_backup(self.path, backup_path, actor=default_author())
+                who = self.login.actor.username if self.login else default_author()
+                result = backup.restore_backup(self.path, backup_path, actor=who)
             except Exception as error:
                 present_error(old, error)
                 result = None
@@ -281,6 +405,10 @@ class StationSession(QObject):
             )
 
     def close(self) -> None:
+        self.idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         if self.db is not None:
             self.db.close()
             self.db = None

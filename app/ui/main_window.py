@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from app.core.record_service import RecordService
     from app.core.records import Change
     from app.db.engine import Database
+    from app.security.accounts import Actor
     from app.ui.widgets.overview_page import OverviewPage
     from app.ui.widgets.record_page import RecordPage
 
@@ -65,10 +66,13 @@ class MainWindow(QMainWindow):
     # a verified backup the officer chose to restore: the app closes the data, restores it
     # and opens a new window on the result (app.ui.app)
     restore_requested = Signal(object)
+    # the officer locks the screen by hand (app.ui.app shows the login box again)
+    lock_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
         self.db: Database | None = None
+        self.actor: Actor | None = None
         self.service: RecordService | None = None
         self.pages: dict[str, RecordPage] = {}
         self.screens: dict[str, QWidget] = {}
@@ -121,6 +125,7 @@ class MainWindow(QMainWindow):
         station: StationProfile,
         service: RecordService,
         today: Callable[[], date] = date.today,
+        actor: Actor | None = None,
     ) -> None:
         """Add the screens for ``station``'s data; called once the database is open.
 
@@ -128,16 +133,33 @@ class MainWindow(QMainWindow):
         officer opens it, so start-up does not list six tables nobody has asked for yet.
         """
         from app.core.profile import is_province
+        from app.security.accounts import Permission
         from app.ui.widgets.overview_page import OverviewPage
 
-        if is_province(station):
-            self.titles = screen_titles(province=True)
+        self.actor = actor
+        manages_users = actor is not None and actor.can(Permission.MANAGE_USERS)
+        if is_province(station) or manages_users:
+            self.titles = screen_titles(province=is_province(station))
+            if manages_users:
+                self.titles.append(("users", _("User accounts")))
             self.sidebar.clear()
             for _key, title in self.titles:
                 QListWidgetItem(title, self.sidebar)
         self.build_menus()
         self.db = db
         self.service = service
+        if actor is not None:
+            from app.security.accounts import role_label
+
+            user = QLabel(
+                _("Logged in: {name} ({role})").format(
+                    name=actor.display_name, role=role_label(actor.role)
+                ),
+                self,
+            )
+            user.setObjectName("user_label")
+            user.setStyleSheet("padding: 2px 8px; font-weight: 600;")
+            self.statusBar().addPermanentWidget(user)
         title = _("Model Ward — {unit}").format(unit=station.unit.name)
         if station.is_demo:
             title += " — " + _("DEMO DATA, NOT REAL")
@@ -193,19 +215,19 @@ class MainWindow(QMainWindow):
         if key == "indicators":
             from app.ui.widgets.indicator_page import IndicatorPage
 
-            return IndicatorPage(self.db, self.today, self.stack)
+            return IndicatorPage(self.db, self.today, self.stack, actor=self.actor)
         if key == "assessment":
             from app.ui.widgets.assessment_page import AssessmentPage
 
-            return AssessmentPage(self.db, self.service, self.today, self.stack)
+            return AssessmentPage(self.db, self.service, self.today, self.stack, actor=self.actor)
         if key == "reports":
             from app.ui.widgets.report_page import ReportPage
 
-            return ReportPage(self.db, self.today, self.stack)
+            return ReportPage(self.db, self.today, self.stack, actor=self.actor)
         if key == "sync":
             from app.ui.widgets.sync_page import SyncPage
 
-            return SyncPage(self.db, self.stack)
+            return SyncPage(self.db, self.stack, actor=self.actor)
         if key == "audit":
             from app.ui.widgets.audit_page import AuditPage
 
@@ -213,17 +235,22 @@ class MainWindow(QMainWindow):
         if key == "backup":
             from app.ui.widgets.backup_page import BackupPage
 
-            backup_page = BackupPage(self.db.path, self.stack)
+            backup_page = BackupPage(self.db.path, self.stack, actor=self.actor)
             backup_page.restore_requested.connect(self.restore_requested)
             return backup_page
+        if key == "users":
+            from app.ui.widgets.users_page import UsersPage
+
+            assert self.actor is not None
+            return UsersPage(self.db.path, self.actor, self.stack)
         if key == "province":
             from app.ui.widgets.province_page import ProvincePage
 
-            return ProvincePage(self.db, self.today().year, self.stack)
+            return ProvincePage(self.db, self.today().year, self.stack, actor=self.actor)
         if key == "packs":
             from app.ui.widgets.packs_page import PacksPage
 
-            packs_page = PacksPage(self.db, self.stack)
+            packs_page = PacksPage(self.db, self.stack, actor=self.actor)
             packs_page.packs_did_change.connect(self._packs_changed)
             return packs_page
         from app.core.records import kind_by_code
@@ -267,6 +294,11 @@ class MainWindow(QMainWindow):
         quit_action = QAction(_("Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
+        lock_action = QAction(_("Lock the screen / change user"), self)
+        lock_action.setObjectName("lock_action")
+        lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        lock_action.triggered.connect(self.lock_requested)
+        file_menu.addAction(lock_action)
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu(_("&Edit"))

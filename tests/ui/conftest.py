@@ -51,7 +51,15 @@ def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
         def poll(left: int = attempts) -> None:
             widget = QApplication.activeModalWidget()
             if widget is not None and widget.isVisible():
-                drive(widget)
+                try:
+                    drive(widget)
+                except BaseException:  # a failed assertion must not leave exec() hanging
+                    left_open.append(f"{widget.windowTitle()} (the test's driver failed)")
+                    if isinstance(widget, QDialog):
+                        widget.reject()
+                    else:
+                        widget.close()
+                    raise
                 QTimer.singleShot(50, lambda: check(widget))
             elif left > 0:
                 QTimer.singleShot(10, lambda: poll(left - 1))

@@ -16,17 +16,27 @@ from app.core.profile import load, set_up
 from app.core.record_service import RecordService
 from app.db.open import open_database
 from app.i18n import _
+from app.security.accounts import Accounts, KdfParams, LoginResult, Role
 from app.ui.app import StationSession
 from app.ui.ops import wait_for_background
 from app.ui.widgets.backup_page import BackupPage
 from tests.sync.test_bundles import SESSION
 
 
-def _station(path: Path) -> None:
+CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
+ADMIN_PASSWORD = "mật khẩu quản trị 1"
+
+
+def _station(path: Path) -> LoginResult:
+    """A ward station with an administrator and an officer; returns the administrator's login."""
     db = open_database(path)
     set_up(db, DEMO_PROFILE)
     RecordService(db, author="Nguyễn Văn An").create("sessions", {**SESSION, "place": "Trước"})
     db.close()
+    accounts = Accounts(path, kdf=CHEAP)
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", ADMIN_PASSWORD)
+    accounts.add_user(admin, "nvan", "Nguyễn Văn An", Role.OFFICER, "tạm thời 123")
+    return admin
 
 
 def _places(path: Path) -> list[str]:
@@ -47,11 +57,11 @@ def _opened(qtbot, session: StationSession) -> None:  # type: ignore[no-untyped-
 
 def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "station.sqlite"
-    _station(path)
-    session = StationSession(path, background_checks=False)
+    admin = _station(path)
+    session = StationSession(path, background_checks=False, login=admin)
     _opened(qtbot, session)
     window = session.window
-    assert window is not None and window.sidebar.count() == 14
+    assert window is not None and window.sidebar.count() == 15  # and "User accounts"
     window.show_page("backup")
     page = window.stack.currentWidget()
     assert isinstance(page, BackupPage)
@@ -83,7 +93,7 @@ def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[n
     """T61: the records table is damaged, so opening fails; the newest verified backup is
     offered, and accepting it restores the data under a new instance identity."""
     path = tmp_path / "station.sqlite"
-    _station(path)
+    admin = _station(path)
     taken = backup.create_backup(path, "daily")
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -108,7 +118,7 @@ def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[n
 
     # Opening or the background quick check finds the damage; either way the newest verified
     # backup is offered, accepting restores it, and the restore is reported.
-    session = StationSession(path, background_checks=True)
+    session = StationSession(path, background_checks=True, login=admin)
     when_modal(accept_each, attempts=1500)
     first = session.start()  # not qtbot.addWidget: the restore deletes this window
     qtbot.waitUntil(
@@ -132,9 +142,9 @@ def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) ->
     """When the start-up quick check fails, the officer may stay read-only: a banner says so
     and the services refuse every write."""
     path = tmp_path / "station.sqlite"
-    _station(path)
+    admin = _station(path)
     backup.create_backup(path, "daily")
-    session = StationSession(path, background_checks=False)
+    session = StationSession(path, background_checks=False, login=admin)
     _opened(qtbot, session)
     seen: list[str] = []
 

@@ -27,6 +27,7 @@ from app.core.formatting import format_date, format_number
 from app.core.record_service import RecordService
 from app.db.engine import Database
 from app.i18n import _
+from app.security.accounts import Actor
 from app.ui.dialogs.criterion_dialog import CriterionDialog
 from app.ui.errors import confirm, inform, present_error
 from app.ui.models.assessment_model import AssessmentModel
@@ -40,10 +41,11 @@ class AssessmentPage(QWidget):
         records: RecordService,
         today: Callable[[], date],
         parent: QWidget | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_assessment")
-        self.service = AssessmentService(db, today=today)
+        self.service = AssessmentService(db, today=today, actor=actor)
         self.records = records
         self.today = today
         self.model = AssessmentModel(self)

@@ -21,6 +21,7 @@ from app.core import backup
 from app.core.formatting import format_date
 from app.core.progress import CancelToken
 from app.i18n import N_, _
+from app.security.accounts import Actor, Permission, require
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, run_in_background
 from app.ui.widgets.packs_page import _fill, _table
@@ -57,9 +58,12 @@ class BackupPage(QWidget):
 
     restore_requested = Signal(object)  # Path of a verified backup
 
-    def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db_path: Path, parent: QWidget | None = None, actor: Actor | None = None
+    ) -> None:
         super().__init__(parent)
         self.db_path = db_path
+        self.actor = actor
         self.setObjectName("page_backup")
         self._operation: Operation | None = None
         layout = QVBoxLayout(self)
@@ -89,6 +93,10 @@ class BackupPage(QWidget):
             bar.addWidget(button)
         bar.addStretch(1)
         layout.addLayout(bar)
+        if actor is not None and not actor.can(Permission.RESTORE_BACKUP):
+            for button in (self.restore_button, self.usb_in_button):
+                button.setEnabled(False)
+                button.setToolTip(_("Only the administrator restores backups."))
         self.table = _table(self, [_("Taken at"), _("Why"), _("Size"), _("File")])
         self.table.setObjectName("backup_table")
         layout.addWidget(self.table, 1)
@@ -185,6 +193,8 @@ class BackupPage(QWidget):
         if chosen is None:
             return
         try:
+            if self.actor is not None:
+                require(self.actor, Permission.RESTORE_BACKUP)
             info = backup.verify_backup(chosen)
         except Exception as error:
             present_error(self, error)

@@ -28,6 +28,7 @@ from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.db.engine import Database
 from app.i18n import N_, _
+from app.security.accounts import Actor
 from app.ui.errors import confirm, inform, present_error
 from app.ui.models.indicator_grid_model import (
     CHANGE,
@@ -53,11 +54,15 @@ SPANS = (
 
 class IndicatorPage(QWidget):
     def __init__(
-        self, db: Database, today: Callable[[], date], parent: QWidget | None = None
+        self,
+        db: Database,
+        today: Callable[[], date],
+        parent: QWidget | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_indicators")
-        self.service = IndicatorService(db, today=today)
+        self.service = IndicatorService(db, today=today, actor=actor)
         self.model = IndicatorGridModel(self._edit, self)
         year, month = self.service.current_month()
         self._build(year, month)

@@ -27,6 +27,7 @@ from app.core.progress import CancelToken
 from app.core.station_service import default_author
 from app.db.engine import Database
 from app.i18n import _
+from app.security.accounts import Actor, Permission, require
 from app.ui.dialogs.pack_install_dialog import PackInstallDialog
 from app.ui.errors import present_error
 from app.ui.ops import Operation, run_in_background
@@ -53,9 +54,12 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 class PacksPage(QWidget):
     packs_did_change = Signal()
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, actor: Actor | None = None
+    ) -> None:
         super().__init__(parent)
         self.db = db
+        self.actor = actor
         self.setObjectName("page_packs")
         self._operation: Operation | None = None
         layout = QVBoxLayout(self)
@@ -181,13 +185,16 @@ class PacksPage(QWidget):
         dialog = PackInstallDialog(inspection, self)
         if not dialog.exec():
             return
-        db = self.db
+        db, actor = self.db, self.actor
 
         def work(
             _progress: Callable[[int, int, str], None], _token: CancelToken
         ) -> service.Inspection:
+            author = actor.display_name if actor else default_author()
+            if actor is not None:
+                require(actor, Permission.IMPORT_PACKS)  # before the backup it would take
             automatic_backup(db.path, "before-import")
-            return service.install(db, folder, datetime.now(UTC), default_author())
+            return service.install(db, folder, datetime.now(UTC), author, actor=actor)
 
         self._operation = run_in_background(
             work,

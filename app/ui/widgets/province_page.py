@@ -33,6 +33,7 @@ from app.core.records import kind_by_code
 from app.core.sync_province import BundleReport, ProvinceSync
 from app.db.engine import Database
 from app.i18n import N_, _
+from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, run_in_background
@@ -265,12 +266,13 @@ class ProvincePage(QWidget):
         year: int,
         parent: QWidget | None = None,
         service: ProvinceSync | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_province")
         self.db = db
         self.year = year
-        self.sync = service or ProvinceSync(db)
+        self.sync = service or ProvinceSync(db, actor=actor)
         self._operation: Operation | None = None
         self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
             self, create

@@ -46,6 +46,7 @@ from app.core.report_data import (
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.reports.period_report import build_period_report
+from app.security.accounts import Actor
 from app.ui.errors import inform, present_error
 from app.ui.ops import Operation, run_in_background
 
@@ -69,12 +70,17 @@ PRINT_DPI = 300  # pages are rendered on white; higher resolutions only make hug
 
 class ReportPage(QWidget):
     def __init__(
-        self, db: Database, today: Callable[[], date], parent: QWidget | None = None
+        self,
+        db: Database,
+        today: Callable[[], date],
+        parent: QWidget | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_reports")
         self.db = db
-        self.indicators = IndicatorService(db, today=today)
+        self.actor = actor
+        self.indicators = IndicatorService(db, today=today, actor=actor)
         self.today = today
         self.pdf_bytes = b""
         self._operation: Operation | None = None

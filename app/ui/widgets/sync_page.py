@@ -30,6 +30,7 @@ from app.core.progress import CancelToken
 from app.core.sync_ward import OUTBOX_STATES, WardSync
 from app.db.engine import Database
 from app.i18n import _
+from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
 from app.sync.trust import signing_key_id, trust_list_signer
 from app.ui.errors import confirm, inform, present_error
@@ -98,10 +99,11 @@ class SyncPage(QWidget):
         db: Database,
         parent: QWidget | None = None,
         service: WardSync | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page_sync")
-        self.sync = service or WardSync(db)
+        self.sync = service or WardSync(db, actor=actor)
         self._operation: Operation | None = None
         self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
             self, create

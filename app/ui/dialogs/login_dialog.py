@@ -1,0 +1,286 @@
+"""Logging in: the login box at start and after the auto-lock, the first administrator's
+account with its recovery code, and the forced password change after a reset."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import UserFacingError, ValidationError
+from app.i18n import _
+from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setObjectName("login_error")
+    label.setStyleSheet("color: #b00020;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _show(label: QLabel, error: UserFacingError) -> None:
+    if isinstance(error, ValidationError):
+        text = "\n".join(error.field_errors.values())
+    else:
+        text = error.message + (f"\n{error.hint}" if error.hint else "")
+    label.setText(text)
+    label.show()
+
+
+def _password_field(parent: QWidget, name: str) -> QLineEdit:
+    field = QLineEdit(parent)
+    field.setObjectName(name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+class LoginDialog(QDialog):
+    """User name and password; the result holds the actor and the database key."""
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        parent: QWidget | None = None,
+        *,
+        username: str | None = None,
+        locked: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.result_login: LoginResult | None = None
+        self.setObjectName("login_dialog")
+        self.setWindowTitle(_("ModelWard is locked") if locked else _("Log in to ModelWard"))
+        self.setMinimumWidth(440)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _("The screen was locked after a time without use. Log in to go on.")
+            if locked
+            else _("Choose your account and type your password."),
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.user = QComboBox(self)
+        self.user.setObjectName("username")
+        self.user.setEditable(True)
+        for info in accounts.users():
+            if not info.disabled:
+                self.user.addItem(f"{info.display_name} ({role_label(info.role)})", info.username)
+        if username is not None:
+            index = self.user.findData(username)
+            if index >= 0:
+                self.user.setCurrentIndex(index)
+        self.password = _password_field(self, "password")
+        form.addRow(_("Account"), self.user)
+        form.addRow(_("Password"), self.password)
+        layout.addLayout(form)
+        self.error = _error_label(self)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(self)
+        self.ok = buttons.addButton(_("Log in"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setObjectName("login_button")
+        cancel = buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
+        cancel.setObjectName("close_button")
+        self.ok.setDefault(True)
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+    def chosen_username(self) -> str:
+        data = self.user.currentData()
+        if isinstance(data, str) and self.user.currentText() == self.user.itemText(
+            self.user.currentIndex()
+        ):
+            return data
+        return self.user.currentText().strip()
+
+    def try_login(self) -> None:
+        try:
+            self.result_login = self.accounts.login(self.chosen_username(), self.password.text())
+        except UserFacingError as error:
+            self.password.clear()
+            _show(self.error, error)
+            return
+        self.accept()
+
+
+class CreateAdminDialog(QDialog):
+    """The first start: the station's first administrator, then the recovery code, once."""
+
+    def __init__(self, accounts: Accounts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.result_login: LoginResult | None = None
+        self.recovery_code = ""
+        self.setObjectName("create_admin_dialog")
+        self.setWindowTitle(_("Create the administrator account"))
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _(
+                "This station has no user accounts yet. Create the administrator: the person "
+                "who sets the station up and manages the accounts of the officers and the chief. "
+                "The administrator does not enter or approve data."
+            ),
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.username = QLineEdit(self)
+        self.username.setObjectName("admin_username")
+        self.username.setPlaceholderText("quantri")
+        self.display_name = QLineEdit(self)
+        self.display_name.setObjectName("admin_display_name")
+        self.password = _password_field(self, "admin_password")
+        self.again = _password_field(self, "admin_password_again")
+        form.addRow(_("User name"), self.username)
+        form.addRow(_("Full name"), self.display_name)
+        form.addRow(_("Password (at least {n} characters)").format(n=MIN_PASSWORD), self.password)
+        form.addRow(_("Password again"), self.again)
+        layout.addLayout(form)
+        self.error = _error_label(self)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(self)
+        ok = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setObjectName("create_button")
+        buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.create_account)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def create_account(self) -> None:
+        if self.password.text() != self.again.text():
+            _show(self.error, ValidationError({"again": _("The two passwords are not the same.")}))
+            return
+        try:
+            login, code = self.accounts.create(
+                self.username.text(), self.display_name.text(), self.password.text()
+            )
+        except UserFacingError as error:
+            _show(self.error, error)
+            return
+        self.result_login, self.recovery_code = login, code
+        RecoveryCodeDialog(code, self).exec()
+        self.accept()
+
+
+class RecoveryCodeDialog(QDialog):
+    """The recovery code, shown once: write it down and keep it locked away."""
+
+    def __init__(self, code: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recovery_code_dialog")
+        self.setWindowTitle(_("Recovery code"))
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        text = QLabel(
+            _(
+                "Write this code on paper and keep it in the station's safe. It is shown only "
+                "once. With it an administrator who forgot the password can get back in; "
+                "without it, and without any administrator's password, the data cannot be "
+                "opened."
+            ),
+            self,
+        )
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        shown = QLabel(code, self)
+        shown.setObjectName("recovery_code")
+        shown.setStyleSheet("font-family: monospace; font-size: 15pt; padding: 12px;")
+        shown.setTextInteractionFlags(shown.textInteractionFlags())
+        layout.addWidget(shown)
+        done = QPushButton(_("I have written it down"), self)
+        done.setObjectName("written_down")
+        done.clicked.connect(self.accept)
+        layout.addWidget(done)
+
+
+class ChangePasswordDialog(QDialog):
+    """A user replaces a temporary password (after a reset or a new account)."""
+
+    def __init__(
+        self, accounts: Accounts, username: str, old_password: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.username = username
+        self.old_password = old_password
+        self.result_login: LoginResult | None = None
+        self.setObjectName("change_password_dialog")
+        self.setWindowTitle(_("Choose a new password"))
+        self.setMinimumWidth(440)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _("Your password was set by the administrator. Choose your own before going on."),
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.password = _password_field(self, "new_password")
+        self.again = _password_field(self, "new_password_again")
+        form.addRow(_("New password"), self.password)
+        form.addRow(_("Password again"), self.again)
+        layout.addLayout(form)
+        self.error = _error_label(self)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(self)
+        ok = buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setObjectName("save_password")
+        buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        if self.password.text() != self.again.text():
+            _show(self.error, ValidationError({"again": _("The two passwords are not the same.")}))
+            return
+        try:
+            self.result_login = self.accounts.change_password(
+                self.username, self.old_password, self.password.text()
+            )
+        except UserFacingError as error:
+            _show(self.error, error)
+            return
+        self.accept()
+
+
+def log_in(
+    accounts: Accounts,
+    parent: QWidget | None,
+    *,
+    username: str | None = None,
+    locked: bool = False,
+) -> LoginResult | None:
+    """The whole login at start: create the first administrator if there is none, log in,
+    replace a temporary password. None when the user closed a box."""
+    if not accounts.exists():
+        create = CreateAdminDialog(accounts, parent)
+        return create.result_login if create.exec() == QDialog.DialogCode.Accepted else None
+    dialog = LoginDialog(accounts, parent, username=username, locked=locked)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_login is None:
+        return None
+    login = dialog.result_login
+    if login.must_change_password:
+        change = ChangePasswordDialog(
+            accounts, login.actor.username, dialog.password.text(), parent
+        )
+        if change.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return change.result_login
+    return login

@@ -1,0 +1,184 @@
+"""Logging in as an officer would: the first administrator and the recovery code, wrong
+passwords and the lock-out, the forced password change, the auto-lock and a change of user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+
+from app.core.demo import DEMO_PROFILE
+from app.core.errors import UserFacingError
+from app.core.profile import set_up
+from app.db.open import open_database
+from app.i18n import _
+from app.security.accounts import Accounts, KdfParams, Role
+from app.ui.app import StationSession
+from app.ui.dialogs.login_dialog import (
+    ChangePasswordDialog,
+    CreateAdminDialog,
+    LoginDialog,
+    RecoveryCodeDialog,
+)
+
+CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def _ward(path: Path) -> None:
+    db = open_database(path)
+    set_up(db, DEMO_PROFILE)
+    db.close()
+
+
+def _type(dialog: QWidget, name: str, text: str) -> None:
+    field = dialog.findChild(QLineEdit, name)
+    assert field is not None, name
+    field.setText(text)
+
+
+def _click(dialog: QWidget, name: str) -> None:
+    button = dialog.findChild(QPushButton, name)
+    assert button is not None, name
+    button.click()
+
+
+def _close_all(session: StationSession) -> None:
+    if session.window is not None:
+        session.window.close()
+    session.close()
+
+
+def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    path = tmp_path / "station.sqlite"
+    _ward(path)
+    seen: dict[str, str] = {}
+
+    def create(dialog: QWidget) -> None:
+        assert isinstance(dialog, CreateAdminDialog)
+        _type(dialog, "admin_username", "quantri")
+        _type(dialog, "admin_display_name", "Lê Quản Trị")
+        _type(dialog, "admin_password", "mật khẩu dài 1")
+        _type(dialog, "admin_password_again", "mật khẩu dài 2")
+        _click(dialog, "create_button")  # the two passwords differ: refused, box stays
+        error = dialog.findChild(QLabel, "login_error")
+        assert error is not None and "không giống nhau" in error.text()
+        _type(dialog, "admin_password_again", "mật khẩu dài 1")
+        when_modal(show_code)
+        _click(dialog, "create_button")
+
+    def show_code(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecoveryCodeDialog)
+        code = dialog.findChild(QLabel, "recovery_code")
+        assert code is not None
+        seen["code"] = code.text()
+        _click(dialog, "written_down")
+
+    when_modal(create)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    qtbot.waitUntil(lambda: window.db is not None, timeout=15000)
+    assert session.actor is not None and session.actor.role is Role.ADMIN
+    assert len(seen["code"].replace("-", "")) == 32
+    titles = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert _("User accounts") in titles
+    label = window.statusBar().findChild(QLabel, "user_label")
+    assert label is not None and "Lê Quản Trị" in label.text()
+    # the code works once for a forgotten password; it is not kept anywhere readable
+    stored = (path.parent / "keys" / path.stem / "accounts.json").read_text()
+    assert seen["code"] not in stored
+    _close_all(session)
+    Accounts(path).recover(seen["code"], "quantri", "mật khẩu mới 123")
+
+
+def test_wrong_passwords_lock_the_account_then_the_right_one_opens(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    path = tmp_path / "station.sqlite"
+    _ward(path)
+    accounts = Accounts(path, kdf=CHEAP)
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    accounts.add_user(admin, "thang", "Phạm Văn Thắng", Role.CHIEF, "tạm thời 123")
+    errors: list[str] = []
+
+    def wrong_five_times(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        dialog.user.setCurrentIndex(dialog.user.findData("thang"))
+        for attempt in range(6):
+            _type(dialog, "password", f"sai {attempt}")
+            _click(dialog, "login_button")
+            label = dialog.findChild(QLabel, "login_error")
+            assert label is not None and dialog.isVisible()
+            errors.append(label.text())
+        dialog.reject()
+
+    when_modal(wrong_five_times)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
+    assert session.db is None  # no login, no data opened
+    assert "không đúng" in errors[0]
+    assert "thử lại sau 30 giây" in errors[-1], errors[-1]  # five failures lock for 30 s
+    assert accounts.users()[1].locked_until is not None
+    try:
+        accounts.login("thang", "tạm thời 123")
+    except UserFacingError as refused:  # even the right password waits out the lock
+        assert "thử lại sau" in refused.message
+    else:
+        raise AssertionError("a locked account logged in")
+    session.close()
+
+
+def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    path = tmp_path / "station.sqlite"
+    _ward(path)
+    accounts = Accounts(path, kdf=CHEAP)
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    accounts.add_user(admin, "nvan", "Nguyễn Văn An", Role.OFFICER, "tạm thời 123")
+    accounts.add_user(admin, "thang", "Phạm Văn Thắng", Role.CHIEF, "tạm thời 456")
+    accounts.change_password("thang", "tạm thời 456", "của trưởng 789")
+
+    def log_in_officer(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        dialog.user.setCurrentIndex(dialog.user.findData("nvan"))
+        _type(dialog, "password", "tạm thời 123")
+        when_modal(change)
+        _click(dialog, "login_button")
+
+    def change(dialog: QWidget) -> None:
+        assert isinstance(dialog, ChangePasswordDialog)
+        _type(dialog, "new_password", "của tôi 2026")
+        _type(dialog, "new_password_again", "của tôi 2026")
+        _click(dialog, "save_password")
+
+    when_modal(log_in_officer)
+    session = StationSession(path, background_checks=False, idle_lock_minutes=0.01)
+    first = session.start()
+    qtbot.waitUntil(lambda: first.db is not None, timeout=15000)
+    assert session.actor is not None and session.actor.username == "nvan"
+    assert not accounts.users()[1].must_change_password
+    assert _("User accounts") not in [
+        first.sidebar.item(i).text() for i in range(first.sidebar.count())
+    ]
+    shown: dict[str, bool] = {}
+
+    def chief_takes_over(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        assert dialog.windowTitle() == _("ModelWard is locked")
+        central = first.centralWidget()
+        shown["data hidden"] = central is not None and not central.isVisible()
+        assert dialog.chosen_username() == "nvan"  # the locked user is proposed
+        dialog.user.setCurrentIndex(dialog.user.findData("thang"))
+        _type(dialog, "password", "của trưởng 789")
+        _click(dialog, "login_button")
+
+    when_modal(chief_takes_over, attempts=1500)  # locks after 0.6 s without input
+    qtbot.waitUntil(lambda: session.window is not first and session.window is not None)
+    qtbot.waitUntil(lambda: session.window is not None and session.window.db is not None)
+    assert shown["data hidden"]
+    assert session.actor is not None and session.actor.role is Role.CHIEF
+    assert session.window is not None and session.window.actor == session.actor
+    _close_all(session)
