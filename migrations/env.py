@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from app.db import audit, models, pack_models, sync_models  # noqa: F401  (fill the metadata)
+from app.db import approval_models, audit, models, pack_models, sync_models  # noqa: F401
 from app.db.base import Base
 from app.db.engine import make_engine
 

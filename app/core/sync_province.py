@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core import approval_service as approvals
 from app.core import backup, profile
 from app.core.errors import UserFacingError
 from app.core.fileio import atomic_write_bytes
@@ -846,3 +847,15 @@ def ward_assessments(db: Database, unit_id: int) -> list[dict[str, Any]]:
                 }
             )
         return result
+
+
+def ward_approvals(db: Database, station_id: str) -> list[approvals.ApprovalState]:
+    """The chief's approvals a ward has sent, each checked against the ward's enrolled key and
+    against the ward's data held here: approved, changed since approval, or altered."""
+    with db.read() as session:
+        entry = session.execute(
+            select(SyncStation).where(SyncStation.station_id == station_id)
+        ).scalar_one_or_none()
+        if entry is None:
+            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        return approvals.approval_states(session, entry.unit_id, [entry.signing_key])

@@ -34,6 +34,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.core.errors import UserFacingError
 from app.core.records import kind_by_code
+from app.db.approval_models import Approval
 from app.db.models import RECORD_MODELS, SyncedRow
 from app.db.pack_models import Assessment, AssessmentItem, IndicatorValue, PeriodLock
 from app.db.sync_models import RecordVersion
@@ -50,6 +51,7 @@ SYNC_MODELS: dict[str, type[SyncedRow]] = {
     PeriodLock.__tablename__: PeriodLock,
     Assessment.__tablename__: Assessment,
     AssessmentItem.__tablename__: AssessmentItem,
+    Approval.__tablename__: Approval,
 }
 KIND_OF_TABLE = {model.__tablename__: code for code, model in RECORD_MODELS.items()}
 # foreign keys carried as the referenced row's uuid

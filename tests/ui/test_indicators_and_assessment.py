@@ -186,3 +186,48 @@ def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-u
     assert page.installed.rowCount() == 3
     assert page.warning.isVisibleTo(page)  # development root warning
     assert AssessmentService(ready, clock=lambda: NOW, today=lambda: TODAY).assessable_packs()
+
+
+def test_the_chief_approves_a_month_and_an_officers_edit_shows_it_changed(  # type: ignore[no-untyped-def]
+    qtbot, ready: Database, tmp_path: Path
+) -> None:
+    from app.security.accounts import Actor, Role
+    from app.sync import keys as station_keys
+
+    station_keys.create_keys(station_keys.keys_folder(ready.path), "khoá trạm 2026")
+    chief = Actor("thang", "Phạm Văn Thắng", Role.CHIEF)
+    officer = Actor("nvan", "Nguyễn Văn An", Role.OFFICER)
+    IndicatorService(ready, today=lambda: TODAY).set_many(2026, 11, {"B01": 4, "B02": 3})
+
+    page = IndicatorPage(ready, lambda: TODAY, actor=chief)
+    qtbot.addWidget(page)
+    page.show()
+    bar = page.approval
+    assert bar.label.text() == _("Not approved") and bar.button.isVisible()
+    page.approval.ask_passphrase = lambda: "sai rồi"
+    shown: list[str] = []
+    import app.ui.widgets.approval_bar as approval_bar
+
+    original = approval_bar.present_error
+    approval_bar.present_error = lambda _parent, error: shown.append(str(error))  # type: ignore[assignment]
+    try:
+        bar.approve()  # a wrong passphrase: clear message, nothing approved
+    finally:
+        approval_bar.present_error = original
+    assert shown and bar.label.text() == _("Not approved")
+    bar.ask_passphrase = lambda: "khoá trạm 2026"
+    bar.approve()
+    assert "Phạm Văn Thắng" in bar.label.text()
+    assert bar.button.text() == _("Approve again…")
+
+    officer_page = IndicatorPage(ready, lambda: TODAY, actor=officer)
+    qtbot.addWidget(officer_page)
+    officer_page.show()
+    assert not officer_page.approval.button.isVisible()  # only the chief approves
+    officer_page.model.setData(_index_of(officer_page.model, "B01", VALUE), "5")
+    changed = _("Changed since approval ({name}, {date}): approve again").split("(")[0]
+    assert officer_page.approval.label.text().startswith(changed)
+    page.refresh()
+    assert page.approval.label.text() == officer_page.approval.label.text()
+    page.span.setCurrentIndex(page.span.findData(Span.QUARTER))
+    assert not page.approval.isVisible()  # a quarter is not approved as a month

@@ -46,6 +46,7 @@ class AssessmentPage(QWidget):
         super().__init__(parent)
         self.setObjectName("page_assessment")
         self.service = AssessmentService(db, today=today, actor=actor)
+        self.db, self.actor = db, actor
         self.records = records
         self.today = today
         self.model = AssessmentModel(self)
@@ -83,6 +84,18 @@ class AssessmentPage(QWidget):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         layout.addWidget(self.banner)
+        from app.core import approval_service as approvals
+        from app.ui.widgets.approval_bar import ApprovalBar
+
+        def assessment_shown() -> str | None:
+            if self.view is None:
+                return None
+            return approvals.assessment_ref(self.db, self.view.id)
+
+        self.approval = ApprovalBar(
+            self.db, self.actor, approvals.ASSESSMENT, assessment_shown, self
+        )
+        layout.addWidget(self.approval)
 
         summary = QHBoxLayout()
         self.score = QLabel(self)
@@ -149,6 +162,7 @@ class AssessmentPage(QWidget):
         self.model.set_view(self.view)
         self.table.resizeRowsToContents()
         self._show_summary(self.view)
+        self.approval.refresh()
 
     def _show_summary(self, view: AssessmentView) -> None:
         pack = view.pack

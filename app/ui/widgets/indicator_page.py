@@ -65,6 +65,7 @@ class IndicatorPage(QWidget):
         self.service = IndicatorService(db, today=today, actor=actor)
         self.model = IndicatorGridModel(self._edit, self)
         year, month = self.service.current_month()
+        self.db, self.actor = db, actor
         self._build(year, month)
         self.refresh()
 
@@ -106,6 +107,15 @@ class IndicatorPage(QWidget):
         self.state.setObjectName("state")
         self.state.setWordWrap(True)
         layout.addWidget(self.state)
+        from app.core import approval_service as approvals
+        from app.ui.widgets.approval_bar import ApprovalBar
+
+        def month_shown() -> str | None:
+            year, span, index = self.selection()
+            return approvals.month_key(year, index) if span is Span.MONTH else None
+
+        self.approval = ApprovalBar(self.db, self.actor, approvals.MONTH, month_shown, self)
+        layout.addWidget(self.approval)
 
         self.table = QTableView(self)
         self.table.setObjectName("grid")
@@ -205,6 +215,7 @@ class IndicatorPage(QWidget):
             self.lock_button.setText(_("Complete and lock the month"))
             self.lock_button.show()
         self.problems.setText("\n".join(f"• {message}" for message in grid.violations))
+        self.approval.refresh()
         expired = [
             pack.title for pack in self.service.packs() if pack.is_expired(self.service.today())
         ]

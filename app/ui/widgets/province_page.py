@@ -202,12 +202,32 @@ class WardDialog(QDialog):
         )
         self.assessments.setObjectName("ward_assessments")
         tabs.addTab(self.assessments, _("Self-assessment"))
+        self.approvals = _table(tabs, [_("Approved"), _("By"), _("Approved on"), _("State")])
+        self.approvals.setObjectName("ward_approvals")
+        tabs.addTab(self.approvals, _("Approvals"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.show_records()
         self.show_indicators()
         self.show_assessments()
+        self.show_approvals(station_id)
+
+    def show_approvals(self, station_id: str) -> None:
+        from app.core.approval_service import approver_text, subject_text
+
+        _fill(
+            self.approvals,
+            [
+                [
+                    subject_text(state),
+                    approver_text(state),
+                    f"{state.approved_at.astimezone():%d/%m/%Y %H:%M}" if state.approved_at else "",
+                    state.label,
+                ]
+                for state in sync_province.ward_approvals(self.db, station_id)
+            ],
+        )
 
     def show_records(self) -> None:
         kind = kind_by_code(self.kind.currentData())

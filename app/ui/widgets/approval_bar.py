@@ -1,0 +1,90 @@
+"""One line on a screen: whether what it shows is approved, changed since approval, or not, and
+the chief's "Approve…" button (the station key's passphrase signs the approval)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.core import approval_service as approvals
+from app.core.approval_service import ApprovalService, ApprovalState
+from app.core.errors import UserFacingError
+from app.db.engine import Database
+from app.i18n import _
+from app.security.accounts import Actor, Permission
+from app.sync import keys as station_keys
+from app.ui.errors import present_error
+from app.ui.widgets.sync_page import ask_passphrase
+
+COLOURS = {
+    approvals.NONE: "#555555",
+    approvals.APPROVED: "#1b5e20",
+    approvals.CHANGED: "#b26a00",
+    approvals.INVALID: "#b00020",
+}
+
+
+class ApprovalBar(QWidget):
+    """``subject`` is fixed; ``current_key`` says what the screen shows now (None: nothing
+    that can be approved, e.g. a quarter view of the indicators)."""
+
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor | None,
+        subject: str,
+        current_key: Callable[[], str | None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"approval_{subject}")
+        self.service = ApprovalService(db, actor=actor)
+        self.subject = subject
+        self.current_key = current_key
+        # for tests and scripted use: returns the station key's passphrase, or None
+        self.ask_passphrase: Callable[[], str | None] = lambda: ask_passphrase(self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(self)
+        self.label.setObjectName("approval_state")
+        self.label.setWordWrap(True)
+        self.button = QPushButton(_("Approve…"), self)
+        self.button.setObjectName("approve_button")
+        self.button.clicked.connect(lambda: self.approve())
+        self.button.setVisible(actor is None or actor.can(Permission.APPROVE))
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
+        self.state: ApprovalState | None = None
+
+    def refresh(self) -> None:
+        key = self.current_key()
+        self.setVisible(key is not None)
+        if key is None:
+            return
+        try:
+            self.state = self.service.state(self.subject, key)
+        except UserFacingError as error:  # e.g. an assessment that no longer exists
+            self.label.setText(error.message)
+            return
+        self.label.setText(self.state.label)
+        colour = COLOURS[self.state.state]
+        self.label.setStyleSheet(f"color: {colour}; font-weight: 600;")
+        self.button.setText(
+            _("Approve again…") if self.state.state != approvals.NONE else _("Approve…")
+        )
+
+    def approve(self) -> None:
+        key = self.current_key()
+        if key is None:
+            return
+        passphrase = self.ask_passphrase()
+        if passphrase is None:
+            return
+        try:
+            keys = station_keys.unlock(station_keys.keys_folder(self.service.db.path), passphrase)
+            self.state = self.service.approve(self.subject, key, keys)
+        except UserFacingError as error:
+            present_error(self, error)
+            return
+        self.refresh()
