@@ -99,8 +99,8 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
     an officer's command that needs the chief is refused before anything is written."""
     from app.core.demo import DEMO_PROFILE
     from app.core.profile import set_up
-    from app.db.open import open_database
     from app.core.spreadsheet import export_xlsx
+    from app.db.open import open_database
     from app.security.accounts import Accounts, KdfParams, Role
 
     path = tmp_path / "station.sqlite"
@@ -145,9 +145,8 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
 
 def _session_row():  # type: ignore[no-untyped-def]
     from app.core.records import RecordRow, kind_by_code
-    from tests.core.test_records import VALID
-
     from tests.conftest import NOW
+    from tests.core.test_records import VALID
 
     values = {spec.name: None for spec in kind_by_code("sessions").fields} | VALID["sessions"]
     return RecordRow("sessions", 1, "u-1", values, NOW, NOW, "x", 1)

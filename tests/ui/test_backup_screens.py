@@ -22,7 +22,6 @@ from app.ui.ops import wait_for_background
 from app.ui.widgets.backup_page import BackupPage
 from tests.sync.test_bundles import SESSION
 
-
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 ADMIN_PASSWORD = "mật khẩu quản trị 1"
 
@@ -163,3 +162,24 @@ def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) ->
     assert "chỉ đọc" in raised.value.message
     assert _places(path) == ["Trước"]
     _close(session)
+
+
+def test_an_officer_backs_up_but_cannot_restore(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.security.accounts import Actor
+
+    path = tmp_path / "station.sqlite"
+    _station(path)
+    taken = backup.create_backup(path, "manual")
+    page = BackupPage(path, actor=Actor("nvan", "Nguyễn Văn An", Role.OFFICER))
+    qtbot.addWidget(page)
+    assert page.create_button.isEnabled() and page.verify_button.isEnabled()
+    assert not page.restore_button.isEnabled() and not page.usb_in_button.isEnabled()
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "app.ui.widgets.backup_page.present_error", lambda _p, error: shown.append(str(error))
+    )
+    requested: list[object] = []
+    page.restore_requested.connect(requested.append)
+    page.restore(taken.path, ask=False)  # even called directly, the role is checked
+    assert requested == [] and shown and "không được phép" in shown[0]
+    assert _places(path) == ["Trước"]

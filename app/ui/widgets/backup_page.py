@@ -93,7 +93,7 @@ class BackupPage(QWidget):
             bar.addWidget(button)
         bar.addStretch(1)
         layout.addLayout(bar)
-        if actor is not None and not actor.can(Permission.RESTORE_BACKUP):
+        if not self._may_restore():
             for button in (self.restore_button, self.usb_in_button):
                 button.setEnabled(False)
                 button.setToolTip(_("Only the administrator restores backups."))
@@ -137,6 +137,11 @@ class BackupPage(QWidget):
             self.status.setText(_("There is no backup yet. Take one now."))
         for button in (self.verify_button, self.restore_button, self.usb_out_button):
             button.setEnabled(bool(self.backups))
+        if not self._may_restore():
+            self.restore_button.setEnabled(False)
+
+    def _may_restore(self) -> bool:
+        return self.actor is None or self.actor.can(Permission.RESTORE_BACKUP)
 
     def selected(self) -> Path | None:
         row = self.table.currentRow()
