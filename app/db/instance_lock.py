@@ -8,6 +8,7 @@ on ``<database>.lock``, so it disappears with the process that held it, even aft
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -53,8 +54,19 @@ def acquire(db_path: Path) -> None:
             return
         try:
             handle = open(lock_path(key), "a+b")  # noqa: SIM115 - held until release()
-        except OSError:
-            return  # a read-only folder: opening the database will say so more clearly
+        except OSError as error:
+            if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise EnvironmentProblem(
+                    _("The data folder {folder} is read-only: ModelWard cannot work there.").format(
+                        folder=key.parent
+                    ),
+                    hint=_(
+                        "Ask the administrator to give this account write permission on the "
+                        "folder, or copy the data to a folder on this computer. Nothing was "
+                        "changed."
+                    ),
+                ) from error
+            return  # e.g. the folder is missing: opening the database says so
         if not _try_lock(handle):
             handle.close()
             raise EnvironmentProblem(
