@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import NotFound, UserFacingError
-from app.core.periods import Span, span_months
+from app.core.periods import Span, span_label, span_months
 from app.core.station_service import StationService
 from app.db.approval_models import Approval
 from app.db.engine import Database
@@ -252,6 +252,9 @@ def subject_text(state: ApprovalState) -> str:
     if state.subject == MONTH:
         year, month = key.split("-")
         key = f"{int(month)}/{year}"
+    elif state.subject == REPORT:
+        span, year, index = key.split(":")
+        key = span_label(Span(span), int(year), int(index))
     return _(SUBJECTS.get(state.subject, "{key}")).format(key=key)
 
 

@@ -17,7 +17,7 @@ from app.core.indicator_service import GridRow, IndicatorService
 from app.core.periods import Period, Span
 from app.core.station_service import StationService
 from app.db.models import AppMeta
-from app.i18n import language
+from app.i18n import _, language
 
 SETTINGS_KEY = "report_settings"
 # The indicators a periodic report shows, in the order police reports list them.
@@ -80,6 +80,8 @@ class PeriodReport:
     settings: ReportSettings
     is_demo: bool = False
     draft_packs: tuple[str, ...] = field(default=())
+    # the chief's approval of the period's figures, as printed ("" when never approved)
+    approval: str = ""
 
 
 def load_settings(service: StationService) -> ReportSettings:
@@ -276,6 +278,7 @@ def period_report(
         rows = tuple(by_code[code] for code in MAIN_INDICATORS if code in by_code)
         texts = {**prefill(span, by_code), **(narrative or {})}
         drafts = tuple(pack.title for pack in service.packs() if pack.draft)
+        approval = _approval_line(service, span, year, index)
     issued = issued_on or service.today()
     return PeriodReport(
         parent_agency=station.province.name,
@@ -290,4 +293,26 @@ def period_report(
         settings=settings,
         is_demo=station.is_demo,
         draft_packs=drafts,
+        approval=approval,
     )
+
+
+def _approval_line(service: IndicatorService, span: Span, year: int, index: int) -> str:
+    from app.core import approval_service as approvals
+
+    state = approvals.ApprovalService(service.db, actor=service.actor).state(
+        approvals.REPORT, approvals.report_key(span, year, index)
+    )
+    when = f"{state.approved_at.astimezone():%d/%m/%Y}" if state.approved_at else ""
+    if state.state == approvals.APPROVED:
+        return _("The figures of this report were approved by {name} on {date}.").format(
+            name=state.approver, date=when
+        )
+    if state.state == approvals.CHANGED:
+        return _(
+            "Note: the figures changed after {name} approved them on {date}; they must be "
+            "approved again."
+        ).format(name=state.approver, date=when)
+    if state.state == approvals.INVALID:
+        return _("Note: the approval of these figures is not valid (its signature does not match).")
+    return ""

@@ -84,6 +84,8 @@ def build_period_report(report: PeriodReport) -> bytes:
                 styles.body,
             )
         ]
+        if report.approval:
+            body.append(text_paragraph(report.approval, styles.body))
         if report.is_demo:
             body.append(
                 text_paragraph(

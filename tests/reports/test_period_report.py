@@ -267,3 +267,25 @@ def test_numbers_are_taken_in_order_and_restart_each_year(indicators: IndicatorS
     )
     assert take_number(indicators, date(2027, 1, 6)) == "Số: 02/BC-CAP-TV"
     assert settings.number_pattern == "{number:02d}/BC-CAP"
+
+
+def test_the_report_prints_whether_its_figures_are_approved(indicators: IndicatorService) -> None:
+    from app.core import approval_service as approvals
+    from app.security.accounts import Actor, Role
+    from app.sync import keys as station_keys
+
+    def printed() -> str:
+        data = period_report(indicators, Span.MONTH, 2026, 11, date(2026, 11, 20))
+        pdf = build_period_report(data)
+        pages_text = (page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        return " ".join(" ".join(pages_text).split())
+
+    assert "phê duyệt" not in printed()  # never approved: nothing printed
+    keys = station_keys.create_keys(station_keys.keys_folder(indicators.db.path), "khoá trạm")
+    chief = Actor("thang", "Phạm Văn Thắng", Role.CHIEF)
+    approvals.ApprovalService(indicators.db, actor=chief).approve(
+        approvals.REPORT, approvals.report_key(Span.MONTH, 2026, 11), keys
+    )
+    assert "Số liệu của báo cáo đã được Phạm Văn Thắng phê duyệt ngày" in printed()
+    indicators.set_value(2026, 11, "B01", 8)
+    assert "số liệu đã thay đổi sau khi Phạm Văn Thắng phê duyệt" in printed()

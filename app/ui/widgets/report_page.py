@@ -124,6 +124,17 @@ class ReportPage(QWidget):
         for button in (self.preview_button, self.print_button, self.save_button):
             bar.addWidget(button)
         layout.addLayout(bar)
+        from app.core import approval_service as approvals
+        from app.ui.widgets.approval_bar import ApprovalBar
+
+        def figures_shown() -> str | None:
+            if not isinstance(self.kind.currentData(), Span):
+                return None  # the assessment and the appendices are approved elsewhere
+            span, year, index = self.selection()
+            return approvals.report_key(span, year, index)
+
+        self.approval = ApprovalBar(self.db, self.actor, approvals.REPORT, figures_shown, self)
+        layout.addWidget(self.approval)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         editors = self.editors = QWidget(splitter)
         form = QFormLayout(editors)
@@ -197,6 +208,7 @@ class ReportPage(QWidget):
         texts = prefill(span, {row.code: row for row in grid.rows})
         for key, editor in self.sections.items():
             editor.setPlainText(texts.get(key, ""))
+        self.approval.refresh()
 
     def report_data(self) -> PeriodReport:
         span, year, index = self.selection()
