@@ -141,6 +141,11 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
     assert path.read_bytes() == before  # refused before the automatic backup or any write
     now = sorted((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else []
     assert now == backups
+    # nothing secret in the logs: no password, right or wrong
+    logs = "".join(p.read_text("utf-8") for p in (tmp_path / "logs").glob("*.log*"))
+    assert "nvan" in logs or "import" in logs  # the log was written
+    for secret in ("của tôi 2026", "tạm thời 123", "mật khẩu quản trị"):
+        assert secret not in logs
 
 
 def _session_row():  # type: ignore[no-untyped-def]
