@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 QT_QM := translations/qt/qtbase_vi.qm
 
-.PHONY: run test lint typecheck pytest bench translations sysdeps demo screenshots clean catalogues
+.PHONY: run test lint typecheck pytest bench translations sysdeps demo screenshots clean catalogues reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ pytest: $(STAMP) sysdeps translations
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# the crash-safety harness with its full count of SIGKILL trials (make test runs a few)
+reliability: $(STAMP) sysdeps translations
+	MODELWARD_CRASH_TRIALS=240 QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/reliability -q
 
 bench: $(STAMP) sysdeps translations
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
