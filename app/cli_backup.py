@@ -75,10 +75,14 @@ def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
         print(_("Backup taken and verified: {path}").format(path=info.path))
         return 0
     if args.action == "list":
+        from app.db.cipher import is_encrypted
+
         for listed in backup.list_backups(path):
+            # an administrator checks here that no plaintext copy is left after the upgrade
+            state = _("encrypted") if is_encrypted(listed.path) else _("not encrypted")
             print(
                 f"{listed.created_at.astimezone():%d/%m/%Y %H:%M}  {listed.reason:<16} "
-                f"{_size(listed.size):>10}  {listed.path}"
+                f"{_size(listed.size):>10}  {state:<14}  {listed.path}"
             )
         return 0
     if args.action == "to-usb":

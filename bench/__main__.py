@@ -392,6 +392,13 @@ def backups(workdir: Path) -> dict[str, float]:
     return run(workdir)
 
 
+def sqlcipher(workdir: Path) -> dict[str, float]:
+    """SQLCipher overhead on the record list and the imports (bench/sqlcipher.py)."""
+    from bench.sqlcipher import sqlcipher_overhead
+
+    return sqlcipher_overhead(workdir, _table_template())
+
+
 BENCHMARKS: dict[str, Callable[[Path], dict[str, float]]] = {
     "table_100k": big_table,
     "cold_start": cold_start,
@@ -399,6 +406,7 @@ BENCHMARKS: dict[str, Callable[[Path], dict[str, float]]] = {
     "reports": reports,
     "sync": sync,
     "backup": backups,
+    "sqlcipher": sqlcipher,
 }
 
 
@@ -504,6 +512,11 @@ def _print(results: dict[str, dict[str, float]]) -> None:
             f"{saved['app_copy_step_ms']:.0f} ms -> {saved['copy_step_ratio']:.2f}x, the rest is "
             f"fsync, integrity_check and SHA-256 of the copy"
         )
+
+    if "sqlcipher" in results:
+        from bench.sqlcipher import print_line
+
+        print_line(results["sqlcipher"])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,17 @@ its change counter, bundle sequence and bundle hash chain are carried forward to
 values known (from the database being replaced, the high-water file written at every export,
 and every backup's sidecar), so the province never sees the same number twice with different
 content.
+
+Encryption at rest (``app.db.cipher``): a backup of an encrypted database is encrypted with the
+same key (the backup API copies between two connections keyed alike), and every raw connection
+here finds its key in the process's unlocked keys; without one an encrypted file is refused
+with ``DatabaseLocked``. When a plaintext station is encrypted (:func:`encrypt_station`) its
+plaintext backups are encrypted in place with the same key once the database itself has
+verified, so restoring an older state stays possible and no plaintext copy stays in
+``backups``. A copy for a USB stick must be restorable on a new computer, where the station's
+key (wrapped in ``accounts.json`` beside the database) is gone with the old disk: it is
+re-encrypted under a fresh one-off key that travels inside the age-encrypted envelope, so the
+backup passphrase alone opens it and the station's own key never leaves the computer.
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ from pathlib import Path
 
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
+from app.db import cipher
+from app.db.errors import DatabaseLocked, WrongDatabaseKey, database_errors, locked_database
 from app.i18n import _
 from app.paths import backups_dir
 
@@ -127,8 +140,13 @@ class RestoreResult:
 # -- reading a database file without the ORM -----------------------------------------------------
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only raw connection, keyed when the file is encrypted (``DatabaseLocked`` when
+    no unlocked key opens it)."""
+    return cipher.connect(path, readonly=True)
+
+
+_connect_ro = connect_read_only
 
 
 def _meta(raw: sqlite3.Connection, key: str) -> str | None:
@@ -227,7 +245,7 @@ def _os_problem(error: OSError, folder: Path) -> EnvironmentProblem:
     )
 
 
-def _sqlite_problem(error: sqlite3.Error, folder: Path) -> EnvironmentProblem:
+def _sqlite_problem(error: Exception, folder: Path) -> EnvironmentProblem:
     code = getattr(error, "sqlite_errorcode", 0) & 0xFF
     if code == 13:  # SQLITE_FULL
         return _os_problem(OSError(errno.ENOSPC, "disk full"), folder)
@@ -273,9 +291,10 @@ def create_backup(
     temp = Path(temp_name)
     try:
         try:
-            source = _connect_ro(db_path)
+            key = cipher.key_for_file(db_path)  # the copy is keyed like its source
+            source = cipher.connect(db_path, readonly=True, key=key)
             try:
-                with contextlib.closing(sqlite3.connect(temp)) as copy:
+                with contextlib.closing(cipher.connect(temp, key=key)) as copy:
                     if progress is None:
                         source.backup(copy)
                     else:
@@ -286,7 +305,7 @@ def create_backup(
             finally:
                 source.close()
             _fsync(temp)
-        except sqlite3.Error as error:
+        except database_errors() as error:
             raise _sqlite_problem(error, folder) from error
         except OSError as error:
             raise _os_problem(error, folder) from error
@@ -343,7 +362,13 @@ def _check_database(path: Path) -> tuple[str, str, HighWater]:
             row = raw.execute("SELECT version_num FROM alembic_version").fetchone()
             instance = _meta(raw, INSTANCE_KEY) or ""
             mark = read_high_water(raw)
-    except sqlite3.Error as error:
+    except WrongDatabaseKey as error:
+        raise _not_a_backup(
+            path, _("it is encrypted with a key this account does not hold, or it is damaged")
+        ) from error
+    except UnicodeDecodeError as error:  # integrity_check quoting a mangled name
+        raise _not_a_backup(path, _("the file is damaged (integrity check failed)")) from error
+    except database_errors() as error:
         raise _not_a_backup(path, _("it is not a ModelWard database")) from error
     if not row or str(row[0]) not in known_revisions():
         raise _not_a_backup(path, _("it was made by another version of ModelWard"))
@@ -474,7 +499,7 @@ def _current_high_water(db_path: Path) -> HighWater:
         try:
             with contextlib.closing(_connect_ro(db_path)) as raw:
                 mark = mark.merged(read_high_water(raw))
-        except sqlite3.Error:
+        except database_errors(WrongDatabaseKey):
             pass  # a damaged database: the high-water file and the backups must do
     for listed in list_backups(db_path):
         with contextlib.suppress(UserFacingError):
@@ -483,12 +508,13 @@ def _current_high_water(db_path: Path) -> HighWater:
 
 
 def is_intact(db_path: Path) -> bool:
-    """SQLite's quick_check on the database file (False if it cannot even be opened)."""
+    """SQLite's quick_check on the database file (False if it cannot even be opened, also with
+    the unlocked keys; ``DatabaseLocked`` if it is encrypted and no key is unlocked at all)."""
     try:
         with contextlib.closing(_connect_ro(db_path)) as raw:
             row = raw.execute("PRAGMA quick_check(1)").fetchone()
             raw.execute("SELECT count(*) FROM app_meta").fetchone()
-    except sqlite3.Error:
+    except database_errors(WrongDatabaseKey, UnicodeDecodeError):
         return False
     return bool(row) and row[0] == "ok"
 
@@ -507,10 +533,13 @@ def restore_backup(
     """Replace the (closed) database at ``db_path`` with a verified backup.
 
     The database being replaced is first backed up itself (or, if it cannot be read, its files
-    are moved aside), so a restore can always be undone.
+    are moved aside), so a restore can always be undone. The restored file is encrypted with
+    the key unlocked for ``db_path`` (else with the backup's own key, or not at all).
     """
     moment = now or datetime.now(UTC)
     info = verify_backup(backup_path)
+    backup_key = cipher.key_for_file(backup_path)
+    key = cipher.key_for(db_path) or backup_key
     mark = _current_high_water(db_path).merged(info.high_water)
     folder = db_path.parent
     safety: Path | None = None
@@ -522,13 +551,16 @@ def restore_backup(
     try:
         handle, temp_name = tempfile.mkstemp(prefix=".restore-", suffix=".tmp", dir=folder)
         os.close(handle)
-        shutil.copyfile(backup_path, temp_name)
+        if key == backup_key:
+            shutil.copyfile(backup_path, temp_name)
     except OSError as error:
         raise _os_problem(error, folder) from error
     temp = Path(temp_name)
     new_instance = str(uuid.uuid4())
     try:
-        with contextlib.closing(sqlite3.connect(temp)) as raw, raw:
+        if key != backup_key:  # a plaintext (or differently keyed) backup into this station
+            cipher.copy_database(backup_path, temp, source_key=backup_key, target_key=key)
+        with contextlib.closing(cipher.connect(temp, key=key)) as raw, raw:
             old_instance = _meta(raw, INSTANCE_KEY) or ""
             _set_meta(raw, INSTANCE_KEY, new_instance)
             raw.execute(
@@ -550,14 +582,14 @@ def restore_backup(
                     }
                 ),
             )
-        _audit_restore(temp, actor, backup_path.name, old_instance, new_instance, moment)
+        _audit_restore(temp, key, actor, backup_path.name, (old_instance, new_instance), moment)
         _fsync(temp)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{db_path}{suffix}").unlink()
         os.replace(temp, db_path)
         _fsync_folder(folder)
-    except sqlite3.Error as error:
+    except database_errors() as error:
         raise _sqlite_problem(error, folder) from error
     except OSError as error:
         raise _os_problem(error, folder) from error
@@ -567,11 +599,14 @@ def restore_backup(
     return RestoreResult(backup_path, safety, old_instance, new_instance, mark)
 
 
-def _audit_restore(path: Path, actor: str, name: str, old: str, new: str, moment: datetime) -> None:
+def _audit_restore(
+    path: Path, key: bytes | None, actor: str, name: str, ids: tuple[str, str], moment: datetime
+) -> None:
     from app.db import audit
     from app.db.engine import Database
 
-    db = Database(path)
+    old, new = ids
+    db = Database(path, key=key)
     try:
         with db.write() as session:
             changes = {"backup": (None, name), "instance_id": (old, new)}
@@ -605,8 +640,30 @@ def _fsync_folder(folder: Path) -> None:
 MIN_PASSPHRASE = 10
 
 
+def _carried_copy(backup_path: Path, key: bytes) -> tuple[bytes, bytes]:
+    """The encrypted backup re-encrypted under a fresh one-off key: (that key, the file)."""
+    one_off = os.urandom(cipher.KEY_BYTES)
+    folder = backup_path.parent
+    handle, temp_name = tempfile.mkstemp(prefix=".usb-", suffix=".tmp", dir=folder)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        cipher.copy_database(backup_path, temp, source_key=key, target_key=one_off)
+        return one_off, temp.read_bytes()
+    except database_errors() as error:
+        raise _sqlite_problem(error, folder) from error
+    except OSError as error:
+        raise _os_problem(error, folder) from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
 def export_encrypted(backup_path: Path, out_dir: Path, passphrase: str) -> Path:
-    """Write a verified backup to ``out_dir`` encrypted with age (scrypt passphrase)."""
+    """Write a verified backup to ``out_dir`` encrypted with age (scrypt passphrase).
+
+    An encrypted backup travels under a fresh one-off key held in the age-encrypted envelope
+    (see the module docstring), never under the station's key."""
     import pyrage
 
     if len(passphrase) < MIN_PASSPHRASE:
@@ -614,16 +671,22 @@ def export_encrypted(backup_path: Path, out_dir: Path, passphrase: str) -> Path:
             _("The passphrase must have at least {n} characters.").format(n=MIN_PASSPHRASE)
         )
     info = verify_backup(backup_path)
-    envelope = json.dumps(
-        {
-            "format": FORMAT,
-            "file": info.path.name,
-            "reason": info.reason,
-            "created_at": info.created_at.isoformat(),
-            "sha256": info.sha256,
-        }
-    ).encode()
-    body = len(envelope).to_bytes(4, "big") + envelope + backup_path.read_bytes()
+    key = cipher.key_for_file(backup_path)
+    document: dict[str, object] = {
+        "format": FORMAT,
+        "file": info.path.name,
+        "reason": info.reason,
+        "created_at": info.created_at.isoformat(),
+        "sha256": info.sha256,
+    }
+    if key is None:
+        content = backup_path.read_bytes()
+    else:
+        one_off, content = _carried_copy(backup_path, key)
+        document["sha256"] = hashlib.sha256(content).hexdigest()
+        document["key"] = one_off.hex()
+    envelope = json.dumps(document).encode()
+    body = len(envelope).to_bytes(4, "big") + envelope + content
     target = out_dir / f"{backup_path.stem}{ENCRYPTED_SUFFIX}"
     atomic_write_bytes(target, pyrage.passphrase.encrypt(body, passphrase))
     return target
@@ -652,14 +715,24 @@ def import_encrypted(source: Path, db_path: Path, passphrase: str) -> BackupInfo
         envelope = json.loads(body[4 : 4 + size])
         name = Path(str(envelope["file"])).name
         content = body[4 + size :]
-    except (ValueError, KeyError, TypeError) as error:
+        carried = envelope.get("key")
+        carried_key = bytes.fromhex(carried) if carried is not None else None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise _not_a_backup(source, _("its description is damaged")) from error
     if not name.endswith(SUFFIX) or hashlib.sha256(content).hexdigest() != envelope.get("sha256"):
         raise _not_a_backup(source, _("the file changed after it was written"))
+    if carried_key is not None and len(carried_key) != cipher.KEY_BYTES:
+        raise _not_a_backup(source, _("its description is damaged"))
+    key = cipher.key_for(db_path)
+    if key is None and cipher.is_encrypted(db_path):
+        raise locked_database(db_path.name)
     folder = backups_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{db_path.stem}-usb-{name.removeprefix(db_path.stem + '-')}"
-    atomic_write_bytes(target, content, verify=False)
+    if carried_key == key:
+        atomic_write_bytes(target, content, verify=False)
+    else:
+        _write_rekeyed(content, carried_key, target, key)
     try:
         info = replace(verify_backup(target), reason="usb")
     except UserFacingError:
@@ -667,6 +740,122 @@ def import_encrypted(source: Path, db_path: Path, passphrase: str) -> BackupInfo
         raise
     _write_sidecar(info)
     return info
+
+
+def _write_rekeyed(
+    content: bytes, carried_key: bytes | None, target: Path, key: bytes | None
+) -> None:
+    """Put the database ``content`` (plaintext, or encrypted under ``carried_key``) at
+    ``target`` encrypted under ``key`` (None: plaintext), with no plaintext written on the way
+    when ``key`` is set."""
+    folder = target.parent
+    temps: list[Path] = []
+    try:
+        for _n in range(2):
+            handle, name = tempfile.mkstemp(prefix=".usb-", suffix=".tmp", dir=folder)
+            os.close(handle)
+            temps.append(Path(name))
+        carried, rekeyed = temps
+        if carried_key is None:
+            assert key is not None
+            cipher.load_image(content, rekeyed, key)  # the plaintext image stays in memory
+        else:
+            atomic_write_bytes(carried, content, verify=False)
+            cipher.copy_database(carried, rekeyed, source_key=carried_key, target_key=key)
+        _fsync(rekeyed)
+        os.replace(rekeyed, target)
+    except DatabaseLocked as error:
+        raise _not_a_backup(target, _("its description is damaged")) from error
+    except database_errors() as error:
+        raise _not_a_backup(target, _("it is not a ModelWard database")) from error
+    except OSError as error:
+        raise _os_problem(error, folder) from error
+    finally:
+        for temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+# -- the move to encryption at rest ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncryptionResult:
+    rows: int  # rows carried over and checked in the database itself
+    backups_encrypted: tuple[Path, ...]
+    backups_left: tuple[Path, ...]  # plaintext files that could not be encrypted (damaged)
+
+
+def plaintext_backups(db_path: Path) -> list[Path]:
+    """The backups of ``db_path`` that are plaintext SQLite files (header check only)."""
+    folder = backups_dir(db_path)
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in sorted(folder.glob(f"{db_path.stem}-*{SUFFIX}"))
+        if cipher.is_plaintext(path)
+    ]
+
+
+def encrypt_station(db_path: Path, key: bytes) -> EncryptionResult:
+    """Encrypt the plaintext database at ``db_path``, then its plaintext backups; run again, it
+    finishes a move that was interrupted. No ``Database`` of this process may have the file
+    open (``RuntimeError``); another process holding it makes the instance lock refuse.
+
+    The database goes first (``cipher.encrypt_plaintext``: exported, checked row for row,
+    atomically replaced, the old file zeroed). Only once it is encrypted under ``key`` is each
+    plaintext backup verified (hash and integrity_check, so damage is never re-signed) and
+    encrypted in place the same way, its sidecar updated (size, SHA-256): every restore point
+    stays usable and none stays readable. A backup that fails is left as it is and returned
+    in ``backups_left``, as are damaged databases an earlier restore moved aside: the caller
+    tells the administrator.
+    """
+    from app.db.engine import is_open
+
+    if is_open(db_path):
+        # its pooled connections would go on writing into the replaced plaintext file
+        raise RuntimeError("close the database before encrypting it")
+    rows = 0
+    left: list[Path] = []
+    folder = backups_dir(db_path)
+    if not cipher.is_encrypted(db_path):
+        rows = cipher.encrypt_plaintext(db_path, key)
+        if folder.is_dir():
+            left.extend(
+                aside / db_path.name
+                for aside in sorted(folder.glob("damaged-*"))
+                if (aside / db_path.name).is_file()
+                and not cipher.is_encrypted(aside / db_path.name)
+            )
+    elif cipher.key_for_file(db_path) != key:
+        return EncryptionResult(0, (), ())  # another key: opening the database will say so
+    done: list[Path] = []
+    for path in plaintext_backups(db_path):
+        try:
+            verify_backup(path)
+            cipher.encrypt_plaintext(path, key, lock=False)
+        except database_errors(UserFacingError, cipher.CopyMismatch, ValueError, OSError):
+            left.append(path)
+            continue
+        _update_sidecar(path)
+        done.append(path)
+    return EncryptionResult(rows, tuple(done), tuple(left))
+
+
+def _update_sidecar(path: Path) -> None:
+    """Record the new size and hash of a backup that was encrypted in place."""
+    try:
+        document = _read_sidecar(path)
+    except UserFacingError:
+        return
+    if not document:
+        return
+    document["size"] = path.stat().st_size
+    document["sha256"] = _sha256(path)
+    atomic_write_bytes(
+        path.with_suffix(SIDECAR), json.dumps(document, indent=1).encode(), verify=True
+    )
 
 
 def newest_verified(db_path: Path) -> BackupInfo | None:

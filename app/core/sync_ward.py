@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -515,7 +514,7 @@ class WardSync(KeyHolder):
 
     def _remember_high_water(self) -> None:
         """Keep the sync numbers outside the database too, so a restore never reuses them."""
-        with contextlib.closing(sqlite3.connect(f"file:{self.db.path}?mode=ro", uri=True)) as raw:
+        with contextlib.closing(backup.connect_read_only(self.db.path)) as raw:
             mark = backup.read_high_water(raw)
         backup.record_high_water(self.db.path, mark)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 import app.db.audit
 import app.db.tracking  # noqa: F401  (registers the flush hooks)
 from app.core.errors import EnvironmentProblem
-from app.db import instance_lock
-from app.db.errors import environment_problem
+from app.db import cipher, instance_lock
+from app.db.errors import database_errors, environment_problem
 from app.i18n import _
 
 BUSY_TIMEOUT_MS = 5000
@@ -57,14 +58,31 @@ WAL_RESET_FIXED = (3, 51, 3)
 
 
 def make_engine(
-    path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS, *, single: bool = False
+    path: Path,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    *,
+    single: bool = False,
+    key: cipher.KeyArg = cipher.REGISTERED,
 ) -> Engine:
     """An engine on ``path``; ``single`` gives a pool of exactly one connection (the writer),
-    which a second writer waits for as long as SQLite would wait for the lock."""
+    which a second writer waits for as long as SQLite would wait for the lock.
+
+    ``key`` (by default the key unlocked for the file, see ``app.db.cipher``) selects
+    SQLAlchemy's pysqlcipher dialect over sqlcipher3, which applies the raw key first on every
+    new connection; without a key the engine is the plain pysqlite one.
+    """
+    key = cipher.resolve_key(path, key)
     options: dict[str, Any] = {}
     if single:
         options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": busy_timeout_ms / 1000}
-    engine = create_engine(f"sqlite+pysqlite:///{path}", **options)
+    if key is None:
+        engine = create_engine(f"sqlite+pysqlite:///{path}", **options)
+    else:
+        # the dialect defaults to SingletonThreadPool; the app's reader/writer split needs the
+        # same QueuePool as pysqlite's file databases
+        engine = create_engine(
+            cipher.sqlalchemy_url(path, key), poolclass=pool.QueuePool, **options
+        )
     event.listen(engine, "connect", _pragmas(busy_timeout_ms))
     event.listen(engine, "begin", _on_begin)
     return engine
@@ -74,16 +92,42 @@ def sqlite_is_affected_by_wal_reset() -> bool:
     return sqlite3.sqlite_version_info < WAL_RESET_FIXED
 
 
+_open: dict[Path, int] = {}  # resolved path -> Database objects open on it in this process
+_open_guard = threading.Lock()
+
+
+def is_open(path: Path) -> bool:
+    """Whether a ``Database`` of this process has ``path`` open (its file must not be replaced
+    under it, e.g. by the move to encryption)."""
+    with _open_guard:
+        return _open.get(path.resolve(), 0) > 0
+
+
 class Database:
     """One station database file: any number of reader connections, one writer connection."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        *,
+        key: cipher.KeyArg = cipher.REGISTERED,
+    ) -> None:
+        """``key``: see ``make_engine``; a wrong or missing key for an encrypted file raises
+        ``DatabaseLocked`` here, before anything is opened or written."""
         self.path = path
         # set when the start-up check finds damage: every write is refused (recovery mode)
         self.read_only = False
+        if not isinstance(key, bytes):
+            key = cipher.resolve_key(path, key)  # raises DatabaseLocked for a locked file
+        elif cipher.is_encrypted(path):
+            cipher.connect(path, readonly=True, key=key).close()  # refuse a wrong key now
+        self.encrypted = key is not None
         instance_lock.acquire(path)
-        self.engine = make_engine(path, busy_timeout_ms)
-        self.write_engine = make_engine(path, busy_timeout_ms, single=True)
+        with _open_guard:
+            _open[path.resolve()] = _open.get(path.resolve(), 0) + 1
+        self.engine = make_engine(path, busy_timeout_ms, key=key)
+        self.write_engine = make_engine(path, busy_timeout_ms, single=True, key=key)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(
             self.write_engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
@@ -112,6 +156,10 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
         self.write_engine.dispose()
+        with _open_guard:
+            left = _open.pop(self.path.resolve(), 0) - 1
+            if left > 0:
+                _open[self.path.resolve()] = left
         instance_lock.release(self.path)
 
 
@@ -124,7 +172,7 @@ def mapped_errors() -> Iterator[None]:
             _("The database is busy with another long task (an import or an export)."),
             hint=_("Wait until it finishes, then try again. Nothing was lost."),
         ) from error
-    except (DBAPIError, sqlite3.Error) as error:
+    except database_errors(DBAPIError) as error:
         problem = environment_problem(error)
         if problem is None:
             raise

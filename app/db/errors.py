@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from sqlalchemy.exc import DBAPIError
 
@@ -20,10 +21,80 @@ SQLITE_CANTOPEN = 14
 SQLITE_NOTADB = 26
 
 
+class DatabaseLocked(EnvironmentProblem):
+    """The database file is encrypted and no key unlocked in this process opens it: someone
+    has to log in (``app.db.cipher``). Raised before anything on disk is touched."""
+
+
+class WrongDatabaseKey(DatabaseLocked):
+    """Keys are unlocked, but none of them opens the file (another station's, or damage)."""
+
+
+def database_errors(*also: type[Exception]) -> tuple[type[Exception], ...]:
+    """What a raw DB-API connection may raise (and ``also``), for ``except``: sqlcipher3's
+    exceptions do not derive from sqlite3's, and sqlcipher3 is only imported once a key is
+    used."""
+    module = sys.modules.get("sqlcipher3.dbapi2")
+    found: tuple[type[Exception], ...] = (
+        (sqlite3.Error,)
+        if module is None
+        else (
+            sqlite3.Error,
+            module.Error,
+        )
+    )
+    return (*also, *found)
+
+
+def _sqlcipher_error(error: BaseException) -> bool:
+    module = sys.modules.get("sqlcipher3.dbapi2")
+    return module is not None and isinstance(error, module.Error)
+
+
+def locked_database(name: str) -> DatabaseLocked:
+    return DatabaseLocked(
+        _("The database {name} is encrypted and no one has logged in to unlock it.").format(
+            name=name
+        ),
+        hint=_("Log in with an account of this station; the file was not changed."),
+    )
+
+
+def wrong_database_key(name: str | None = None) -> WrongDatabaseKey:
+    message = (
+        _(
+            "The database {name} could not be unlocked: the key of this account does not fit "
+            "it, or the file is damaged."
+        ).format(name=name)
+        if name
+        else _(
+            "The database could not be unlocked: the key of this account does not fit it, or "
+            "the file is damaged."
+        )
+    )
+    return WrongDatabaseKey(
+        message,
+        hint=_(
+            "Log in with an account of this station. If that does not help, restore the latest "
+            "backup or call technical support. The file was not changed."
+        ),
+    )
+
+
+def damaged_database() -> EnvironmentProblem:
+    return EnvironmentProblem(
+        _("The database file is damaged or is not a ModelWard database."),
+        hint=_("Do not write to it. Restore the latest backup or call technical support."),
+    )
+
+
 def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     """Return the officer-facing problem behind a database error, or None for a bug."""
     original = error.orig if isinstance(error, DBAPIError) else error
-    if not isinstance(original, sqlite3.Error):
+    if original is None:
+        return None
+    encrypted = _sqlcipher_error(original)
+    if not (encrypted or isinstance(original, sqlite3.Error)):
         return None
     code = getattr(original, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -45,11 +116,11 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             _("The data folder is read-only; the change was not saved."),
             hint=_("Ask the administrator to give this account write permission on the folder."),
         )
+    if primary == SQLITE_NOTADB and encrypted:
+        # with a key applied, "not a database" means the key did not decrypt page 1
+        return wrong_database_key()
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):
-        return EnvironmentProblem(
-            _("The database file is damaged or is not a ModelWard database."),
-            hint=_("Do not write to it. Restore the latest backup or call technical support."),
-        )
+        return damaged_database()
     if primary in (SQLITE_IOERR, SQLITE_CANTOPEN):
         return EnvironmentProblem(
             _("The database file could not be read or written."),

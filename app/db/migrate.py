@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from app.core.errors import UserFacingError
+from app.db import cipher
+from app.db.errors import database_errors
 from app.i18n import _
 from app.paths import migrations_dir
 
@@ -61,13 +63,16 @@ def backup_file(source: Path, reason: str) -> Path:
 
 
 def stored_revision(path: Path) -> str | None:
-    """The schema revision recorded in ``path``, read without alembic (None if unknown)."""
+    """The schema revision recorded in ``path``, read without alembic (None if unknown).
+
+    An encrypted file is read with the key unlocked for it; without one this raises
+    ``DatabaseLocked`` (nothing is written)."""
     if not path.exists():
         return None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as raw:
+        with contextlib.closing(cipher.connect(path, readonly=True)) as raw:
             row = raw.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
+    except database_errors():
         return None
     return str(row[0]) if row else None
 

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from app.core.errors import EnvironmentProblem
-from app.db import storage
+from app.db import cipher, storage
 from app.db.engine import (
     BUSY_TIMEOUT_MS,
     Database,
@@ -25,7 +25,12 @@ MINIMUM_SQLITE = (3, 35)  # UPDATE … RETURNING hands out the change numbers
 
 
 def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Database:
-    """Open ``path``, creating it or upgrading its schema (after a backup) as needed."""
+    """Open ``path``, creating it or upgrading its schema (after a backup) as needed.
+
+    With a key unlocked for ``path`` (``app.db.cipher.unlock``, done at login) a new database is
+    created encrypted and a plaintext one is encrypted first, its backups with it. An encrypted
+    file that no unlocked key opens is refused with ``DatabaseLocked`` before anything is
+    written."""
     if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
         raise EnvironmentProblem(
             _("This computer's SQLite {version} is too old for ModelWard.").format(
@@ -43,6 +48,7 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
             "SQLite %s predates the 3.51.3 WAL-reset fix; ModelWard keeps one writer connection",
             sqlite3.sqlite_version,
         )
+    _encrypt_if_unlocked(path)
     up_to_date = stored_revision(path) == SCHEMA_HEAD
     db = Database(path, busy_timeout_ms)
     if up_to_date:
@@ -56,6 +62,27 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
     if backup is not None:
         log.info("database %s migrated; backup at %s", path, backup)
     return db
+
+
+def _encrypt_if_unlocked(path: Path) -> None:
+    """A plaintext station database whose key is unlocked is encrypted now (the upgrade to
+    encryption at rest), and so are its plaintext backups (app.core.backup.encrypt_station),
+    also when an earlier run was interrupted between the two."""
+    key = cipher.key_for(path)
+    if key is None or not path.is_file() or not path.stat().st_size:
+        return
+    from app.core.backup import encrypt_station, plaintext_backups
+
+    if cipher.is_encrypted(path) and not plaintext_backups(path):
+        return
+    with mapped_errors():
+        result = encrypt_station(path, key)
+    if result.rows:
+        log.info("database %s encrypted at rest (%d rows checked)", path, result.rows)
+    if result.backups_encrypted:
+        log.info("%d plaintext backups encrypted", len(result.backups_encrypted))
+    for left in result.backups_left:
+        log.warning("plaintext copy left unencrypted (it does not verify): %s", left)
 
 
 def _check_storage(path: Path) -> None:
