@@ -176,6 +176,9 @@ def cli_login(path: Path, username: str | None) -> LoginResult | None:
         name = name or input(_("User name: "))
         password = getpass.getpass(_("Password: "))
     login = accounts.login(name, password)
+    from app.db import cipher
+
+    cipher.unlock(path, login.db_key)  # the database is encrypted with it (app.db.open)
     if login.must_change_password:
         raise UserFacingError(
             _("Your password was set by the administrator and must be changed first."),

@@ -132,6 +132,10 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
     assert imported.returncode == 0, imported.stderr
     listed = run("--db", str(path), "list", "sessions", env=officer)
     assert listed.returncode == 0 and "Nhà văn hoá khối 3" in listed.stdout
+    from app.db import cipher
+
+    assert cipher.is_encrypted(path)  # the first login encrypted the station
+    assert "Nhà văn hoá khối 3".encode() not in path.read_bytes()
 
     before = path.read_bytes()
     backups = sorted((tmp_path / "backups").glob("*")) if (tmp_path / "backups").exists() else []

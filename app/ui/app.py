@@ -64,6 +64,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     qt_app.setApplicationName(APP_NAME)
     qt_app.setApplicationVersion(__version__)
     install_translations(qt_app)
+    from app.ui.qt_fixes import guard_true_refcount
+
+    guard_true_refcount(qt_app)
     return qt_app
 
 
@@ -237,6 +240,11 @@ class StationSession(QObject):
             if self.login is None:
                 window.close()
                 return
+        from app.db import cipher
+
+        # the login unwrapped the database key: a new database is created encrypted, and a
+        # plaintext one (from before accounts existed) is encrypted now (app.db.open)
+        cipher.unlock(self.path, self.login.db_key)
         try:
             db = self.db or open_database(self.path)
             self.db = db
@@ -412,6 +420,9 @@ class StationSession(QObject):
         if self.db is not None:
             self.db.close()
             self.db = None
+        from app.db import cipher
+
+        cipher.forget(self.path)
 
 
 def run_gui(path: Path) -> int:

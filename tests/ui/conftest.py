@@ -22,6 +22,14 @@ def type_text(widget: QWidget, text: str) -> None:
     QApplication.sendEvent(widget, event)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def true_refcount_guard(qapp) -> None:  # type: ignore[no-untyped-def]
+    """The app's guard against PySide6 6.12.0 losing a reference to True per emit."""
+    from app.ui.qt_fixes import guard_true_refcount
+
+    guard_true_refcount(qapp)
+
+
 @pytest.fixture
 def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
     """Schedule ``drive(dialog)`` to run on the next modal dialog that opens.

@@ -3,7 +3,7 @@ and what happens when the database file is damaged (T61)."""
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from app.core.demo import DEMO_PROFILE
 from app.core.errors import EnvironmentProblem
 from app.core.profile import load, set_up
 from app.core.record_service import RecordService
+from app.db import cipher
 from app.db.open import open_database
 from app.i18n import _
 from app.security.accounts import Accounts, KdfParams, LoginResult, Role
@@ -26,8 +27,12 @@ CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 ADMIN_PASSWORD = "mật khẩu quản trị 1"
 
 
+KEYS: dict[Path, bytes] = {}
+
+
 def _station(path: Path) -> LoginResult:
-    """A ward station with an administrator and an officer; returns the administrator's login."""
+    """A ward station with an administrator and an officer, encrypted with the key their
+    logins unwrap (as after the first login); returns the administrator's login."""
     db = open_database(path)
     set_up(db, DEMO_PROFILE)
     RecordService(db, author="Nguyễn Văn An").create("sessions", {**SESSION, "place": "Trước"})
@@ -35,11 +40,15 @@ def _station(path: Path) -> LoginResult:
     accounts = Accounts(path, kdf=CHEAP)
     admin, _code = accounts.create("quantri", "Lê Quản Trị", ADMIN_PASSWORD)
     accounts.add_user(admin, "nvan", "Nguyễn Văn An", Role.OFFICER, "tạm thời 123")
+    cipher.unlock(path, admin.db_key)
+    open_database(path).close()  # the plaintext station is encrypted on this open
+    assert cipher.is_encrypted(path)
+    KEYS[path] = admin.db_key
     return admin
 
 
 def _places(path: Path) -> list[str]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as raw:
+    with contextlib.closing(cipher.connect(path, readonly=True, key=KEYS[path])) as raw:
         return [p for (p,) in raw.execute("SELECT place FROM outreach_sessions ORDER BY id")]
 
 
@@ -94,12 +103,12 @@ def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[n
     path = tmp_path / "station.sqlite"
     admin = _station(path)
     taken = backup.create_backup(path, "daily")
-    with sqlite3.connect(path) as raw:
+    with contextlib.closing(cipher.connect(path, key=admin.db_key)) as raw:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         root = raw.execute(
             "SELECT rootpage FROM sqlite_master WHERE name = 'outreach_sessions'"
         ).fetchone()[0]
-    data = bytearray(path.read_bytes())
+    data = bytearray(path.read_bytes())  # an encrypted page: its HMAC no longer matches
     start = (root - 1) * 4096
     data[start : start + 4096] = b"\x0d" + b"\xee" * 4095
     path.write_bytes(bytes(data))

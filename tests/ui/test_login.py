@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 from app.core.demo import DEMO_PROFILE
 from app.core.errors import UserFacingError
 from app.core.profile import set_up
+from app.db import cipher
 from app.db.open import open_database
 from app.i18n import _
 from app.security.accounts import Accounts, KdfParams, Role
@@ -85,10 +86,15 @@ def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(
     assert _("User accounts") in titles
     label = window.statusBar().findChild(QLabel, "user_label")
     assert label is not None and "Lê Quản Trị" in label.text()
+    # the first login encrypted the station that was set up before accounts existed
+    assert cipher.is_encrypted(path)
+    raw = path.read_bytes()
+    assert b"SQLite format 3" not in raw and "Trường Vinh".encode() not in raw
     # the code works once for a forgotten password; it is not kept anywhere readable
     stored = (path.parent / "keys" / path.stem / "accounts.json").read_text()
     assert seen["code"] not in stored
     _close_all(session)
+    assert cipher.key_for(path) is None  # closing forgets the key
     Accounts(path).recover(seen["code"], "quantri", "mật khẩu mới 123")
 
 
