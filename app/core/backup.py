@@ -31,6 +31,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -48,6 +49,7 @@ from app.db.errors import DatabaseLocked, WrongDatabaseKey, database_errors, loc
 from app.i18n import _
 from app.paths import backups_dir
 
+log = logging.getLogger(__name__)
 FORMAT = "modelward.backup/1"
 SUFFIX = ".sqlite"
 SIDECAR = ".json"
@@ -456,8 +458,32 @@ def list_backups(db_path: Path) -> list[ListedBackup]:
     return sorted(found, key=lambda b: b.created_at, reverse=True)
 
 
+STALE_TEMP = timedelta(hours=1)
+
+
+def remove_stale_temp_files(db_path: Path, now: datetime | None = None) -> int:
+    """Delete the temp files a killed backup, restore or copy left in the backups folder (a
+    full-size database copy each). Only files older than an hour: one being written right
+    now by this process is never touched (one process per database: app.db.instance_lock)."""
+    folder = backups_dir(db_path)
+    if not folder.is_dir():
+        return 0
+    limit = (now or datetime.now(UTC)).timestamp() - STALE_TEMP.total_seconds()
+    removed = 0
+    for path in folder.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+    if removed:
+        log.warning("removed %d temp files left by interrupted backups in %s", removed, folder)
+    return removed
+
+
 def rotate(db_path: Path, keep_daily: int = KEEP_DAILY, keep_other: int = KEEP_OTHER) -> int:
-    """Delete the oldest backups beyond the limits (daily ones and the rest counted apart)."""
+    """Delete the oldest backups beyond the limits (daily ones and the rest counted apart),
+    and the temp files interrupted backups left behind."""
+    remove_stale_temp_files(db_path)
     removed = 0
     backups = list_backups(db_path)
     daily = [b for b in backups if b.reason == "daily"]

@@ -21,6 +21,7 @@ from app.core.record_service import RecordService
 from app.core.sync_ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
+from app.paths import backups_dir
 from tests.sync.bundle_pairs import Pair
 from tests.sync.helpers import ward_state
 from tests.sync.test_bundles import SESSION, records
@@ -313,3 +314,29 @@ def test_ward_state_survives_backup(pair: Pair) -> None:
         assert ward_state(copy) == ward_state(pair.ward_db)
     finally:
         copy.close()
+
+
+def test_temp_files_of_killed_backups_are_removed_once_stale(tmp_path: Path) -> None:
+    """A backup killed mid-copy leaves a full-size temp file; rotation removes it after an
+    hour, never one being written now."""
+    import os
+    import time
+
+    path = tmp_path / "station.sqlite"
+    db = open_database(path)
+    db.close()
+    folder = backups_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    stale = folder / ".backup-abc123.tmp"
+    fresh = folder / ".backup-def456.tmp"
+    usb = folder / ".usb-zzz.tmp"
+    for file in (stale, fresh, usb):
+        file.write_bytes(b"\0" * 4096)
+    two_hours_ago = time.time() - 7200
+    for file in (stale, usb):
+        os.utime(file, (two_hours_ago, two_hours_ago))
+    backup.create_backup(path, "manual")
+    backup.rotate(path)
+    assert not stale.exists() and not usb.exists()
+    assert fresh.exists()  # maybe being written right now
+    assert len(backup.list_backups(path)) == 1
