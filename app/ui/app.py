@@ -230,11 +230,24 @@ class StationSession(QObject):
         enable_log_rotation()
         window.build_menus()
         if self.login is None:
+            from app.db import cipher
             from app.security.accounts import Accounts
             from app.ui.dialogs.login_dialog import log_in
 
+            accounts = Accounts(self.path)
             try:
-                self.login = log_in(Accounts(self.path), window)
+                if not accounts.exists() and cipher.is_encrypted(self.path):
+                    # a new administrator would get a new key that cannot open this file
+                    raise UserFacingError(
+                        _(
+                            "The user accounts of this encrypted station are missing ({path})."
+                        ).format(path=accounts.path),
+                        hint=_(
+                            "Put back the 'keys' folder from the station's backup copy; without "
+                            "it the data cannot be opened. Do not create new accounts."
+                        ),
+                    )
+                self.login = log_in(accounts, window)
             except (UserFacingError, EnvironmentProblem) as error:  # a damaged accounts file
                 present_error(window, error)
             if self.login is None:

@@ -188,3 +188,32 @@ def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(  # ty
     assert session.actor is not None and session.actor.role is Role.CHIEF
     assert session.window is not None and session.window.actor == session.actor
     _close_all(session)
+
+
+def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_accounts(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    """Creating a new administrator would make a new key that cannot open the file: the app
+    says what is missing instead, and changes nothing."""
+    path = tmp_path / "station.sqlite"
+    _ward(path)
+    accounts = Accounts(path, kdf=CHEAP)
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    cipher.unlock(path, admin.db_key)
+    open_database(path).close()
+    cipher.forget(path)
+    accounts.path.unlink()
+    before = path.read_bytes()
+    seen: list[str] = []
+
+    def read(box: QWidget) -> None:
+        seen.append(box.text())  # type: ignore[attr-defined]
+        box.close()
+
+    when_modal(read)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
+    assert seen and "bị thiếu" in seen[0], seen
+    assert not accounts.exists() and path.read_bytes() == before
+    session.close()
