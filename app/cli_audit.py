@@ -1,19 +1,30 @@
-"""``modelward audit verify|list``: the hash-chained audit trail from the command line."""
+"""``modelward audit verify|list``: the hash-chained audit trail from the command line. At the
+province, ``verify`` also checks the copy of every ward's audit trail its bundles carried."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
 from app.i18n import _
+
+if TYPE_CHECKING:
+    from app.db.engine import Database
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     audit = verbs.add_parser("audit", help=_("the audit trail of every change"))
     actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("verify", help=_("check that no entry was changed, removed or reordered"))
+    actions.add_parser(
+        "verify",
+        help=_(
+            "check that no entry was changed, removed or reordered (at the province: the "
+            "wards' audit trails too)"
+        ),
+    )
     listing = actions.add_parser("list", help=_("print the latest entries"))
     listing.add_argument("--last", type=int, default=50)
 
@@ -31,9 +42,10 @@ def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
             check = verify(db)
             if check.ok:
                 print(_("Audit trail intact: {n} entries.").format(n=check.entries))
-                return 0
-            print(_("The audit trail is broken: {problem}").format(problem=check.problem))
-            return 1
+            else:
+                print(_("The audit trail is broken: {problem}").format(problem=check.problem))
+            wards_ok = _verify_wards(db)
+            return 0 if check.ok and wards_ok else 1
         with db.read() as session:
             for entry in audit.entries(session, args.last):
                 changes = json.loads(entry.changes)
@@ -44,3 +56,29 @@ def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
         return 0
     finally:
         db.close()
+
+
+def _verify_wards(db: Database) -> bool:
+    """At a province station: check each enrolled ward's received audit trail (True if all
+    are intact, and at a ward station)."""
+    from app.core import profile, sync_province
+
+    if not profile.is_set_up(db) or not profile.is_province(profile.load(db)):
+        return True
+    intact = True
+    for station_id, name, check in sync_province.ward_audit_checks(db):
+        ward = f"{station_id} {name}"
+        if check.ok:
+            print(
+                _("Ward {ward}: audit trail intact, {n} entries received.").format(
+                    ward=ward, n=check.entries
+                )
+            )
+        else:
+            intact = False
+            print(
+                _("Ward {ward}: the audit trail is broken: {problem}").format(
+                    ward=ward, problem=check.problem
+                )
+            )
+    return intact

@@ -2,8 +2,9 @@
 issuing receipts, and the overview of who reported what.
 
 Every bundle is verified completely (signature, hashes, decryption, manifest, every change
-row) before the database is touched; the good ones are then applied in one transaction.
-A rejected bundle leaves the database exactly as it was.
+row and audit entry) before the database is touched; the good ones are then applied in one
+transaction. A rejected bundle leaves the database exactly as it was. The wards' audit
+entries are kept per station and their hash chain is checked here too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core import approval_service as approvals
-from app.core import backup, profile
+from app.core import audit_service, backup, profile
 from app.core.errors import UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.station_service import acting
@@ -69,6 +70,7 @@ class _Verified:
     changes: list[change_rows.Change]
     station: SyncStation
     report: BundleReport | None = None
+    audit: list[fmt.AuditLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class StationOverview:
     forks: int
     records: int
     chain_breaks: tuple[int, ...] = ()
+    audit_entries: int = 0  # the ward's audit entries held here
+    audit_broken_at: int | None = None  # the first break found at the last import
+    audit_problem: str = ""  # its kind (audit_service.REWRITTEN, …)
 
 
 class ProvinceSync(KeyHolder):
@@ -337,7 +342,9 @@ class ProvinceSync(KeyHolder):
             raise fmt.BundleError(
                 _("The bundle's records are not valid: {problem}").format(problem=error.message)
             ) from error
-        return _Verified(path, outer, inner, changes, entry)
+        span = inner.audit_range
+        entries = fmt.parse_audit(inner.audit, span) if span is not None else []
+        return _Verified(path, outer, inner, changes, entry, audit=entries)
 
     def import_bundles(
         self,
@@ -402,6 +409,7 @@ class ProvinceSync(KeyHolder):
                     applied.append((item, report))
             if dry_run:
                 raise _DryRun  # leaves the transaction by rolling it back
+            self._recheck_audit(session, {item.outer.station_id for item, _r in applied})
             if applied:
                 # Another connection copies the database as it was before this transaction
                 # (a WAL snapshot), so a wrong import can be undone by a restore.
@@ -496,11 +504,27 @@ class ProvinceSync(KeyHolder):
         )
         report.outcome = "new"
         report.summary = summary.as_dict()
+        span = inner.audit_range
+        if span is not None:
+            # written in a dry run too: the transaction is rolled back, the preview is exact
+            stored = audit_service.store_ward_entries(
+                session,
+                item.station,
+                outer.seq,
+                str(inner.manifest["station_instance_id"]),
+                outer.bundle_id,
+                span,
+                item.audit,
+                self.now(),
+            )
+            report.summary["audit"] = {"from": span.from_id, "to": span.to_id, **stored.as_dict()}
         if not dry_run:
             session.add(self._inbox_row(item, "applied", report.summary))
             from app.db import audit
 
             counts = {k: report.summary[k] for k in ("new", "updated", "duplicate", "conflict")}
+            if span is not None:
+                counts["audit"] = report.summary["audit"]
             audit.append(
                 session,
                 [
@@ -519,6 +543,13 @@ class ProvinceSync(KeyHolder):
                 self.now(),
             )
             session.flush()
+
+    def _recheck_audit(self, session: Session, station_ids: set[str]) -> None:
+        """Check again the audit trails of the wards whose bundles were just applied."""
+        for station in session.execute(
+            select(SyncStation).where(SyncStation.station_id.in_(station_ids))
+        ).scalars():
+            audit_service.record_ward_check(session, station)
 
     def _inbox_row(self, item: _Verified, status: str, summary: dict[str, Any]) -> InboxBundle:
         manifest = item.inner.manifest
@@ -665,6 +696,9 @@ class ProvinceSync(KeyHolder):
                         forks=sum(1 for r in rows if r.status == "fork"),
                         chain_breaks=tuple(chain_breaks(applied)),
                         records=record_count(session, unit.id),
+                        audit_entries=entry.audit_entries,
+                        audit_broken_at=entry.audit_broken_at,
+                        audit_problem=entry.audit_problem,
                     )
                 )
             return result
@@ -859,3 +893,30 @@ def ward_approvals(db: Database, station_id: str) -> list[approvals.ApprovalStat
         if entry is None:
             raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
         return approvals.approval_states(session, entry.unit_id, [entry.signing_key])
+
+
+def ward_audit_check(db: Database, station_id: str) -> audit_service.AuditCheck:
+    """Check, now, the copy of a ward's audit trail that its bundles carried here: every
+    entry's hash recomputed in order, the links and numbers, entries that arrived again with
+    other content, and the head the ward last reported. The first break, or ok."""
+    with db.read() as session:
+        entry = session.execute(
+            select(SyncStation).where(SyncStation.station_id == station_id)
+        ).scalar_one_or_none()
+        if entry is None:
+            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        check, _held = audit_service.check_ward(session, entry)
+        return check
+
+
+def ward_audit_checks(db: Database) -> list[tuple[str, str, audit_service.AuditCheck]]:
+    """Every enrolled ward's received audit trail checked now: (code, name, result)."""
+    with db.read() as session:
+        result = []
+        for entry in session.execute(
+            select(SyncStation).order_by(SyncStation.station_id)
+        ).scalars():
+            unit = session.get(Unit, entry.unit_id)
+            check, _held = audit_service.check_ward(session, entry)
+            result.append((entry.station_id, unit.name if unit else "", check))
+        return result

@@ -1,7 +1,9 @@
 """The ward side of sync: keys, the province trust list, exporting bundles, receipts, outbox.
 
 Every export carries everything changed since the last *acknowledged* bundle, so a lost
-stick costs nothing; only a province-signed receipt moves that baseline forward.
+stick costs nothing; only a province-signed receipt moves that baseline forward. The same
+holds for the audit trail: each bundle carries the entries after the last one the province
+acknowledged, so the province keeps (and checks) a copy of the ward's hash-chained log.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.packs.service import latest_known_time
 from app.core.station_service import acting
+from app.db import audit
 from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
 from app.db.models import AppMeta, ChangeCounter
@@ -46,6 +49,7 @@ OUTBOX_STATES = {
 
 ACKED_COUNTER = "sync_acked_counter"
 ACKED_SEQ = "sync_acked_seq"
+ACKED_AUDIT = "sync_acked_audit"  # the last audit entry a province receipt acknowledged
 TRUST_ANCHOR = "sync_trust_anchor"
 
 Progress = Callable[[int, int, str], None]
@@ -98,6 +102,9 @@ class ExportResult:
     tombstones: int
     from_counter: int
     to_counter: int
+    audit_entries: int = 0  # audit entries carried: ids audit_from..audit_to
+    audit_from: int = 0
+    audit_to: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,32 @@ class OutboxRow:
     receipt_at: datetime | None
     comments: str
     missing_seqs: tuple[int, ...]
+
+
+def _audit_section(session: Session) -> tuple[fmt.AuditRange, bytes, int]:
+    """The audit entries not yet acknowledged by the province, and the chain head."""
+    after = _meta_int(session, ACKED_AUDIT)
+    count, head = audit._head(session)
+    entry = audit.AuditEntry
+    rows = session.execute(
+        select(
+            entry.id,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.table_name,
+            entry.record_uuid,
+            entry.changes,
+            entry.prev_hash,
+            entry.hash,
+        )
+        .where(entry.id > after)
+        .order_by(entry.id)
+    ).mappings()
+    entries = [dict(row) for row in rows]
+    last = entries[-1]["id"] if entries else after
+    span = fmt.AuditRange(after + 1, last, count, head)
+    return span, fmt.encode_audit(entries), len(entries)
 
 
 class KeyHolder:
@@ -341,6 +374,7 @@ class WardSync(KeyHolder):
                     select(OutboxBundle.seq).where(OutboxBundle.state == "failed")
                 )
             ]
+            audit_range, audit_body, audit_count = _audit_section(session)
         progress(1, 4, _("Signing and encrypting…"))
         bundle_id = str(uuid.uuid4())
         # the sequence number is taken before anything is written, and never given again
@@ -361,6 +395,7 @@ class WardSync(KeyHolder):
                 state="failed",  # until the file is written and read back
                 exported_at=self.now(),
                 exported_by=self.author,
+                audit_to=audit_range.to_id,
             )
             session.add(entry)
         by_table: dict[str, int] = {}
@@ -400,7 +435,11 @@ class WardSync(KeyHolder):
             "created_at": self.now().isoformat(),
         }
         data, manifest_hash = fmt.seal(
-            manifest, change_rows.encode(rows), keys.signing, [*recipients, own]
+            manifest,
+            change_rows.encode(rows),
+            keys.signing,
+            [*recipients, own],
+            audit=(audit_range, audit_body),
         )
         progress(2, 4, _("Writing to the drive…"))
         out_dir = Path(out_dir)
@@ -424,7 +463,18 @@ class WardSync(KeyHolder):
             stored.state = "exported"
         self._remember_high_water()
         progress(4, 4, _("Done"))
-        return ExportResult(path, seq, bundle_id, len(rows), entry.tombstones, acked + 1, until)
+        return ExportResult(
+            path,
+            seq,
+            bundle_id,
+            len(rows),
+            entry.tombstones,
+            acked + 1,
+            until,
+            audit_count,
+            audit_range.from_id,
+            audit_range.to_id,
+        )
 
     def _read_back(self, path: Path, keys: station_keys.StationKeys, written: bytes) -> None:
         """Read the file back from the drive: every byte as written, and its signed header
@@ -494,6 +544,10 @@ class WardSync(KeyHolder):
             entry.receipt_at = receipt.issued_at  # the province's time, for ordering receipts
             entry.receipt_comments = receipt.comments
             entry.missing_seqs = missing
+            # the entries a bundle carried are the same in any later state of this database
+            # (the log is append-only), so the audit baseline moves whatever the instance
+            if entry.audit_to is not None and entry.audit_to > _meta_int(session, ACKED_AUDIT):
+                _set_meta(session, ACKED_AUDIT, str(entry.audit_to))
             if (
                 receipt.instance_id == station.instance_id == entry.instance_id
                 and entry.to_counter > acked
@@ -542,6 +596,11 @@ class WardSync(KeyHolder):
     def acked_counter(self) -> int:
         with self.db.read() as session:
             return _meta_int(session, ACKED_COUNTER)
+
+    def acked_audit(self) -> int:
+        """The last audit entry the province acknowledged (the next bundle starts after it)."""
+        with self.db.read() as session:
+            return _meta_int(session, ACKED_AUDIT)
 
     def pending_changes(self) -> int:
         """How many rows the next export would carry."""

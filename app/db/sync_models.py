@@ -1,4 +1,5 @@
-"""Tables for sync: trust lists, the ward's outbox, and the province's stations and inbox."""
+"""Tables for sync: trust lists, the ward's outbox, and the province's stations, inbox and the
+copies of each ward's audit trail that its bundles carried."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class OutboxBundle(Base):
     receipt_at: Mapped[datetime | None] = mapped_column(nullable=True)
     receipt_comments: Mapped[str] = mapped_column(Text, default="")
     missing_seqs: Mapped[str] = mapped_column(Text, default="[]")
+    # the last audit entry the bundle carried (None: exported before audit entries travelled)
+    audit_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SyncStation(Base):
@@ -66,6 +69,14 @@ class SyncStation(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     enrolled_at: Mapped[datetime]
     enrolled_by: Mapped[str] = mapped_column(String(120))
+    # the ward's audit chain head ("<count>:<last hash>") as its newest bundle (by seq) said
+    audit_head: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    audit_head_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the check of the ward's received audit log, as of the last import (the overview shows it
+    # without re-hashing every ward's log; the ward dialog and the CLI check again)
+    audit_entries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_broken_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audit_problem: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class InboxBundle(Base):
@@ -100,3 +111,39 @@ class RecordVersion(Base):
     station_id: Mapped[str] = mapped_column(String(16))
     origin_instance: Mapped[str] = mapped_column(String(36))
     origin_counter: Mapped[int] = mapped_column(Integer)
+
+
+class _CarriedAuditEntry:
+    """One entry of a ward's audit log as a bundle carried it (see app.db.audit.AuditEntry)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(16))
+    table_name: Mapped[str] = mapped_column(String(40))
+    record_uuid: Mapped[str] = mapped_column(String(36))
+    changes: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    bundle_id: Mapped[str] = mapped_column(String(36))  # the bundle it first arrived in
+    instance_id: Mapped[str] = mapped_column(String(36))  # the ward database that sent it
+    received_at: Mapped[datetime]
+
+
+class WardAuditEntry(_CarriedAuditEntry, Base):
+    """At the province: a ward's audit entry, the first version received of each number."""
+
+    __tablename__ = "sync_ward_audit"
+    __table_args__ = (UniqueConstraint("station_id", "entry_id"),)
+
+
+class WardAuditRewrite(_CarriedAuditEntry, Base):
+    """At the province: an entry that arrived again under a number already held, with other
+    content. Kept as evidence that the ward's history was rewritten, never applied."""
+
+    __tablename__ = "sync_ward_audit_rewrites"
+    __table_args__ = (UniqueConstraint("station_id", "entry_id", "content_sha256"),)
+
+    content_sha256: Mapped[str] = mapped_column(String(64))

@@ -1,5 +1,5 @@
-"""The bundle file: a signed cleartext header, then an age ciphertext holding a signed manifest
-and the change rows (docs/bundle-format.md).
+"""The bundle file: a signed cleartext header, then an age ciphertext holding a signed manifest,
+the change rows and (format version 2) the ward's audit-trail entries (docs/bundle-format.md).
 
 Reading follows signing-sync.md §2.4: sizes are capped before anything is allocated, the
 outer signature and the ciphertext hash are checked before decrypting, the inner manifest
@@ -10,11 +10,13 @@ ever used as a path.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import struct
 import uuid as uuid_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pyrage
@@ -36,12 +38,40 @@ from app.sync.envelope import (
 
 MAGIC = b"MODELWARD-WSB/1\n"
 INNER_MAGIC = b"MODELWARD-WSI/1\n"
-FORMAT_VERSION = 1
+# Version 2 adds the optional "audit" section; version 1 files (no audit) are still read. A
+# version-1 reader refuses a version-2 file as "made by a newer version" before decrypting it.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".wsb"
 MAX_OUTER = 16 * 1024
 MAX_MANIFEST = 1 << 20
 MAX_BUNDLE = 1 << 30
-SECTION_NAME = re.compile(rb"^(manifest|records)$")
+MAX_LINE = 1 << 20  # one audit entry (NDJSON line), as for one change row
+SECTION_NAME = re.compile(rb"^(manifest|records|audit)$")
+SECTION_FIELDS = {"name", "length", "sha256"}
+# the audit section's entry in the manifest also says which entries it carries
+AUDIT_SECTION_FIELDS = SECTION_FIELDS | {"from_id", "to_id", "head_count", "head_hash"}
+AUDIT_LINE_FIELDS = {
+    "id",
+    "at",
+    "actor",
+    "action",
+    "table_name",
+    "record_uuid",
+    "changes",
+    "prev_hash",
+    "hash",
+}
+# the ward's own column sizes (app.db.audit.AuditEntry); "changes" is bounded by MAX_LINE
+AUDIT_TEXT_LIMITS = {
+    "actor": 120,
+    "action": 16,
+    "table_name": 40,
+    "record_uuid": 36,
+    "prev_hash": 64,
+    "hash": 64,
+}
+MAX_ID = (1 << 53) - 1
 OUTER_FIELDS = {
     "format",
     "format_version",
@@ -95,29 +125,84 @@ def _section(name: bytes, body: bytes) -> bytes:
     return struct.pack(">B", len(name)) + name + struct.pack(">Q", len(body)) + body
 
 
+@dataclass(frozen=True)
+class AuditRange:
+    """Which audit entries a bundle carries: ids ``from_id``..``to_id`` (empty when
+    ``to_id < from_id``), and the ward's chain head (entry count and last hash) at export."""
+
+    from_id: int
+    to_id: int
+    head_count: int
+    head_hash: str
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One entry of the ward's hash-chained audit log, as carried (``at`` is aware UTC)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    table_name: str
+    record_uuid: str
+    changes: str  # the JSON text exactly as the ward hashed it
+    prev_hash: str
+    hash: str
+
+
+def encode_audit(entries: Iterable[Mapping[str, Any]]) -> bytes:
+    """NDJSON, one entry per line; ``at`` as UTC ISO 8601 (what the entry hash covers)."""
+    return b"".join(
+        json.dumps(
+            {**entry, "at": entry["at"].isoformat()},
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+        for entry in entries
+    )
+
+
 def seal(
     manifest: dict[str, Any],
     records: bytes,
     signing: Ed25519PrivateKey,
     recipients: Sequence[pyrage.x25519.Recipient],
+    audit: tuple[AuditRange, bytes] | None = None,
 ) -> tuple[bytes, str]:
     """The bundle bytes and the manifest's SHA-256 (what receipts and the hash chain name).
 
-    ``manifest`` is completed here with the section list; the caller fills the rest.
+    ``manifest`` is completed here with the section list; the caller fills the rest. An
+    ``audit`` section (its range and NDJSON from :func:`encode_audit`) needs format version 2.
     """
-    manifest = {
-        **manifest,
-        "sections": [{"name": "records", "length": len(records), "sha256": sha256(records)}],
-    }
+    listed: list[dict[str, Any]] = [
+        {"name": "records", "length": len(records), "sha256": sha256(records)}
+    ]
+    sections = _section(b"records", records)
+    if audit is not None:
+        span, body = audit
+        listed.append(
+            {
+                "name": "audit",
+                "length": len(body),
+                "sha256": sha256(body),
+                "from_id": span.from_id,
+                "to_id": span.to_id,
+                "head_count": span.head_count,
+                "head_hash": span.head_hash,
+            }
+        )
+        sections += _section(b"audit", body)
+    manifest = {**manifest, "sections": listed}
     manifest_bytes = canonical(manifest)
     manifest_envelope = sign(BUNDLE_MANIFEST, manifest_bytes, signing)
-    plaintext = (
-        INNER_MAGIC + _section(b"manifest", manifest_envelope) + _section(b"records", records)
-    )
+    plaintext = INNER_MAGIC + _section(b"manifest", manifest_envelope) + sections
     ciphertext = pyrage.encrypt(plaintext, list(recipients))
     outer = {
         "format": "modelward.bundle",
-        "format_version": FORMAT_VERSION,
+        "format_version": manifest.get("format_version", FORMAT_VERSION),
         "bundle_id": manifest["bundle_id"],
         "station_id": manifest["station_id"],
         "seq": manifest["seq"],
@@ -144,6 +229,7 @@ class Outer:
     ciphertext: bytes
     sender: Ed25519PublicKey
     created_at: str
+    format_version: int = 1
 
 
 def _check_uuid(value: Any) -> str:
@@ -171,7 +257,12 @@ def _check_header(header: Any) -> str:
     """The header's form and version; returns the station id it names."""
     if not isinstance(header, dict) or set(header) != OUTER_FIELDS:
         raise BundleError(_("The bundle header is not in the expected form."))
-    if header["format"] != "modelward.bundle" or header["format_version"] != FORMAT_VERSION:
+    version = header["format_version"]
+    if (
+        header["format"] != "modelward.bundle"
+        or isinstance(version, bool)
+        or version not in READABLE_VERSIONS
+    ):
         raise BundleError(
             _("The bundle was made by a newer version of ModelWard."),
             hint=_("Update ModelWard, then import the bundle again."),
@@ -234,6 +325,7 @@ def read_outer(
         ciphertext=ciphertext,
         sender=sender,
         created_at=str(header["created_at"]),
+        format_version=header["format_version"],
     )
     return outer, header
 
@@ -243,6 +335,8 @@ class Inner:
     manifest: dict[str, Any]
     manifest_sha256: str
     records: bytes
+    audit: bytes = b""  # verified against the manifest, not parsed (see parse_audit)
+    audit_range: AuditRange | None = None  # None: the bundle carries no audit section
 
 
 def _sections(plaintext: bytes) -> dict[str, bytes]:
@@ -251,7 +345,7 @@ def _sections(plaintext: bytes) -> dict[str, bytes]:
     position = len(INNER_MAGIC)
     sections: dict[str, bytes] = {}
     while position < len(plaintext):
-        if len(sections) >= 2:
+        if len(sections) >= 3:
             raise BundleError(_("The bundle's content is not in the expected form."))
         name_length = plaintext[position]
         name = plaintext[position + 1 : position + 1 + name_length]
@@ -265,9 +359,68 @@ def _sections(plaintext: bytes) -> dict[str, bytes]:
             raise BundleError(_("The bundle is incomplete: the file was cut short."))
         sections[name.decode()] = plaintext[start + 8 : start + 8 + length]
         position = start + 8 + length
-    if set(sections) != {"manifest", "records"}:
+    if not {"manifest", "records"} <= set(sections):
         raise BundleError(_("The bundle's content is not in the expected form."))
     return sections
+
+
+def _listed_section(entry: Any, name: str, body: bytes, fields: set[str]) -> bool:
+    """Whether a manifest ``sections`` entry describes ``body`` exactly."""
+    return (
+        isinstance(entry, dict)
+        and set(entry) == fields
+        and entry.get("name") == name
+        and entry.get("length") == len(body)
+        and entry.get("sha256") == sha256(body)
+    )
+
+
+def _count(value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_ID:
+        raise ValueError(value)
+    return value
+
+
+def _audit_range(entry: dict[str, Any]) -> AuditRange:
+    """The range an audit section entry declares, checked for form only."""
+    try:
+        from_id = _count(entry["from_id"], 1)
+        to_id = _count(entry["to_id"], from_id - 1)
+        head_count = _count(entry["head_count"], 0)
+        head_hash = entry["head_hash"]
+        if not isinstance(head_hash, str) or len(head_hash) > AUDIT_TEXT_LIMITS["hash"]:
+            raise ValueError(head_hash)
+    except ValueError as error:
+        raise BundleError(
+            _("The bundle's audit trail section is not in the expected form.")
+        ) from error
+    return AuditRange(from_id, to_id, head_count, head_hash)
+
+
+def _check_sections(
+    manifest: dict[str, Any], sections: dict[str, bytes], version: int
+) -> AuditRange | None:
+    """Every section present is listed in the signed manifest with its length and hash, and
+    every section listed is present; version 1 knows only "records"."""
+    listed = manifest["sections"]
+    if (
+        not isinstance(listed, list)
+        or not 1 <= len(listed) <= (2 if version >= 2 else 1)
+        or not _listed_section(listed[0], "records", sections["records"], SECTION_FIELDS)
+        or ("audit" in sections and version < 2)
+    ):
+        raise BundleError(_("The bundle's records do not match its manifest."))
+    if len(listed) == 1 and "audit" not in sections:
+        return None
+    if len(listed) == 1 or "audit" not in sections:  # one listed without the other
+        raise BundleError(
+            _("The bundle's audit trail does not match its manifest: it was changed.")
+        )
+    if not _listed_section(listed[1], "audit", sections["audit"], AUDIT_SECTION_FIELDS):
+        raise BundleError(
+            _("The bundle's audit trail does not match its manifest: it was changed.")
+        )
+    return _audit_range(listed[1])
 
 
 def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> Inner:
@@ -298,7 +451,7 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
         not isinstance(manifest, dict)
         or set(manifest) != MANIFEST_FIELDS
         or manifest["format"] != "modelward.bundle"
-        or manifest["format_version"] != FORMAT_VERSION
+        or manifest["format_version"] != outer.format_version
     ):
         raise BundleError(_("The bundle's manifest is not in the expected form."))
     if (
@@ -310,15 +463,72 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
         raise BundleError(
             _("The bundle's header and manifest disagree: the file was tampered with.")
         )
-    listed = manifest["sections"]
-    if (
-        not isinstance(listed, list)
-        or len(listed) != 1
-        or not isinstance(listed[0], dict)
-        or set(listed[0]) != {"name", "length", "sha256"}
-        or listed[0].get("name") != "records"
-        or listed[0].get("length") != len(sections["records"])
-        or listed[0].get("sha256") != sha256(sections["records"])
-    ):
-        raise BundleError(_("The bundle's records do not match its manifest."))
-    return Inner(manifest, sha256(envelope.payload), sections["records"])
+    span = _check_sections(manifest, sections, outer.format_version)
+    return Inner(
+        manifest,
+        sha256(envelope.payload),
+        sections["records"],
+        sections.get("audit", b""),
+        span,
+    )
+
+
+def _audit_text(document: dict[str, Any], name: str) -> str:
+    value = document[name]
+    limit = AUDIT_TEXT_LIMITS.get(name)
+    if not isinstance(value, str) or (limit is not None and len(value) > limit):
+        raise ValueError(name)
+    value.encode()  # a lone surrogate (legal in JSON) can be neither hashed nor stored
+    return value
+
+
+def _audit_line(document: Any, span: AuditRange) -> AuditLine:
+    """One decoded audit NDJSON line, checked for form. Its *content* is not judged here: an
+    entry whose hash does not follow is evidence for the province's chain check, not a
+    reason to refuse the ward's records."""
+    if not isinstance(document, dict) or set(document) != AUDIT_LINE_FIELDS:
+        raise ValueError("fields")
+    number = _count(document["id"], span.from_id)
+    if number > span.to_id:
+        raise ValueError("id")
+    at = datetime.fromisoformat(_audit_text(document, "at"))
+    if at.tzinfo is None:
+        raise ValueError("at")
+    at = at.astimezone(UTC)  # OverflowError at the ends of the calendar
+    names = ("actor", "action", "table_name", "record_uuid", "changes", "prev_hash", "hash")
+    texts = [_audit_text(document, name) for name in names]
+    return AuditLine(number, at, *texts)
+
+
+def parse_audit(blob: bytes, span: AuditRange) -> list[AuditLine]:
+    """The entries of an audit section whose hash the manifest vouched for: every line the
+    expected form, ids strictly increasing inside the declared range, the last one ``to_id``.
+
+    A gap in the ids is allowed (an entry deleted at the ward is for the chain check to
+    report), a repeated or out-of-order id is not."""
+    from app.sync.envelope import strict_json
+
+    lines: list[AuditLine] = []
+    for number, raw in enumerate(blob.split(b"\n"), start=1):
+        if not raw:
+            continue
+        if len(raw) > MAX_LINE:
+            raise BundleError(
+                _("Audit trail entry {n} of the bundle is too long.").format(n=number)
+            )
+        try:
+            line = _audit_line(strict_json(raw), span)
+            if lines and line.id <= lines[-1].id:
+                raise ValueError("order")
+        except (SignedMessageError, ValueError, TypeError, OverflowError) as error:
+            raise BundleError(
+                _("Audit trail entry {n} of the bundle is not in the expected form.").format(
+                    n=number
+                )
+            ) from error
+        lines.append(line)
+    if blob and not blob.endswith(b"\n"):
+        raise BundleError(_("The bundle's audit trail is cut short."))
+    if (lines[-1].id if lines else span.from_id - 1) != span.to_id:
+        raise BundleError(_("The bundle's audit trail does not hold the entries it lists."))
+    return lines

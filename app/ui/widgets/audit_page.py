@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.core.audit_service import verify
+from app.core.audit_service import AuditCheck, verify
 from app.db import audit
 from app.db.engine import Database
 from app.i18n import N_, _
@@ -19,6 +21,7 @@ ACTIONS = {
     "delete": N_("deleted"),
     "restore": N_("restored"),
     "import": N_("bundle imported"),
+    "restore-db": N_("database restored from a backup"),
 }
 SHOWN = 500
 
@@ -53,17 +56,47 @@ def _labels(table: str) -> dict[str, str]:
     return labels
 
 
+def _short(text: str) -> str:
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
 def _describe(table: str, changes: str) -> str:
+    """ "field: old → new; …". A ward's entry received by the province may have been tampered
+    with, so text that is not the usual JSON is shown as it is rather than failing."""
+    try:
+        parsed: Any = json.loads(changes)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        return _short(changes)
     labels = _labels(table)
     parts = []
-    for name, (old, new) in json.loads(changes).items():
+    for name, value in parsed.items():
+        old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
         field = labels.get(name, name)
         if old is None:
             parts.append(f"{field}: {new}")
         else:
             parts.append(f"{field}: {old} → {new}")
-    text = "; ".join(parts)
-    return text if len(text) <= 300 else text[:299] + "…"
+    return _short("; ".join(parts))
+
+
+def entry_cells(
+    number: int, at: datetime, actor: str, action: str, table: str, changes: str
+) -> list[str]:
+    """One audit entry as the table shows it (this station's own log, or a ward's copy)."""
+    return [
+        str(number),
+        at.astimezone().strftime("%d/%m/%Y %H:%M:%S"),
+        actor,
+        _(ACTIONS[action]) if action in ACTIONS else action,
+        _table_title(table),
+        _describe(table, changes),
+    ]
+
+
+def entry_headers() -> list[str]:
+    return [_("No."), _("Time"), _("By"), _("Action"), _("Record"), _("What changed")]
 
 
 class AuditPage(QWidget):
@@ -83,9 +116,7 @@ class AuditPage(QWidget):
         bar.addWidget(self.result, 1)
         layout.addLayout(bar)
         layout.addWidget(QLabel(_("The latest {n} changes, newest first:").format(n=SHOWN), self))
-        self.table = _table(
-            self, [_("No."), _("Time"), _("By"), _("Action"), _("Record"), _("What changed")]
-        )
+        self.table = _table(self, entry_headers())
         self.table.setObjectName("audit_log")
         layout.addWidget(self.table, 1)
         self.refresh()
@@ -93,25 +124,20 @@ class AuditPage(QWidget):
     def refresh(self) -> None:
         with self.db.read() as session:
             rows = [
-                [
-                    str(e.id),
-                    e.at.astimezone().strftime("%d/%m/%Y %H:%M:%S"),
-                    e.actor,
-                    _(ACTIONS.get(e.action, e.action)),
-                    _table_title(e.table_name),
-                    _describe(e.table_name, e.changes),
-                ]
+                entry_cells(e.id, e.at, e.actor, e.action, e.table_name, e.changes)
                 for e in audit.entries(session, SHOWN)
             ]
         _fill(self.table, rows)
 
     def check(self) -> None:
-        result = verify(self.db)
-        if result.ok:
-            self.result.setStyleSheet("color: #1b5e20;")
-            self.result.setText(_("Audit trail intact: {n} entries.").format(n=result.entries))
-        else:
-            self.result.setStyleSheet("color: #b00020; font-weight: 600;")
-            self.result.setText(
-                _("The audit trail is broken: {problem}").format(problem=result.problem)
-            )
+        show_check(self.result, verify(self.db))
+
+
+def show_check(label: QLabel, result: AuditCheck) -> None:
+    """The result of a chain check, green when intact, red with the first break otherwise."""
+    if result.ok:
+        label.setStyleSheet("color: #1b5e20;")
+        label.setText(_("Audit trail intact: {n} entries.").format(n=result.entries))
+    else:
+        label.setStyleSheet("color: #b00020; font-weight: 600;")
+        label.setText(_("The audit trail is broken: {problem}").format(problem=result.problem))

@@ -1,6 +1,6 @@
 """The province's screen: enrolled wards and what each reported, importing bundles with a
 preview, enrolling stations, publishing the trust list, revoking keys, and a read-only view
-into one ward's records, indicators and assessments."""
+into one ward's records, indicators, assessments, approvals and audit trail."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import sync_province
+from app.core import audit_service, sync_province
 from app.core.formatting import format_number, format_value
 from app.core.kind_titles import KIND_TITLES
 from app.core.progress import CancelToken
@@ -86,6 +86,12 @@ def warnings_text(row: sync_province.StationOverview) -> str:
                 seqs=", ".join(map(str, row.chain_breaks))
             )
         )
+    if row.audit_broken_at is not None:
+        if row.audit_problem == audit_service.REWRITTEN:
+            text = _("audit trail rewritten at entry {n}")
+        else:
+            text = _("audit trail broken at entry {n}")
+        parts.append(text.format(n=row.audit_broken_at))
     return "; ".join(parts) or "—"
 
 
@@ -100,6 +106,11 @@ def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> lis
             if summary
             else ""
         )
+        rewritten = summary.get("audit", {}).get("rewritten", 0) if summary else 0
+        if rewritten:
+            counts += "; " + _(
+                "{n} audit trail entries arrived again with different content"
+            ).format(n=rewritten)
         rows.append(
             [
                 report.path.name,
@@ -149,7 +160,8 @@ class ImportPreviewDialog(QDialog):
 
 
 class WardDialog(QDialog):
-    """Read-only view of one ward's records, indicators and assessments."""
+    """Read-only view of one ward's records, indicators, assessments, approvals and audit
+    trail."""
 
     def __init__(self, db: Database, station_id: str, year: int, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -205,6 +217,7 @@ class WardDialog(QDialog):
         self.approvals = _table(tabs, [_("Approved"), _("By"), _("Approved on"), _("State")])
         self.approvals.setObjectName("ward_approvals")
         tabs.addTab(self.approvals, _("Approvals"))
+        tabs.addTab(self._audit_tab(tabs), _("Audit trail"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -212,6 +225,56 @@ class WardDialog(QDialog):
         self.show_indicators()
         self.show_assessments()
         self.show_approvals(station_id)
+        self.show_audit(station_id)
+
+    def _audit_tab(self, tabs: QTabWidget) -> QWidget:
+        from app.ui.widgets.audit_page import entry_headers
+
+        page = QWidget(tabs)
+        layout = QVBoxLayout(page)
+        self.audit_result = QLabel(page)
+        self.audit_result.setObjectName("ward_audit_result")
+        self.audit_result.setWordWrap(True)
+        layout.addWidget(self.audit_result)
+        self.audit = _table(page, entry_headers())
+        self.audit.setObjectName("ward_audit")
+        layout.addWidget(self.audit, 3)
+        self.rewrites_label = QLabel(
+            _(
+                "Entries that arrived again with different content (kept as evidence; the "
+                "entries above are the ones first received):"
+            ),
+            page,
+        )
+        self.rewrites_label.setWordWrap(True)
+        layout.addWidget(self.rewrites_label)
+        self.rewrites = _table(page, entry_headers())
+        self.rewrites.setObjectName("ward_audit_rewrites")
+        layout.addWidget(self.rewrites, 1)
+        return page
+
+    def show_audit(self, station_id: str) -> None:
+        """The ward's audit trail held here, checked again now (not the stored result)."""
+        from app.ui.widgets.audit_page import SHOWN, entry_cells, show_check
+
+        show_check(self.audit_result, sync_province.ward_audit_check(self.db, station_id))
+        _fill(
+            self.audit,
+            [
+                entry_cells(r.entry_id, r.at, r.actor, r.action, r.table_name, r.changes)
+                for r in audit_service.ward_entries(self.db, station_id, SHOWN)
+            ],
+        )
+        rewrites = audit_service.ward_rewrites(self.db, station_id)
+        _fill(
+            self.rewrites,
+            [
+                entry_cells(r.entry_id, r.at, r.actor, r.action, r.table_name, r.changes)
+                for r in rewrites
+            ],
+        )
+        self.rewrites_label.setVisible(bool(rewrites))
+        self.rewrites.setVisible(bool(rewrites))
 
     def show_approvals(self, station_id: str) -> None:
         from app.core.approval_service import approver_text, subject_text
@@ -395,7 +458,13 @@ class ProvincePage(QWidget):
             ],
         )
         for number, row in enumerate(self.rows):
-            if row.missing_seqs or row.forks or row.chain_breaks or row.status == "revoked":
+            if (
+                row.missing_seqs
+                or row.forks
+                or row.chain_breaks
+                or row.audit_broken_at is not None
+                or row.status == "revoked"
+            ):
                 for column in (6, 7, 2):
                     item = self.overview.item(number, column)
                     if item is not None:
