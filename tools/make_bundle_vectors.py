@@ -227,7 +227,7 @@ def manifest(keys: dict[str, Any]) -> dict[str, Any]:
     """Everything but ``sections``, which ``seal`` adds."""
     return {
         "format": "modelward.bundle",
-        "format_version": fmt.FORMAT_VERSION,
+        "format_version": 1,  # the vectors are version-1 bundles (no audit section)
         "bundle_id": BUNDLE_ID,
         "station_id": STATION_ID,
         "station_name": STATION_NAME,
