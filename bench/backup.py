@@ -1,7 +1,7 @@
 """Backups (issue 7): a verified backup of a 1,000,000-record ward against SQLite's own shell
 running ``.backup`` on the same file, in the same process run.
 
-The app's backup does more than the shell: it fsyncs the copy, runs ``integrity_check`` on it,
+The app's backup does more than the shell: it fsyncs the copy, runs ``quick_check`` on it,
 hashes it and writes the sidecar. Its copy step alone (the backup API) is reported too, so the
 cost of verifying is visible.
 """
