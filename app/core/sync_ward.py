@@ -451,6 +451,12 @@ class WardSync(KeyHolder):
                 hint=_("Plug the USB stick in again or choose another folder."),
             )
         path = out_dir / name
+        # the hash is kept before the file exists: if the app dies between writing the file and
+        # marking it exported, a receipt for this very file is still recognised (below)
+        with self.db.write() as session:
+            session.execute(
+                select(OutboxBundle).where(OutboxBundle.bundle_id == bundle_id)
+            ).scalar_one().manifest_sha256 = manifest_hash
         # written through a temp file, fsync'd and renamed; _read_back then checks every byte
         atomic_write_bytes(path, data, verify=False)
         progress(3, 4, _("Checking the written file…"))
@@ -520,7 +526,7 @@ class WardSync(KeyHolder):
                 entry is None
                 or entry.seq != receipt.seq
                 or entry.manifest_sha256 != receipt.manifest_sha256
-                or entry.state == "failed"
+                or not entry.manifest_sha256
             ):
                 raise UserFacingError(
                     _("This receipt does not match any bundle exported by this station."),

@@ -16,6 +16,7 @@ import pytest
 
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.record_service import RecordService
+from app.core.sync_ward import WardSync
 from app.sync import bundle as fmt
 from app.sync import keys as station_keys
 from app.sync import trust
@@ -477,6 +478,32 @@ def test_export_to_a_missing_drive_fails_cleanly_and_the_number_is_not_reused(
     (report,) = pair.import_(result.path)
     assert report.outcome == "new"
     assert pair.province.overview()[0].missing_seqs == ()  # seq 1 declared void
+
+
+def test_a_bundle_written_just_before_the_app_died_is_still_acknowledged(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found by the crash harness: killed between writing the file and marking it exported,
+    the outbox said "failed" although the file was whole; the province imported it and the
+    ward then refused its receipt. The manifest hash is now kept before the file is written."""
+
+    def die(*_args: object) -> None:
+        raise KeyboardInterrupt  # as if the process were killed right after the rename
+
+    monkeypatch.setattr(WardSync, "_read_back", die)
+    with pytest.raises(KeyboardInterrupt):
+        pair.ward.export(pair.stick, pair.ward_keys)
+    monkeypatch.undo()
+    assert [r.state for r in pair.ward.outbox()] == ["failed"]
+    (written,) = pair.stick.glob("*.wsb")
+    receipts = tmp_path / "receipts"
+    receipts.mkdir()
+    (report,) = pair.import_(written, receipts_dir=receipts)
+    assert report.outcome == "new"
+    (receipt,) = receipts.iterdir()
+    pair.ward.import_receipt(receipt.read_bytes())
+    assert [r.state for r in pair.ward.outbox()] == ["acknowledged"]
+    assert pair.ward.pending_changes() == 0
 
 
 def test_the_body_is_a_real_age_file(pair: Pair, tmp_path: Path) -> None:
