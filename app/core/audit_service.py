@@ -90,19 +90,7 @@ def verify(db: Database) -> AuditCheck:
     with db.read() as session:
         head = audit._head(session)
         entry = audit.AuditEntry
-        rows = session.execute(
-            select(
-                entry.id,
-                entry.at,
-                entry.actor,
-                entry.action,
-                entry.table_name,
-                entry.record_uuid,
-                entry.changes,
-                entry.prev_hash,
-                entry.hash,
-            ).order_by(entry.id)
-        )
+        rows = session.execute(audit.chain_select(entry, entry.id).order_by(entry.id))
         return check_chain(rows, head)
 
 
@@ -269,17 +257,7 @@ def check_ward(session: Session, station: SyncStation) -> tuple[AuditCheck, int]
     break (or ok) and how many entries are held."""
     entry = WardAuditEntry
     rows = session.execute(
-        select(
-            entry.entry_id,
-            entry.at,
-            entry.actor,
-            entry.action,
-            entry.table_name,
-            entry.record_uuid,
-            entry.changes,
-            entry.prev_hash,
-            entry.hash,
-        )
+        audit.chain_select(entry, entry.entry_id)
         .where(entry.station_id == station.station_id)
         .order_by(entry.entry_id)
     ).all()

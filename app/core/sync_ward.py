@@ -137,19 +137,7 @@ def _audit_section(session: Session) -> tuple[fmt.AuditRange, bytes, int]:
     count, head = audit._head(session)
     entry = audit.AuditEntry
     rows = session.execute(
-        select(
-            entry.id,
-            entry.at,
-            entry.actor,
-            entry.action,
-            entry.table_name,
-            entry.record_uuid,
-            entry.changes,
-            entry.prev_hash,
-            entry.hash,
-        )
-        .where(entry.id > after)
-        .order_by(entry.id)
+        audit.chain_select(entry, entry.id).where(entry.id > after).order_by(entry.id)
     ).mappings()
     entries = [dict(row) for row in rows]
     last = entries[-1]["id"] if entries else after

@@ -173,6 +173,25 @@ def _audit_flush(session: Session, flush_context: UOWTransaction, instances: Any
         append(session, entries)
 
 
+CHAIN_FIELDS = (
+    "at",
+    "actor",
+    "action",
+    "table_name",
+    "record_uuid",
+    "changes",
+    "prev_hash",
+    "hash",
+)
+
+
+def chain_select(model: Any, number: Any) -> Any:
+    """SELECT of what the chain check needs, in its order: the entry number (``number``, the
+    column holding it in ``model``), then the hashed fields; for this station's log and for the
+    copies of the wards' logs at the province."""
+    return select(number, *(getattr(model, name) for name in CHAIN_FIELDS))
+
+
 def entries(session: Session, limit: int | None = None) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if limit:
