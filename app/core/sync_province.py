@@ -195,11 +195,7 @@ class ProvinceSync(KeyHolder):
         """
         self.require(Permission.MANAGE_KEYS)
         with self.db.write() as session:
-            entry = session.execute(
-                select(SyncStation).where(SyncStation.station_id == station_id)
-            ).scalar_one_or_none()
-            if entry is None:
-                raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+            entry = enrolled_station(session, station_id)
             entry.status = "revoked"
             entry.last_trusted_seq = last_trusted_seq
             entry.reason = reason
@@ -727,6 +723,15 @@ class ProvinceSync(KeyHolder):
             return list(session.execute(query).scalars())
 
 
+def enrolled_station(session: Session, station_id: str) -> SyncStation:
+    entry = session.execute(
+        select(SyncStation).where(SyncStation.station_id == station_id)
+    ).scalar_one_or_none()
+    if entry is None:
+        raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+    return entry
+
+
 def missing_seqs(session: Session, station_id: str) -> list[int]:
     """Sequence numbers of a station never received (and not declared void by the station)."""
     rows = session.execute(
@@ -809,11 +814,7 @@ class WardDetail:
 
 def ward_detail(db: Database, station_id: str) -> WardDetail:
     with db.read() as session:
-        entry = session.execute(
-            select(SyncStation).where(SyncStation.station_id == station_id)
-        ).scalar_one_or_none()
-        if entry is None:
-            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        entry = enrolled_station(session, station_id)
         unit = session.get(Unit, entry.unit_id)
         assert unit is not None
         return WardDetail(unit.id, unit.code, unit.name)
@@ -887,11 +888,7 @@ def ward_approvals(db: Database, station_id: str) -> list[approvals.ApprovalStat
     """The chief's approvals a ward has sent, each checked against the ward's enrolled key and
     against the ward's data held here: approved, changed since approval, or altered."""
     with db.read() as session:
-        entry = session.execute(
-            select(SyncStation).where(SyncStation.station_id == station_id)
-        ).scalar_one_or_none()
-        if entry is None:
-            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        entry = enrolled_station(session, station_id)
         return approvals.approval_states(session, entry.unit_id, [entry.signing_key])
 
 
@@ -900,11 +897,7 @@ def ward_audit_check(db: Database, station_id: str) -> audit_service.AuditCheck:
     entry's hash recomputed in order, the links and numbers, entries that arrived again with
     other content, and the head the ward last reported. The first break, or ok."""
     with db.read() as session:
-        entry = session.execute(
-            select(SyncStation).where(SyncStation.station_id == station_id)
-        ).scalar_one_or_none()
-        if entry is None:
-            raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
+        entry = enrolled_station(session, station_id)
         check, _held = audit_service.check_ward(session, entry)
         return check
 

@@ -23,6 +23,7 @@ import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.core.errors import UserFacingError
+from app.db.audit import CHAIN_FIELDS
 from app.i18n import _
 from app.sync.envelope import (
     BUNDLE_MANIFEST,
@@ -51,17 +52,7 @@ SECTION_NAME = re.compile(rb"^(manifest|records|audit)$")
 SECTION_FIELDS = {"name", "length", "sha256"}
 # the audit section's entry in the manifest also says which entries it carries
 AUDIT_SECTION_FIELDS = SECTION_FIELDS | {"from_id", "to_id", "head_count", "head_hash"}
-AUDIT_LINE_FIELDS = {
-    "id",
-    "at",
-    "actor",
-    "action",
-    "table_name",
-    "record_uuid",
-    "changes",
-    "prev_hash",
-    "hash",
-}
+AUDIT_LINE_FIELDS = {"id", *CHAIN_FIELDS}
 # the ward's own column sizes (app.db.audit.AuditEntry); "changes" is bounded by MAX_LINE
 AUDIT_TEXT_LIMITS = {
     "actor": 120,
