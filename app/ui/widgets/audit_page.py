@@ -32,6 +32,7 @@ TABLES = {
     "assessments": N_("Self-assessment"),
     "assessment_items": N_("Self-assessment"),
     "sync_inbox": N_("Sync bundles"),
+    "approvals": N_("Approvals"),
 }
 
 
