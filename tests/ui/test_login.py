@@ -217,3 +217,24 @@ def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_account
     assert seen and "bị thiếu" in seen[0], seen
     assert not accounts.exists() and path.read_bytes() == before
     session.close()
+
+
+def test_the_recovery_code_prints_on_one_page(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+    from PySide6.QtPrintSupport import QPrinter
+
+    code = "TRSP-6XR2-JM5Q-5CBP-QZ6H-WDB3-LO7I-22FQ"
+    dialog = RecoveryCodeDialog(code)
+    qtbot.addWidget(dialog)
+    out = tmp_path / "code.pdf"
+    printer = QPrinter()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(out))
+    dialog.print_code(printer)
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert code in text
+    assert "tủ bảo mật" in text  # the instructions, in Vietnamese

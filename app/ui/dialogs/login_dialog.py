@@ -3,6 +3,8 @@ account with its recovery code, and the forced password change after a reset."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -203,10 +205,47 @@ class RecoveryCodeDialog(QDialog):
         shown.setStyleSheet("font-family: monospace; font-size: 15pt; padding: 12px;")
         shown.setTextInteractionFlags(shown.textInteractionFlags())
         layout.addWidget(shown)
+        self.code = code
+        print_button = QPushButton(_("Print…"), self)
+        print_button.setObjectName("print_code")
+        print_button.clicked.connect(lambda: self.print_code())
+        layout.addWidget(print_button)
         done = QPushButton(_("I have written it down"), self)
         done.setObjectName("written_down")
         done.clicked.connect(self.accept)
         layout.addWidget(done)
+
+    def print_code(self, printer: QPrinter | None = None) -> None:
+        """One page for the station's safe: the code, what it is for, when it was made."""
+        from datetime import date
+
+        from PySide6.QtGui import QFont, QPainter
+
+        if printer is None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+                return
+        painter = QPainter(printer)
+        try:
+            page = printer.pageRect(QPrinter.Unit.DevicePixel).toRect()
+            scale = printer.resolution() / 72  # points to device pixels
+            x, width = int(36 * scale), page.width() - int(72 * scale)  # half-inch margins
+            painter.setFont(QFont("DejaVu Sans", 14))
+            y = int(40 * scale)
+            painter.drawText(x, y, _("ModelWard: administrator recovery code"))
+            painter.setFont(QFont("DejaVu Sans Mono", 20))
+            y += int(60 * scale)
+            painter.drawText(x, y, self.code)
+            painter.setFont(QFont("DejaVu Sans", 10))
+            y += int(40 * scale)
+            text = _(
+                "Keep this page in the station's safe. With the code an administrator who forgot "
+                "the password can get back in; without it, and without any administrator's "
+                "password, the data cannot be opened. Printed on {date}."
+            ).format(date=f"{date.today():%d/%m/%Y}")
+            painter.drawText(x, y, width, page.height() - y, int(Qt.TextFlag.TextWordWrap), text)
+        finally:
+            painter.end()
 
 
 class ChangePasswordDialog(QDialog):
