@@ -216,6 +216,12 @@ class IndicatorPage(QWidget):
             self.lock_button.show()
         self.problems.setText("\n".join(f"• {message}" for message in grid.violations))
         self.approval.refresh()
+        from app.security.accounts import Permission
+        from app.ui.permissions import restrict
+
+        restrict(self.actor, Permission.LOCK_PERIOD, self.lock_button)
+        if self.actor is not None and not self.actor.can(Permission.EDIT_INDICATORS):
+            self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         expired = [
             pack.title for pack in self.service.packs() if pack.is_expired(self.service.today())
         ]

@@ -73,6 +73,9 @@ class PacksPage(QWidget):
         layout.addWidget(self.warning)
         bar = QHBoxLayout()
         self.install_button = QPushButton(_("Install from a USB stick or folder…"), self)
+        from app.ui.permissions import restrict
+
+        restrict(actor, Permission.IMPORT_PACKS, self.install_button)
         self.install_button.clicked.connect(lambda: self.choose_folder())
         bar.addWidget(self.install_button)
         bar.addStretch(1)

@@ -175,6 +175,17 @@ class RecordPage(QWidget):
         has_selection = self.selected_row() is not None
         self.edit_action.setEnabled(has_selection)
         self.delete_action.setEnabled(has_selection)
+        from app.security.accounts import Permission
+        from app.ui.permissions import restrict
+
+        restrict(
+            self.service.actor,
+            Permission.EDIT_RECORDS,
+            self.add_action,
+            self.edit_action,
+            self.delete_action,
+            self.import_action,
+        )
 
     def _update_count(self) -> None:
         shown = self.model.rowCount()

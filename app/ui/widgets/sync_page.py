@@ -200,6 +200,18 @@ class SyncPage(QWidget):
             ).format(n=pending)
         )
         self.export_button.setEnabled(public is not None and doc is not None)
+        from app.security.accounts import Permission
+        from app.ui.permissions import restrict
+
+        actor = self.sync.actor
+        restrict(actor, Permission.EXPORT_BUNDLES, self.export_button, self.receipt_button)
+        restrict(
+            actor,
+            Permission.MANAGE_KEYS,
+            self.create_keys_button,
+            self.enrollment_button,
+            self.trust_button,
+        )
         rows = []
         for row in self.sync.outbox():
             rows.append(
