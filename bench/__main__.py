@@ -21,7 +21,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -146,39 +145,15 @@ def _table_template() -> Path:
 
 def big_table(workdir: Path) -> dict[str, float]:
     from app.core.record_service import RecordService
-    from app.core.records import SESSIONS
     from app.db.open import open_database
     from app.ui.app import make_application
-    from app.ui.models.record_table_model import RecordTableModel
+    from bench.record_list import timings
 
     make_application()
     db = open_database(_table_db(workdir))
     service = RecordService(db, author="bench")
 
-    def first_screen(model: RecordTableModel) -> None:
-        for row in range(30):
-            for column in range(model.columnCount()):
-                model.data(model.index(row, column))
-
-    def open_table() -> None:
-        first_screen(RecordTableModel(service, SESSIONS))
-
-    model = RecordTableModel(service, SESSIONS)
-    columns = [s.name for s in model.fields]
-
-    def sort_by(name: str) -> Callable[[], None]:
-        def action() -> None:
-            model.sort(columns.index(name))
-            first_screen(model)
-
-        return action
-
-    def back_to_default() -> None:
-        model.sort(columns.index("held_on"), Qt.SortOrder.DescendingOrder)
-
-    def filter_table() -> None:
-        model.set_search("khoi 42")
-        first_screen(model)
+    actions = timings(service, _best_ms)
 
     # the floor: the same sorted id list read with the bare sqlite3 module from the same file
     with sqlite3.connect(db.path) as raw:
@@ -193,11 +168,7 @@ def big_table(workdir: Path) -> dict[str, float]:
         raw_ms = _best_ms(raw_ids)
     result = {
         "rows": TABLE_ROWS,
-        "open_ms": _best_ms(open_table),
-        "sort_text_ms": _best_ms(sort_by("place"), back_to_default),
-        "sort_number_ms": _best_ms(sort_by("attendance"), back_to_default),
-        "sort_catalogue_ms": _best_ms(sort_by("topic"), back_to_default),
-        "filter_ms": _best_ms(filter_table, lambda: model.set_search("")),
+        **actions,
         "raw_sqlite_sorted_ids_ms": raw_ms,
         "bench_process_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

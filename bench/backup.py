@@ -11,21 +11,9 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
-from bench.sync import BIG_ROWS, _big_ward
-
-RUNS = 3
-
-
-def _best(action: object, runs: int = RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append((time.perf_counter() - started) * 1000)
-    return min(times)
+from bench.sync import BIG_ROWS, _best_ms, _big_ward
 
 
 def backups(workdir: Path) -> dict[str, float]:
@@ -64,9 +52,9 @@ def backups(workdir: Path) -> dict[str, float]:
             src.backup(dst)
 
     with_shell()  # warm the file cache for both sides alike
-    shell_ms = _best(with_shell)
-    app_ms = _best(with_app)
-    copy_ms = _best(copy_only)
+    shell_ms = _best_ms(with_shell)
+    app_ms = _best_ms(with_app)
+    copy_ms = _best_ms(copy_only)
     return {
         "records": float(BIG_ROWS),
         "database_mib": size_mib,

@@ -31,6 +31,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import record_list
+from bench import sync as sync_bench
+
 RUNS = 7
 IMPORT_RUNS = 3
 SHEET_ROWS = 10_000
@@ -41,15 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _best_ms(
     action: Callable[[], object], before: Callable[[], object] | None = None, runs: int = RUNS
 ) -> float:
-    """Fastest of ``runs`` timings of ``action``; ``before`` runs untimed before each."""
-    times = []
-    for _ in range(runs):
-        if before is not None:
-            before()
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return min(times)
+    return sync_bench._best_ms(action, before, runs)
 
 
 def _fresh(template: Path, target: Path) -> Path:
@@ -112,50 +107,14 @@ def _side(mode: str, key: bytes | None, *paths: Path) -> Iterator[None]:
 
 def _record_list(path: Path) -> dict[str, float]:
     """The actions of ``bench.__main__.big_table`` on the database at ``path``."""
-    from PySide6.QtCore import Qt
-
     from app.core.record_service import RecordService
-    from app.core.records import SESSIONS
     from app.db.open import open_database
     from app.ui.app import make_application
-    from app.ui.models.record_table_model import RecordTableModel
 
     make_application()
     db = open_database(path)
     service = RecordService(db, author="bench")
-
-    def first_screen(model: RecordTableModel) -> None:
-        for row in range(30):
-            for column in range(model.columnCount()):
-                model.data(model.index(row, column))
-
-    model = RecordTableModel(service, SESSIONS)
-    columns = [s.name for s in model.fields]
-
-    def sort_by(name: str) -> Callable[[], None]:
-        def action() -> None:
-            model.sort(columns.index(name))
-            first_screen(model)
-
-        return action
-
-    def back_to_default() -> None:
-        model.sort(columns.index("held_on"), Qt.SortOrder.DescendingOrder)
-
-    def search() -> None:
-        model.set_search("khoi 42")
-        first_screen(model)
-
-    def clear_search() -> None:
-        model.set_search("")
-
-    timings = {
-        "open_ms": _best_ms(lambda: first_screen(RecordTableModel(service, SESSIONS))),
-        "sort_text_ms": _best_ms(sort_by("place"), back_to_default),
-        "sort_number_ms": _best_ms(sort_by("attendance"), back_to_default),
-        "sort_catalogue_ms": _best_ms(sort_by("topic"), back_to_default),
-        "filter_ms": _best_ms(search, clear_search),
-    }
+    timings = record_list.timings(service, lambda action, reset: _best_ms(action, reset))
     db.close()
     timings["total_ms"] = sum(timings.values())
     return timings
