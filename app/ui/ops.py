@@ -20,6 +20,7 @@ from app.i18n import _
 
 log = logging.getLogger(__name__)
 
+PROGRESS_SHOWS_AFTER_MS = 400  # quick operations never flash a dialog
 Work = Callable[[Callable[[int, int, str], None], CancelToken], Any]
 
 
@@ -50,7 +51,14 @@ class _Runnable(QRunnable):
 
 
 class Operation(QObject):
-    """One background operation; keep a reference until it finishes."""
+    """One background operation; keep a reference until it finishes.
+
+    A shown modal ``QProgressDialog`` processes events inside ``setValue``, so the queued
+    finish (or failure, or cancel) of this very operation can arrive while a progress update
+    is still using the dialog. The end is then held back until the update has returned: the
+    dialog is closed and the result delivered exactly once, from a clean state, and progress
+    that arrives after the end is ignored.
+    """
 
     op_did_finish = Signal(object)
     op_did_fail = Signal(object)
@@ -65,28 +73,37 @@ class Operation(QObject):
         self.signals.op_was_cancelled.connect(self._cancelled, Qt.ConnectionType.QueuedConnection)
         self.dialog: QProgressDialog | None = None
         self._done = False
+        self._updating = False  # inside a progress update that may process events
+        self._held_end: Callable[[], None] | None = None
 
     @Slot(object)
     def _finish(self, result: object) -> None:
-        self._close_dialog()
-        self.op_did_finish.emit(result)
+        self._end(lambda: self.op_did_finish.emit(result))
 
     @Slot(object)
     def _fail(self, error: object) -> None:
-        self._close_dialog()
-        self.op_did_fail.emit(error)
+        self._end(lambda: self.op_did_fail.emit(error))
 
     @Slot()
     def _cancelled(self) -> None:
+        self._end(self.op_was_cancelled.emit)
+
+    def _end(self, deliver: Callable[[], None]) -> None:
+        if self._done:
+            return  # the background work ends once; never deliver twice
+        self._done = True
+        if self._updating:
+            self._held_end = deliver  # run by _progress once the dialog is no longer in use
+            return
         self._close_dialog()
-        self.op_was_cancelled.emit()
+        deliver()
 
     def _close_dialog(self) -> None:
-        self._done = True
-        if self.dialog is not None:
-            self.dialog.reset()
-            self.dialog.deleteLater()
-            self.dialog = None
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.reset()
+            dialog.hide()
+            dialog.deleteLater()
 
     def show_progress(self, parent: QWidget, label: str, cancellable: bool) -> None:
         dialog = QProgressDialog(label, _("Cancel") if cancellable else "", 0, 0, parent)
@@ -98,7 +115,7 @@ class Operation(QObject):
             dialog.canceled.connect(self._cancel)
         else:
             dialog.setCancelButton(None)
-        dialog.setMinimumDuration(400)
+        dialog.setMinimumDuration(PROGRESS_SHOWS_AFTER_MS)
         # The minimum-duration timer only starts once a value is set.
         dialog.setValue(0)
         self.signals.op_did_progress.connect(self._progress, Qt.ConnectionType.QueuedConnection)
@@ -107,7 +124,7 @@ class Operation(QObject):
     @Slot()
     def _cancel(self) -> None:
         self.token.cancel()
-        if self.dialog is not None:
+        if self.dialog is not None and not self._done:
             self.dialog.setLabelText(_("Cancelling…"))
 
     @property
@@ -116,12 +133,21 @@ class Operation(QObject):
 
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, message: str) -> None:
-        if self.dialog is None or self.token.cancelled:
-            return
-        self.dialog.setMaximum(total)
-        self.dialog.setValue(done)
-        if message:
-            self.dialog.setLabelText(message)
+        dialog = self.dialog
+        if dialog is None or self._done or self._updating or self.token.cancelled:
+            return  # over, cancelling, or a report queued behind the one being shown
+        self._updating = True
+        try:
+            if message:
+                dialog.setLabelText(message)
+            dialog.setMaximum(total)
+            dialog.setValue(done)  # may process events: the end can arrive in here
+        finally:
+            self._updating = False
+        held, self._held_end = self._held_end, None
+        if held is not None:
+            self._close_dialog()
+            held()
 
 
 _writer_pool: QThreadPool | None = None
