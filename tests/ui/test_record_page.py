@@ -239,3 +239,56 @@ def test_an_edit_moves_the_row_to_its_sorted_place(qtbot, service: RecordService
     page.refresh(service.update("teams", record_id, {**VALID["teams"], "name": "Tổ D"}))
     assert _names(page) == ["Tổ B", "Tổ C", "Tổ D"]
     assert page.selected_row() is not None and page.selected_row().id == record_id  # type: ignore[union-attr]
+
+
+def test_export_and_import_go_through_the_toolbar_buttons(  # type: ignore[no-untyped-def]
+    qtbot, service: RecordService, tmp_path, monkeypatch, when_modal: Schedule
+) -> None:
+    """The toolbar's triggered(bool) signal must open the file dialogs, not pass ``False`` as
+    the path (the buttons crashed while the methods, called directly, worked)."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui.dialogs.import_dialog import ImportDialog
+
+    for name in ("Tổ liên gia Hòa Bình", "Tổ liên gia Bến Thủy"):
+        service.create("teams", {**VALID["teams"], "name": name})
+    page = _page(qtbot, service)
+    target = tmp_path / "to-lien-gia"
+    asked: list[str] = []
+
+    def save_name(_parent, caption, suggested, _filter):  # type: ignore[no-untyped-def]
+        asked.append(suggested)
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    said: list[str] = []
+
+    def close_box(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
+        said.append(box.text())
+        box.close()
+
+    when_modal(close_box)
+    page.export_action.trigger()
+    qtbot.waitUntil(lambda: bool(said), timeout=20000)
+    exported = Path(f"{target}.xlsx")
+    assert exported.exists() and asked[0].endswith(".xlsx")
+    assert str(exported) in said[0]
+
+    for record_id in service.list_ids("teams", page.model.query):
+        page.refresh(service.delete("teams", record_id))
+    assert _names(page) == []
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *_args: (str(exported), ""))
+    )
+
+    def import_all(dialog: QWidget) -> None:
+        assert isinstance(dialog, ImportDialog), dialog
+        qtbot.waitUntil(dialog.import_button.isEnabled, timeout=20000)
+        dialog.import_button.click()
+
+    when_modal(import_all)
+    page.import_action.trigger()
+    assert _names(page) == ["Tổ liên gia Bến Thủy", "Tổ liên gia Hòa Bình"]

@@ -141,7 +141,9 @@ class RecordPage(QWidget):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{text} ({native})")
-        action.triggered.connect(slot)
+        # triggered(bool) would pass ``checked`` as the slot's first optional argument (an
+        # import or export path): the slot is called with no argument at all
+        action.triggered.connect(lambda _checked=False: slot())
         self.toolbar.addAction(action)
         self.addAction(action)
         return action
