@@ -155,11 +155,14 @@ def set_up(
     return load(db)
 
 
-def set_up_province(db: Database, province_code: str, today: date | None = None) -> StationProfile:
+def set_up_province(
+    db: Database, province_code: str, today: date | None = None, *, demo: bool = False
+) -> StationProfile:
     """Set this station up as the provincial police: it receives the wards' bundles.
 
     The province unit is its own "province" in the profile; ward units are added as wards
-    enroll.
+    enroll. A ``demo`` province is for training: it accepts only demo wards' bundles, and a
+    real province refuses those.
     """
     province = _province(province_code)
     if province is None:
@@ -184,6 +187,8 @@ def set_up_province(db: Database, province_code: str, today: date | None = None)
         session.add(AppMeta(key=OWN_UNIT_KEY, value=str(unit.id)))
         session.add(AppMeta(key=INSTANCE_KEY, value=str(uuid.uuid4())))
         session.add(AppMeta(key=SETUP_AT_KEY, value=now.isoformat()))
+        if demo:
+            session.add(AppMeta(key=DEMO_KEY, value="1"))
     return load(db)
 
 

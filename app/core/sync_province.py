@@ -356,7 +356,9 @@ class ProvinceSync(KeyHolder):
 
         Files are read whole into memory first, so pulling the stick out mid-import cannot
         leave half a file being parsed. ``returned`` maps a bundle id to the comments of a
-        "returned for correction" receipt. With ``dry_run`` nothing is written anywhere.
+        "returned for correction" receipt. A ``dry_run`` runs every step of the import in
+        the same transaction and then rolls it back, so its reports are the import's own; only
+        the backup before the import and the receipt files are left out.
         """
         self.require(Permission.IMPORT_BUNDLES)
         own = self._station()
@@ -365,11 +367,12 @@ class ProvinceSync(KeyHolder):
         try:
             self._import_in_transaction(paths, keys, reports, dry_run, returned, progress, own)
         except _DryRun:
-            return reports
-        # receipts go out only after the commit
-        for report in reports:
-            if report.outcome in ("new", "duplicate") and report.bundle_id:
-                report.receipt_path = self._write_receipt(report, receipts_dir)
+            pass
+        else:
+            # receipts go out only after the commit
+            for report in reports:
+                if report.outcome in ("new", "duplicate") and report.bundle_id:
+                    report.receipt_path = self._write_receipt(report, receipts_dir)
         progress(len(paths) + 1, len(paths) + 1, _("Done"))
         return reports
 
@@ -400,13 +403,11 @@ class ProvinceSync(KeyHolder):
             for item in ordered:
                 report = item.report
                 assert report is not None
-                self._apply_one(session, item, report, dry_run)
+                self._apply_one(session, item, report)
                 if report.outcome == "new":
                     applied.append((item, report))
-            if dry_run:
-                raise _DryRun  # leaves the transaction by rolling it back
             self._recheck_audit(session, {item.outer.station_id for item, _r in applied})
-            if applied:
+            if applied and not dry_run:
                 # Another connection copies the database as it was before this transaction
                 # (a WAL snapshot), so a wrong import can be undone by a restore.
                 backup.automatic_backup(self.db.path, "before-import")
@@ -424,6 +425,8 @@ class ProvinceSync(KeyHolder):
                     ).scalar_one_or_none()
                     if stored is not None and stored.receipt:
                         report.summary = json.loads(stored.summary)
+            if dry_run:
+                raise _DryRun  # leaves the transaction by rolling every step back
 
     def _verify_all(
         self,
@@ -455,9 +458,7 @@ class ProvinceSync(KeyHolder):
             verified.append(item)
         return verified
 
-    def _apply_one(
-        self, session: Session, item: _Verified, report: BundleReport, dry_run: bool
-    ) -> None:
+    def _apply_one(self, session: Session, item: _Verified, report: BundleReport) -> None:
         outer, inner = item.outer, item.inner
         same_id = (
             session.execute(select(InboxBundle).where(InboxBundle.bundle_id == outer.bundle_id))
@@ -487,8 +488,7 @@ class ProvinceSync(KeyHolder):
                 "quarantined. This happens when a station's database was restored from an old "
                 "copy, or its key is misused."
             ).format(code=outer.station_id, seq=outer.seq)
-            if not dry_run:
-                session.add(self._inbox_row(item, "fork", {}))
+            session.add(self._inbox_row(item, "fork", {}))
             return
         summary = change_rows.apply_changes(
             session,
@@ -496,13 +496,11 @@ class ProvinceSync(KeyHolder):
             outer.station_id,
             item.station.unit_id,
             str(inner.manifest["station_instance_id"]),
-            dry_run=dry_run,
         )
         report.outcome = "new"
         report.summary = summary.as_dict()
         span = inner.audit_range
         if span is not None:
-            # written in a dry run too: the transaction is rolled back, the preview is exact
             stored = audit_service.store_ward_entries(
                 session,
                 item.station,
@@ -514,31 +512,30 @@ class ProvinceSync(KeyHolder):
                 self.now(),
             )
             report.summary["audit"] = {"from": span.from_id, "to": span.to_id, **stored.as_dict()}
-        if not dry_run:
-            session.add(self._inbox_row(item, "applied", report.summary))
-            from app.db import audit
+        session.add(self._inbox_row(item, "applied", report.summary))
+        from app.db import audit
 
-            counts = {k: report.summary[k] for k in ("new", "updated", "duplicate", "conflict")}
-            if span is not None:
-                counts["audit"] = report.summary["audit"]
-            audit.append(
-                session,
-                [
-                    (
-                        self.author,
-                        "import",
-                        "sync_inbox",
-                        outer.bundle_id,
-                        {
-                            "station": [None, outer.station_id],
-                            "seq": [None, outer.seq],
-                            "rows": [None, counts],
-                        },
-                    )
-                ],
-                self.now(),
-            )
-            session.flush()
+        counts = {k: report.summary[k] for k in ("new", "updated", "duplicate", "conflict")}
+        if span is not None:
+            counts["audit"] = report.summary["audit"]
+        audit.append(
+            session,
+            [
+                (
+                    self.author,
+                    "import",
+                    "sync_inbox",
+                    outer.bundle_id,
+                    {
+                        "station": [None, outer.station_id],
+                        "seq": [None, outer.seq],
+                        "rows": [None, counts],
+                    },
+                )
+            ],
+            self.now(),
+        )
+        session.flush()
 
     def _recheck_audit(self, session: Session, station_ids: set[str]) -> None:
         """Check again the audit trails of the wards whose bundles were just applied."""

@@ -448,19 +448,20 @@ def apply_changes(
     station_id: str,
     unit_id: int,
     instance_id: str,
-    *,
-    dry_run: bool = False,
 ) -> ApplySummary:
-    """Merge ``changes`` from one ward into the province database (highest version wins)."""
+    """Merge ``changes`` from one ward into the province database (highest version wins).
+
+    The rows are always written: a dry run applies them the same way inside a transaction
+    that it then rolls back, so a preview counts exactly what the import will do (an
+    assessment's items find the assessment written just before them, for instance).
+    """
     summary = ApplySummary()
     by_table: dict[str, list[Change]] = {}
     for change in changes:
         by_table.setdefault(change.table, []).append(change)
     for name in SYNC_MODELS:
         if name in by_table:
-            _apply_table(
-                session, name, by_table[name], station_id, unit_id, instance_id, summary, dry_run
-            )
+            _apply_table(session, name, by_table[name], station_id, unit_id, instance_id, summary)
     return summary
 
 
@@ -472,7 +473,6 @@ def _apply_table(
     unit_id: int,
     instance_id: str,
     summary: ApplySummary,
-    dry_run: bool,
 ) -> None:
     table = _table(name)
     versions: Any = RecordVersion.__table__
@@ -527,8 +527,7 @@ def _apply_table(
                     updates,
                     version_rows,
                 )
-    if not dry_run:
-        _write(session, table, versions, inserts, updates, version_rows)
+    _write(session, table, versions, inserts, updates, version_rows)
 
 
 def _parent_ids(

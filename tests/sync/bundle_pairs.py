@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.demo import DemoBuilder
-from app.core.profile import set_up_province
+from app.core.demo import DEMO_PROFILE, DemoBuilder
+from app.core.profile import set_up, set_up_province
 from app.core.sync_province import ProvinceSync
 from app.core.sync_ward import WardSync
 from app.db.engine import Database
@@ -39,9 +39,14 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def ward_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-year demo ward, built once; each test gets its own copy."""
+    """A one-year ward filled with the demo data, built once; each test gets its own copy.
+
+    It is set up as a real station (not a demo database): a real province refuses a demo
+    station's bundles, and these tests exchange bundles with a real province.
+    """
     path = tmp_path_factory.mktemp("template") / "ward.sqlite"
     db = open_database(path)
+    set_up(db, DEMO_PROFILE, today=TODAY - timedelta(days=365))
     DemoBuilder(db, 1, TODAY, seed=7).build()
     with db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -79,7 +84,7 @@ class Pair:
         return self.province.import_bundles(list(paths), self.province_keys, **options)
 
 
-def make_pair(folder: Path, template: Path) -> Pair:
+def make_pair(folder: Path, template: Path, *, demo_province: bool = False) -> Pair:
     folder.mkdir(parents=True, exist_ok=True)
     ward_path = folder / "ward" / "ward.sqlite"
     ward_path.parent.mkdir()
@@ -88,7 +93,7 @@ def make_pair(folder: Path, template: Path) -> Pair:
     province_path = folder / "province" / "province.sqlite"
     province_path.parent.mkdir()
     province_db = open_database(province_path)
-    set_up_province(province_db, "40", today=TODAY)
+    set_up_province(province_db, "40", today=TODAY, demo=demo_province)
     from app.core.packs.service import install_bundled
 
     install_bundled(province_db, datetime.now(UTC), "test")
