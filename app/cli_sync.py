@@ -188,7 +188,10 @@ def _ward(db: Database, args: argparse.Namespace) -> int:
 
 def _ward_trust(ward: WardSync, args: argparse.Namespace) -> int:
     if args.action == "import":
-        result = ward.import_trust_list(_read(args.file), args.fingerprint)
+        data = _read(args.file)
+        if args.fingerprint is not None and ward.pinned_anchor() is None:
+            _check_province_fingerprint(data, args.fingerprint)
+        result = ward.import_trust_list(data, args.fingerprint)
         if not result.changed:
             print(_("Trust list version {v} is already installed.").format(v=result.version))
         else:
@@ -210,6 +213,25 @@ def _ward_trust(ward: WardSync, args: argparse.Namespace) -> int:
             print(f"  {station.station_id}  {station.status}  {station.name}")
         return 0
     raise UserFacingError(_("This command is for the province station."))
+
+
+def _check_province_fingerprint(data: bytes, given: str) -> None:
+    """The first trust list: the typed fingerprint must be its signer's. A wrong one is only
+    called wrong; showing the right value would let anyone copy it instead of reading it
+    from the province's paper."""
+    from app.sync import trust
+
+    if not trust.fingerprint_matches(given, trust.trust_list_signer(data)):
+        raise UserFacingError(
+            _(
+                "The fingerprint does not match the province key of this trust list; nothing was "
+                "installed."
+            ),
+            hint=_(
+                "Compare it again, group by group, with the fingerprint the province sent on "
+                "paper. If they differ, do not trust this file."
+            ),
+        )
 
 
 def _ward_receipt(ward: WardSync, args: argparse.Namespace) -> int:
@@ -279,17 +301,19 @@ def _province(db: Database, args: argparse.Namespace) -> int:
 
 
 def _province_trust(province: ProvinceSync, args: argparse.Namespace) -> int:
-    from app.sync.envelope import fingerprint
+    from app.sync import trust
 
     if args.action == "enroll":
         data = _read(args.file)
         request = province.read_enrollment(data)
-        given = args.fingerprint.upper().replace(" ", "")
-        if given != fingerprint(request.keys.signing_id).replace(" ", ""):
+        if not trust.fingerprint_matches(args.fingerprint, request.keys.signing):
+            # never show the right value: the officer must read it from the ward's paper
             raise UserFacingError(
-                _(
-                    "The fingerprint does not match the request ({fp}); nothing was enrolled."
-                ).format(fp=fingerprint(request.keys.signing_id))
+                _("The fingerprint does not match the key in the request; nothing was enrolled."),
+                hint=_(
+                    "Compare it again, group by group, with the fingerprint the ward's chief "
+                    "signed on paper. If they differ, the request is not from that station."
+                ),
             )
         province.enroll(data, replace_key=args.replace_key)
         print(

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -379,3 +380,12 @@ def read_receipt(data: bytes, keys: list[str]) -> Receipt:
 
 def signing_key_id(hex_key: str) -> str:
     return key_id("ed25519", bytes.fromhex(hex_key))
+
+
+def fingerprint_matches(given: str, signing_hex: str) -> bool:
+    """Whether ``given`` (as typed from paper: any case, spaces allowed) is the fingerprint of
+    the Ed25519 key ``signing_hex``. Compared in constant time; the caller must never show the
+    expected value, or the paper check proves nothing."""
+    expected = signing_key_id(signing_hex).upper()
+    typed = "".join(given.split()).upper()
+    return hmac.compare_digest(typed.encode(), expected.encode())
