@@ -152,3 +152,56 @@ def test_assessment_and_appendix_from_the_screen(
     # back to a periodic report: the narrative can be edited again
     page.kind.setCurrentIndex(page.kind.findData(Span.MONTH))
     assert page.editors.isVisibleTo(page)
+
+
+@pytest.mark.qt_log_ignore("QPainter::begin")
+def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(  # type: ignore[no-untyped-def]
+    qtbot, page: ReportPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when_modal
+) -> None:
+    """Through the button (clicked(bool) used to arrive as ``printer=False``): a cancelled
+    print dialog, a printer that cannot start and a folder that cannot be written leave the
+    document number free; a printed report takes it."""
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    page.preview_button.click()
+    qtbot.waitUntil(lambda: page.document.pageCount() > 0, timeout=20000)
+    assert load_settings(page.indicators).next_number == 1
+    answer = {"file": tmp_path / "printed.pdf", "accept": False}
+
+    def fake_exec(dialog: QPrintDialog) -> int:
+        dialog.printer().setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        dialog.printer().setOutputFileName(str(answer["file"]))
+        if answer["accept"]:
+            return QPrintDialog.DialogCode.Accepted.value
+        return QPrintDialog.DialogCode.Rejected.value
+
+    monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
+    page.print_button.click()  # cancelled in the dialog
+    assert not answer["file"].exists()  # type: ignore[attr-defined]
+    assert load_settings(page.indicators).next_number == 1
+
+    said: list[str] = []
+
+    def close_box(box) -> None:  # type: ignore[no-untyped-def]
+        said.append(f"{box.text()} {box.informativeText()}")
+        box.close()
+
+    answer.update(file=tmp_path / "no such folder" / "printed.pdf", accept=True)
+    when_modal(close_box)
+    page.print_button.click()  # the printer cannot start
+    assert said and "máy in" in said[0], said
+    assert load_settings(page.indicators).next_number == 1
+
+    when_modal(close_box)
+    page.save(tmp_path / "no such folder" / "bao-cao.pdf")  # cannot be written
+    assert len(said) == 2
+    assert load_settings(page.indicators).next_number == 1
+
+    answer.update(file=tmp_path / "printed.pdf")
+    page.print_button.click()
+    assert len(PdfReader(str(tmp_path / "printed.pdf")).pages) == page.document.pageCount()
+    # the pages are printed as images: the number is read from the document that was printed
+    text = " ".join(PdfReader(io.BytesIO(page.pdf_bytes)).pages[0].extract_text().split())
+    assert "Số: 01/BC-CAP" in text
+    assert load_settings(page.indicators).next_number == 2
+    assert len(said) == 2  # no error box for the good print

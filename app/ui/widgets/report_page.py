@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import EnvironmentProblem
 from app.core.fileio import atomic_write_bytes
 from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
@@ -38,6 +39,7 @@ from app.core.report_data import (
     PeriodReport,
     last_number,
     load_settings,
+    next_number,
     period_report,
     prefill,
     save_settings,
@@ -116,7 +118,7 @@ class ReportPage(QWidget):
             bar.addWidget(widget)
         bar.addStretch(1)
         self.settings_button = QPushButton(_("Report settings…"), self)
-        self.settings_button.clicked.connect(self.edit_settings)
+        self.settings_button.clicked.connect(lambda: self.edit_settings())
         bar.addWidget(self.settings_button)
         self.preview_button = QPushButton(_("Preview"), self)
         self.print_button = QPushButton(_("Print…"), self)
@@ -156,8 +158,10 @@ class ReportPage(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.year.valueChanged.connect(lambda _v: self.refill())
         self.index.valueChanged.connect(lambda _v: self.refill())
-        self.preview_button.clicked.connect(self.preview)
-        self.print_button.clicked.connect(self.print_report)
+        # clicked(bool) would pass ``checked`` as a slot's first optional argument (the
+        # printer, the path): every button calls its slot with no argument
+        self.preview_button.clicked.connect(lambda: self.preview())
+        self.print_button.clicked.connect(lambda: self.print_report())
         self.save_button.clicked.connect(lambda: self.save())
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
@@ -241,16 +245,24 @@ class ReportPage(QWidget):
         self.print_button.setEnabled(True)
         self.save_button.setEnabled(True)
 
-    def issue(self) -> None:
-        """Give the report its number (the preview showed the next free one) and rebuild the
-        PDF if another report took that number meanwhile."""
+    def issue(self, output: Callable[[], None]) -> None:
+        """Give the report its number (the preview showed the next free one), rebuild the PDF
+        if another report took that number meanwhile or the narrative changed, then print or
+        write it with ``output``. If ``output`` fails the number is given back: a report that
+        was never issued does not use up a document number."""
         data = self.report_data()
-        if self.is_appendix():
-            return  # it carries the number of the report it is attached to
+        if self.is_appendix():  # it carries the number of the report it is attached to
+            output()
+            return
         number = take_number(self.indicators, data.issued_on)
-        pdf = self.build(replace(data, number=number))
-        if pdf != self.pdf_bytes:
-            self.show_pdf(pdf)
+        try:
+            pdf = self.build(replace(data, number=number))
+            if pdf != self.pdf_bytes:
+                self.show_pdf(pdf)
+            output()
+        except BaseException:
+            give_back_number(self.indicators, data.issued_on, number)
+            raise
 
     def save(self, path: Path | None = None) -> None:
         if not self.pdf_bytes:
@@ -262,9 +274,9 @@ class ReportPage(QWidget):
             if not name:
                 return
             path = Path(name)
+        target = path
         try:
-            self.issue()
-            atomic_write_bytes(path, self.pdf_bytes)
+            self.issue(lambda: atomic_write_bytes(target, self.pdf_bytes))
         except Exception as error:
             present_error(self, error)
             return
@@ -277,15 +289,34 @@ class ReportPage(QWidget):
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             dialog = QPrintDialog(printer, self)
             if dialog.exec() != QPrintDialog.DialogCode.Accepted:
-                return
-        self.issue()
-        print_document(self.document, printer)
+                return  # cancelled: no number taken
+        chosen = printer
+        try:
+            self.issue(lambda: print_document(self.document, chosen))
+        except Exception as error:
+            present_error(self, error)
+
+
+def give_back_number(service: IndicatorService, issued_on: date, number: str) -> None:
+    """Return ``number`` to the counter if it is still the last one taken (nothing else was
+    issued meanwhile)."""
+    settings = load_settings(service)
+    if settings.number_year != issued_on.year or settings.next_number <= 1:
+        return
+    previous = replace(settings, next_number=settings.next_number - 1)
+    if next_number(previous, issued_on) == number:
+        save_settings(service, previous)
 
 
 def print_document(document: QPdfDocument, printer: QPrinter) -> None:
     """Render each page at up to 300 dpi on white and paint it onto the printer's pages."""
     printer.setResolution(min(printer.resolution(), PRINT_DPI))
-    painter = QPainter(printer)
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise EnvironmentProblem(
+            _("The printer could not be started. Nothing was printed."),
+            hint=_("Check that the printer is switched on and connected, then print again."),
+        )
     try:
         for number in range(document.pageCount()):
             if number:
