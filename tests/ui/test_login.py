@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 
 from app.core.demo import DEMO_PROFILE
 from app.core.errors import UserFacingError
@@ -19,7 +19,7 @@ from app.ui.dialogs.login_dialog import (
     ChangePasswordDialog,
     CreateAdminDialog,
     LoginDialog,
-    RecoveryCodeDialog,
+    RecoveryCodeView,
 )
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -66,13 +66,11 @@ def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(
         error = dialog.findChild(QLabel, "login_error")
         assert error is not None and "không giống nhau" in error.text()
         _type(dialog, "admin_password_again", "mật khẩu dài 1")
-        when_modal(show_code)
         _click(dialog, "create_button")
-
-    def show_code(dialog: QWidget) -> None:
-        assert isinstance(dialog, RecoveryCodeDialog)
+        # the code is the same window's second step, not a box over the account form
+        assert dialog.isVisible() and QApplication.activeModalWidget() is dialog
         code = dialog.findChild(QLabel, "recovery_code")
-        assert code is not None
+        assert code is not None and code.isVisible()
         seen["code"] = code.text()
         _click(dialog, "written_down")
 
@@ -226,7 +224,7 @@ def test_the_recovery_code_prints_on_one_page(qtbot, tmp_path: Path) -> None:  #
     from PySide6.QtPrintSupport import QPrinter
 
     code = "TRSP-6XR2-JM5Q-5CBP-QZ6H-WDB3-LO7I-22FQ"
-    dialog = RecoveryCodeDialog(code)
+    dialog = RecoveryCodeView(code)
     qtbot.addWidget(dialog)
     out = tmp_path / "code.pdf"
     printer = QPrinter()
@@ -238,3 +236,64 @@ def test_the_recovery_code_prints_on_one_page(qtbot, tmp_path: Path) -> None:  #
     text = " ".join(reader.pages[0].extract_text().split())
     assert code in text
     assert "tủ bảo mật" in text  # the instructions, in Vietnamese
+
+
+def test_the_recovery_code_step_hides_the_account_form(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The code used to open in a box over the account form: the password field and the
+    form's buttons showed around and under it. Now nothing of the form is visible, nothing of
+    it lies under the code, and Esc cannot skip the only showing of the code."""
+    from PySide6.QtCore import QPoint, QRect, Qt, QTimer
+
+    dialog = CreateAdminDialog(Accounts(tmp_path / "station.sqlite", kdf=CHEAP))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form_widgets = [
+        dialog.findChild(QWidget, name)
+        for name in (
+            "admin_username",
+            "admin_display_name",
+            "admin_password",
+            "admin_password_again",
+            "create_button",
+        )
+    ]
+    assert all(widget is not None and widget.isVisible() for widget in form_widgets)
+    _type(dialog, "admin_username", "quantri")
+    _type(dialog, "admin_display_name", "Lê Quản Trị")
+    _type(dialog, "admin_password", "mật khẩu dài 1")
+    _type(dialog, "admin_password_again", "mật khẩu dài 1")
+    boxes: list[str] = []
+
+    def close_a_box_over_the_form() -> None:  # the old code opened one: fail, do not hang
+        box = QApplication.activeModalWidget()
+        if box is not None and box is not dialog:
+            boxes.append(box.objectName())
+            box.close()
+        boxes.append("checked")
+
+    QTimer.singleShot(300, close_a_box_over_the_form)
+    _click(dialog, "create_button")
+    qtbot.waitUntil(lambda: "checked" in boxes)
+    assert boxes == ["checked"]  # no second window over the first
+    code = dialog.findChild(QLabel, "recovery_code")
+    assert code is not None and code.isVisible()
+
+    def on_screen(widget: QWidget) -> QRect:
+        return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+    code_area = on_screen(code)
+    for widget in form_widgets:
+        assert widget is not None
+        assert not widget.isVisible(), widget.objectName()
+    for widget in dialog.findChildren(QWidget):
+        if widget.isVisible() and widget is not code and not widget.isAncestorOf(code):
+            assert not on_screen(widget).intersects(code_area), widget.objectName()
+    dialog.grab()  # paints without error
+    for name in ("admin_password", "admin_password_again"):  # the password is not kept
+        field = dialog.findChild(QLineEdit, name)
+        assert field is not None and not field.text()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.isVisible() and dialog.result() == 0  # Esc does not skip the code
+    _click(dialog, "written_down")
+    assert not dialog.isVisible() and dialog.result_login is not None

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -120,49 +121,68 @@ class LoginDialog(QDialog):
 
 
 class CreateAdminDialog(QDialog):
-    """The first start: the station's first administrator, then the recovery code, once."""
+    """The first start: the station's first administrator, then the recovery code, once.
+
+    The code replaces the account form in the same window (a second page), rather than opening
+    a dialog over it: without a window manager, or with a slow one, the form's fields and
+    buttons showed around and under the code. Once the account exists, Esc and the window's
+    close button do nothing: the code is shown only this once, so only "I have written it down"
+    ends the step."""
 
     def __init__(self, accounts: Accounts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.accounts = accounts
         self.result_login: LoginResult | None = None
         self.recovery_code = ""
+        self.code_view: RecoveryCodeView | None = None
         self.setObjectName("create_admin_dialog")
         self.setWindowTitle(_("Create the administrator account"))
         self.setMinimumWidth(520)
-        layout = QVBoxLayout(self)
+        self.pages = QStackedWidget(self)
+        self.pages.setObjectName("create_admin_pages")
+        self.form_page = self._form_page()
+        self.pages.addWidget(self.form_page)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+
+    def _form_page(self) -> QWidget:
+        page = QWidget(self)
+        page.setObjectName("account_form")
+        layout = QVBoxLayout(page)
         intro = QLabel(
             _(
                 "This station has no user accounts yet. Create the administrator: the person "
                 "who sets the station up and manages the accounts of the officers and the chief. "
                 "The administrator does not enter or approve data."
             ),
-            self,
+            page,
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
-        self.username = QLineEdit(self)
+        self.username = QLineEdit(page)
         self.username.setObjectName("admin_username")
         self.username.setPlaceholderText("quantri")
-        self.display_name = QLineEdit(self)
+        self.display_name = QLineEdit(page)
         self.display_name.setObjectName("admin_display_name")
-        self.password = _password_field(self, "admin_password")
-        self.again = _password_field(self, "admin_password_again")
+        self.password = _password_field(page, "admin_password")
+        self.again = _password_field(page, "admin_password_again")
         form.addRow(_("User name"), self.username)
         form.addRow(_("Full name"), self.display_name)
         form.addRow(_("Password (at least {n} characters)").format(n=MIN_PASSWORD), self.password)
         form.addRow(_("Password again"), self.again)
         layout.addLayout(form)
-        self.error = _error_label(self)
+        self.error = _error_label(page)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(self)
+        buttons = QDialogButtonBox(page)
         ok = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
         ok.setObjectName("create_button")
         buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.create_account)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        return page
 
     def create_account(self) -> None:
         if self.password.text() != self.again.text():
@@ -176,18 +196,36 @@ class CreateAdminDialog(QDialog):
             _show(self.error, error)
             return
         self.result_login, self.recovery_code = login, code
-        RecoveryCodeDialog(code, self).exec()
-        self.accept()
+        self.show_code(code)
+
+    def show_code(self, code: str) -> None:
+        """The second step: only the code, its instructions and its two buttons are shown."""
+        for field in (self.password, self.again):
+            field.clear()  # nothing of the password stays in the window behind the code
+        view = RecoveryCodeView(code, self.pages)
+        view.done.clicked.connect(self.accept)
+        self.code_view = view
+        self.pages.addWidget(view)
+        self.pages.setCurrentWidget(view)
+        self.pages.removeWidget(self.form_page)
+        self.form_page.hide()
+        self.setWindowTitle(_("Recovery code"))
+        self.adjustSize()
+        view.done.setDefault(True)
+        view.done.setFocus()
+
+    def reject(self) -> None:
+        if self.code_view is not None:
+            return  # the account exists: the code must be seen; only its own button ends this
+        super().reject()
 
 
-class RecoveryCodeDialog(QDialog):
+class RecoveryCodeView(QWidget):
     """The recovery code, shown once: write it down and keep it locked away."""
 
     def __init__(self, code: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("recovery_code_dialog")
-        self.setWindowTitle(_("Recovery code"))
-        self.setMinimumWidth(520)
+        self.setObjectName("recovery_code_view")
         layout = QVBoxLayout(self)
         text = QLabel(
             _(
@@ -203,17 +241,17 @@ class RecoveryCodeDialog(QDialog):
         shown = QLabel(code, self)
         shown.setObjectName("recovery_code")
         shown.setStyleSheet("font-family: monospace; font-size: 15pt; padding: 12px;")
-        shown.setTextInteractionFlags(shown.textInteractionFlags())
+        shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(shown)
         self.code = code
         print_button = QPushButton(_("Print…"), self)
         print_button.setObjectName("print_code")
         print_button.clicked.connect(lambda: self.print_code())
         layout.addWidget(print_button)
-        done = QPushButton(_("I have written it down"), self)
-        done.setObjectName("written_down")
-        done.clicked.connect(self.accept)
-        layout.addWidget(done)
+        self.done = QPushButton(_("I have written it down"), self)
+        self.done.setObjectName("written_down")
+        layout.addWidget(self.done)
+        layout.addStretch(1)
 
     def print_code(self, printer: QPrinter | None = None) -> None:
         """One page for the station's safe: the code, what it is for, when it was made."""
