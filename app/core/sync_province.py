@@ -307,6 +307,7 @@ class ProvinceSync(KeyHolder):
                 _("The bundle is not addressed to this province; it was refused.")
             )
         inner = fmt.open_inner(outer, identities)
+        fmt.check_demo(inner, outer.station_id, outer.seq, profile.load(self.db).is_demo)
         manifest = inner.manifest
         change_range = manifest["change_range"]
         if (

@@ -422,6 +422,8 @@ class WardSync(KeyHolder):
             },
             "created_at": self.now().isoformat(),
         }
+        if station.is_demo:  # signed: a real province refuses invented records
+            manifest[fmt.DEMO_FIELD] = True
         data, manifest_hash = fmt.seal(
             manifest,
             change_rows.encode(rows),

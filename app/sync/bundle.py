@@ -63,6 +63,11 @@ AUDIT_TEXT_LIMITS = {
     "hash": 64,
 }
 MAX_ID = (1 << 53) - 1
+# An optional signed manifest field: ``"demo": true`` marks a bundle made by a demo (training)
+# database. Absent means a real station, so every bundle made before it existed reads as real;
+# a reader that does not know the field refuses such a manifest, which is what a real province
+# must do with training data anyway.
+DEMO_FIELD = "demo"
 OUTER_FIELDS = {
     "format",
     "format_version",
@@ -329,6 +334,11 @@ class Inner:
     audit: bytes = b""  # verified against the manifest, not parsed (see parse_audit)
     audit_range: AuditRange | None = None  # None: the bundle carries no audit section
 
+    @property
+    def demo(self) -> bool:
+        """Made by a demo (training) database: its records are invented."""
+        return self.manifest.get(DEMO_FIELD) is True
+
 
 def _sections(plaintext: bytes) -> dict[str, bytes]:
     if not plaintext.startswith(INNER_MAGIC):
@@ -440,7 +450,8 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
         ) from error
     if (
         not isinstance(manifest, dict)
-        or set(manifest) != MANIFEST_FIELDS
+        or set(manifest) - {DEMO_FIELD} != MANIFEST_FIELDS
+        or manifest.get(DEMO_FIELD, True) is not True  # written only as true
         or manifest["format"] != "modelward.bundle"
         or manifest["format_version"] != outer.format_version
     ):
@@ -523,3 +534,27 @@ def parse_audit(blob: bytes, span: AuditRange) -> list[AuditLine]:
     if (lines[-1].id if lines else span.from_id - 1) != span.to_id:
         raise BundleError(_("The bundle's audit trail does not hold the entries it lists."))
     return lines
+
+
+def check_demo(inner: Inner, station_id: str, seq: int, province_is_demo: bool) -> None:
+    """Training data and real data never mix: a real province refuses a demo station's
+    bundle, and a demo province refuses a real station's."""
+    if inner.demo and not province_is_demo:
+        raise BundleError(
+            _(
+                "Bundle {seq} of station {code} was made with a demo (training) database: its "
+                "records are invented, so this province did not import it."
+            ).format(seq=seq, code=station_id),
+            hint=_(
+                "Send bundles from the station's real database. Demo data can only be tried "
+                "with a demo province."
+            ),
+        )
+    if province_is_demo and not inner.demo:
+        raise BundleError(
+            _(
+                "Bundle {seq} of station {code} comes from a real station; this demo (training) "
+                "province does not import real records."
+            ).format(seq=seq, code=station_id),
+            hint=_("Import it at the real province station."),
+        )
