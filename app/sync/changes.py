@@ -40,6 +40,7 @@ from app.db.pack_models import Assessment, AssessmentItem, IndicatorValue, Perio
 from app.db.sync_models import RecordVersion
 from app.db.tracking import derived_values, next_change_seq
 from app.i18n import _
+from app.sync.row_titles import table_title
 
 MAX_LINE = 1 << 20
 CHUNK = 500
@@ -503,7 +504,7 @@ def _apply_table(
                         summary.count(name, "conflict")
                         summary.conflicts.append(
                             _("{table} {id}: its parent record is missing.").format(
-                                table=name, id=change.record_id
+                                table=table_title(name, KIND_OF_TABLE), id=change.record_id
                             )
                         )
                         break
@@ -598,6 +599,17 @@ def _write(
         )
 
 
+def _foreign(summary: ApplySummary, name: str, record_id: str) -> None:
+    """A row whose id the province holds for another station (or unit): a conflict for the
+    sender only; the other station's record and its version are left as they are."""
+    summary.count(name, "conflict")
+    summary.conflicts.append(
+        _("{table} {id}: a record with this id already belongs to another unit.").format(
+            table=table_title(name, KIND_OF_TABLE), id=record_id
+        )
+    )
+
+
 def _classify(
     session: Session,
     name: str,
@@ -621,12 +633,7 @@ def _classify(
         values.update(derived_values(kind_by_code(kind_code), values))
     previous = known.get(change.record_id)
     if previous is None and change.record_id in present:
-        summary.count(name, "conflict")
-        summary.conflicts.append(
-            _("{table} {id}: a record with this id already belongs to another unit.").format(
-                table=name, id=change.record_id
-            )
-        )
+        _foreign(summary, name, change.record_id)
         return
     version_row = {
         "record_uuid": change.record_id,
@@ -637,12 +644,7 @@ def _classify(
     }
     if previous is not None:
         if previous.station_id != station_id or previous.table_name != name:
-            summary.count(name, "conflict")
-            summary.conflicts.append(
-                _("{table} {id}: a record with this id already belongs to another unit.").format(
-                    table=name, id=change.record_id
-                )
-            )
+            _foreign(summary, name, change.record_id)
             return
         if (change.counter, instance_id) <= (previous.origin_counter, previous.origin_instance):
             summary.count(name, "duplicate")
@@ -661,7 +663,7 @@ def _classify(
             summary.count(name, "conflict")
             summary.conflicts.append(
                 _("{table} {id}: another record already holds the same entry.").format(
-                    table=name, id=change.record_id
+                    table=table_title(name, KIND_OF_TABLE), id=change.record_id
                 )
             )
             return
