@@ -6,8 +6,10 @@ A station database is encrypted with a random 32-byte key that only a login unwr
 database's resolved path; every connection to that file (SQLAlchemy's pool, backups, checks,
 migrations) takes it from here. The key is applied raw (``PRAGMA key = "x'<64 hex>'"``), so no
 PBKDF2 runs per connection: the key is already random, a passphrase KDF would add ~130 ms to
-every pooled connection and no strength. A file without a key applies is opened with the
-standard ``sqlite3`` module exactly as before, so plaintext databases keep working unchanged.
+every pooled connection and no strength. Every connection to a file, keyed or not, goes through
+sqlcipher3's DB-API module (:func:`dbapi`): one SQLite build, the one sqlcipher3 bundles, so its
+fixes (the 3.51.3 WAL-reset fix among them) apply to plaintext databases too; SQLCipher without a
+key reads and writes plaintext files exactly like SQLite.
 
 What leaves no plaintext behind, and what cannot: :func:`encrypt_plaintext` writes the encrypted
 copy beside the original, checks it row for row, replaces the original atomically and then
@@ -35,6 +37,7 @@ from app.db.errors import (
     damaged_database,
     database_errors,
     locked_database,
+    sqlite_code,
     wrong_database_key,
 )
 
@@ -134,6 +137,20 @@ def looks_encrypted(path: Path) -> bool:
 _quiet = False
 
 
+def dbapi() -> ModuleType:
+    """The DB-API module every connection to a database file uses (sqlcipher3's)."""
+    return _sqlcipher()
+
+
+def sqlite_version_info() -> tuple[int, int, int]:
+    """The version of the SQLite build every connection uses."""
+    return cast(tuple[int, int, int], tuple(_sqlcipher().sqlite_version_info))
+
+
+def sqlite_version() -> str:
+    return str(_sqlcipher().sqlite_version)
+
+
 def _sqlcipher() -> ModuleType:
     """sqlcipher3's DB-API module, imported on first use (plaintext stations never load it)."""
     global _quiet
@@ -174,7 +191,7 @@ def _open_keyed(path: Path, key: bytes, readonly: bool) -> sqlite3.Connection | 
         raw.execute("PRAGMA cache_size = -65536")
     except dbapi2.Error as error:
         raw.close()
-        if getattr(error, "sqlite_errorcode", 0) & 0xFF == SQLITE_NOTADB:
+        if sqlite_code(error) == SQLITE_NOTADB:
             return None
         raise
     return cast(sqlite3.Connection, raw)
@@ -219,8 +236,8 @@ def key_for_file(path: Path) -> bytes | None:
 
 
 def connect(path: Path, *, readonly: bool = False, key: KeyArg = REGISTERED) -> sqlite3.Connection:
-    """A DB-API connection to ``path``: sqlcipher3 with the key applied first when one applies,
-    the standard ``sqlite3`` module otherwise (exactly as a plain ``sqlite3.connect``).
+    """A DB-API connection to ``path`` (sqlcipher3's module), with the key applied first when one
+    applies, and without one exactly like a plain ``sqlite3.connect``.
 
     ``key`` defaults to the unlocked key that opens the file (see ``_find``); pass bytes to
     force a key (a new encrypted file) or None to force plaintext. Raises
@@ -231,7 +248,7 @@ def connect(path: Path, *, readonly: bool = False, key: KeyArg = REGISTERED) -> 
         if found is not None:
             return found
     if key is None:
-        return sqlite3.connect(_uri(path, readonly), uri=True)
+        return cast(sqlite3.Connection, _sqlcipher().connect(_uri(path, readonly), uri=True))
     raw = _open_keyed(path, key, readonly)
     if raw is None:
         raise wrong_database_key(path.name) if looks_encrypted(path) else damaged_database()
@@ -289,7 +306,9 @@ def copy_database(
 def load_image(image: bytes, target: Path, key: bytes) -> None:
     """Write the plaintext SQLite database ``image`` (bytes in memory) into the new encrypted
     file ``target``, never putting the plaintext on disk: the image is opened in memory with
-    the standard module and its schema and rows are copied into a keyed connection."""
+    the standard module (sqlcipher3 has no ``deserialize``; an in-memory database has no WAL,
+    so the one-build rule of :func:`dbapi` does not matter there) and its schema and rows are
+    copied into a keyed connection."""
     memory = sqlite3.connect(":memory:")
     with contextlib.closing(memory), contextlib.closing(connect(target, key=key)) as dst:
         memory.deserialize(image)
@@ -444,11 +463,12 @@ def _encrypt_locked(path: Path, key: bytes) -> int:
     os.close(handle)
     temp = Path(temp_name)
     try:
-        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as plain:
+        with contextlib.closing(connect(path, key=None)) as plain:
+            plain.isolation_level = None
             plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         copy_database(path, temp, source_key=None, target_key=key)
         with (
-            contextlib.closing(sqlite3.connect(_uri(path, True), uri=True)) as original,
+            contextlib.closing(connect(path, readonly=True, key=None)) as original,
             contextlib.closing(connect(temp, readonly=True, key=key)) as copy,
         ):
             rows = verify_same(original, copy)

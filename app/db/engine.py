@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -69,27 +70,37 @@ def make_engine(
 
     ``key`` (by default the key unlocked for the file, see ``app.db.cipher``) selects
     SQLAlchemy's pysqlcipher dialect over sqlcipher3, which applies the raw key first on every
-    new connection; without a key the engine is the plain pysqlite one.
+    new connection; without a key the engine is the pysqlite dialect over sqlcipher3's module,
+    so every connection runs the SQLite build sqlcipher3 bundles (``app.db.cipher.dbapi``).
     """
     key = cipher.resolve_key(path, key)
     options: dict[str, Any] = {}
     if single:
         options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": busy_timeout_ms / 1000}
     if key is None:
-        engine = create_engine(f"sqlite+pysqlite:///{path}", **options)
+        # sqlcipher3's SQLite without a key: the same build as every other connection
+        engine = create_engine(f"sqlite+pysqlite:///{path}", module=cipher.dbapi(), **options)
     else:
         # the dialect defaults to SingletonThreadPool; the app's reader/writer split needs the
         # same QueuePool as pysqlite's file databases
         engine = create_engine(
             cipher.sqlalchemy_url(path, key), poolclass=pool.QueuePool, **options
         )
+        event.listen(engine, "handle_error", _mark_keyed)
     event.listen(engine, "connect", _pragmas(busy_timeout_ms))
     event.listen(engine, "begin", _on_begin)
     return engine
 
 
+def _mark_keyed(context: Any) -> None:
+    """Tell ``app.db.errors`` that the failing connection had a key applied ("not a database"
+    then means a wrong key, not a damaged file)."""
+    with contextlib.suppress(AttributeError, TypeError):
+        context.original_exception.keyed_connection = True
+
+
 def sqlite_is_affected_by_wal_reset() -> bool:
-    return sqlite3.sqlite_version_info < WAL_RESET_FIXED
+    return cipher.sqlite_version_info() < WAL_RESET_FIXED
 
 
 _open: dict[Path, int] = {}  # resolved path -> Database objects open on it in this process

@@ -51,6 +51,40 @@ def _sqlcipher_error(error: BaseException) -> bool:
     return module is not None and isinstance(error, module.Error)
 
 
+# SQLite's own texts of its primary result codes (sqlite3_errstr): sqlcipher3 leaves
+# ``sqlite_errorcode`` unset on some errors (those of the online backup API among them)
+_CODE_OF_TEXT = {
+    "database is locked": SQLITE_BUSY,
+    "database table is locked": SQLITE_LOCKED,
+    "attempt to write a readonly database": SQLITE_READONLY,
+    "disk I/O error": SQLITE_IOERR,
+    "database disk image is malformed": SQLITE_CORRUPT,
+    "database or disk is full": SQLITE_FULL,
+    "unable to open database file": SQLITE_CANTOPEN,
+    "file is not a database": SQLITE_NOTADB,
+}
+
+
+def sqlite_code(error: BaseException) -> int:
+    """The primary SQLite result code of a DB-API error (0 when unknown)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF
+    return _CODE_OF_TEXT.get(str(error).strip(), 0)
+
+
+def _keyed(error: BaseException, original: BaseException) -> bool:
+    """Whether the failing connection had a key applied. Every connection is sqlcipher3's,
+    keyed or not (``app.db.cipher.dbapi``): keyed engines mark their errors
+    (``app.db.engine.make_engine``); a raw connection's error counts as keyed when any key is
+    unlocked."""
+    if isinstance(error, DBAPIError):
+        return bool(getattr(original, "keyed_connection", False))
+    from app.db import cipher  # cipher imports this module
+
+    return bool(cipher._unlocked(None))
+
+
 def locked_database(name: str) -> DatabaseLocked:
     return DatabaseLocked(
         _("The database {name} is encrypted and no one has logged in to unlock it.").format(
@@ -96,8 +130,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
     encrypted = _sqlcipher_error(original)
     if not (encrypted or isinstance(original, sqlite3.Error)):
         return None
-    code = getattr(original, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
+    primary = sqlite_code(original)
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
         return EnvironmentProblem(
             _("The database is in use by another program."),
@@ -116,7 +149,7 @@ def environment_problem(error: BaseException) -> EnvironmentProblem | None:
             _("The data folder is read-only; the change was not saved."),
             hint=_("Ask the administrator to give this account write permission on the folder."),
         )
-    if primary == SQLITE_NOTADB and encrypted:
+    if primary == SQLITE_NOTADB and encrypted and _keyed(error, original):
         # with a key applied, "not a database" means the key did not decrypt page 1
         return wrong_database_key()
     if primary in (SQLITE_CORRUPT, SQLITE_NOTADB):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 from app.core.errors import EnvironmentProblem
@@ -31,10 +30,10 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
     created encrypted and a plaintext one is encrypted first, its backups with it. An encrypted
     file that no unlocked key opens is refused with ``DatabaseLocked`` before anything is
     written."""
-    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+    if cipher.sqlite_version_info() < MINIMUM_SQLITE:
         raise EnvironmentProblem(
             _("This computer's SQLite {version} is too old for ModelWard.").format(
-                version=sqlite3.sqlite_version
+                version=cipher.sqlite_version()
             ),
             hint=_(
                 "Install the ModelWard package, which brings its own SQLite, or ask "
@@ -46,7 +45,7 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
     if sqlite_is_affected_by_wal_reset():
         log.warning(
             "SQLite %s predates the 3.51.3 WAL-reset fix; ModelWard keeps one writer connection",
-            sqlite3.sqlite_version,
+            cipher.sqlite_version(),
         )
     _encrypt_if_unlocked(path)
     up_to_date = stored_revision(path) == SCHEMA_HEAD

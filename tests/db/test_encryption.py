@@ -146,8 +146,16 @@ def test_a_plaintext_station_without_key_stays_exactly_as_before(db: Database) -
     assert not cipher.is_encrypted(db.path)
     assert db.path.read_bytes().startswith(cipher.PLAINTEXT_HEADER)
     raw = cipher.connect(db.path, readonly=True)
-    assert isinstance(raw, sqlite3.Connection)  # the standard module, not sqlcipher3
+    # one SQLite build for every connection, keyed or not: sqlcipher3's (issue 13, item 17)
+    assert type(raw).__module__.startswith("sqlcipher3")
+    assert raw.execute("PRAGMA cipher_version").fetchone()  # SQLCipher, used without a key
+    assert raw.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
     raw.close()
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        version = connection.execute(text("SELECT sqlite_version()")).scalar_one()
+    assert tuple(map(int, version.split("."))) >= (3, 51, 3)  # the WAL-reset fix applies
 
 
 # -- wrong and missing keys ----------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from app.core.errors import EnvironmentProblem
 from app.core.fileio import atomic_write_bytes
 from app.core.record_service import RecordService
+from app.db import cipher
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
@@ -30,7 +30,7 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> N
 def test_a_database_locked_by_another_program_is_reported(db: Database) -> None:
     service = RecordService(db)
     impatient = open_database(db.path, busy_timeout_ms=50)
-    blocker = sqlite3.connect(db.path, isolation_level=None)
+    blocker = cipher.dbapi().connect(db.path, isolation_level=None)
     try:
         blocker.execute("BEGIN EXCLUSIVE")
         with pytest.raises(EnvironmentProblem) as caught:

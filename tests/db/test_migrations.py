@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 
 from app.core.errors import UserFacingError
 from app.core.record_service import RecordService
+from app.db import cipher
 from app.db.base import Base
 from app.db.engine import make_engine
 from app.db.migrate import alembic_config, current_revision, head_revision
@@ -23,7 +23,7 @@ FROZEN = Path(__file__).parent.parent / "data" / "db"
 
 
 def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as raw:
+    with cipher.dbapi().connect(path) as raw:
         rows = raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     return {name for (name,) in rows} - {"alembic_version"}
 
@@ -62,7 +62,7 @@ def test_pragmas_are_set_on_every_connection(empty_db) -> None:  # type: ignore[
 def test_frozen_databases_upgrade_and_keep_their_records(frozen: Path, tmp_path: Path) -> None:
     copy = tmp_path / frozen.name
     shutil.copy(frozen, copy)
-    with sqlite3.connect(copy) as raw:
+    with cipher.dbapi().connect(copy) as raw:
         before = raw.execute("SELECT count(*) FROM outreach_sessions").fetchone()[0]
     db = open_database(copy)
     try:
@@ -94,7 +94,7 @@ def test_frozen_databases_exist_for_every_revision() -> None:
 def test_database_from_a_newer_version_is_refused_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "newer.sqlite"
     open_database(path).close()
-    with sqlite3.connect(path) as raw:
+    with cipher.dbapi().connect(path) as raw:
         raw.execute("UPDATE alembic_version SET version_num = '9999_future'")
     data = path.read_bytes()
     with pytest.raises(UserFacingError) as caught:
@@ -119,7 +119,7 @@ def test_backup_file_is_a_complete_copy(db, tmp_path: Path) -> None:  # type: ig
     )
     copy = backup_file(db.path, "test")
     assert copy.parent == backups_dir(db.path)
-    with sqlite3.connect(copy) as raw:
+    with cipher.dbapi().connect(copy) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert raw.execute("SELECT name FROM fire_safety_teams").fetchall() == [("Tổ 1",)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import unicodedata
 from datetime import date
 
@@ -11,6 +10,7 @@ import pytest
 from app.core.errors import NotFound, ValidationError
 from app.core.record_service import RecordService
 from app.core.records import KINDS, ListQuery, kind_by_code
+from app.db import cipher
 from app.db.engine import Database
 from tests.core.test_records import VALID
 
@@ -25,7 +25,7 @@ EDITS = {
 
 
 def _counter(db: Database) -> int:
-    with sqlite3.connect(db.path) as raw:
+    with cipher.dbapi().connect(db.path) as raw:
         return int(raw.execute("SELECT value FROM change_counter").fetchone()[0])
 
 
@@ -107,7 +107,7 @@ def test_saving_unchanged_values_does_not_bump_the_counter(
 def test_nfd_input_is_stored_as_nfc(service: RecordService, db: Database) -> None:
     nfd = unicodedata.normalize("NFD", "Tổ liên gia an toàn PCCC Trường Thi")
     record_id = service.create("teams", {**VALID["teams"], "name": nfd}).created[0]
-    with sqlite3.connect(db.path) as raw:
+    with cipher.dbapi().connect(db.path) as raw:
         stored = raw.execute(
             "SELECT name FROM fire_safety_teams WHERE id = ?", (record_id,)
         ).fetchone()[0]
@@ -174,7 +174,7 @@ def test_sorting_by_date_and_number(service: RecordService) -> None:
 
 def test_records_belong_to_the_station_unit(service: RecordService, db: Database) -> None:
     record_id = service.create("cameras", VALID["cameras"]).created[0]
-    with sqlite3.connect(db.path) as raw:
+    with cipher.dbapi().connect(db.path) as raw:
         owner = raw.execute(
             "SELECT owner_unit_id FROM cameras WHERE id = ?", (record_id,)
         ).fetchone()[0]
