@@ -129,6 +129,7 @@ class ProvinceSync(KeyHolder):
                     code=request.province_id
                 )
             )
+        trust.check_enrollment_demo(request, own.is_demo)
         with self.db.write() as session:
             existing = session.execute(
                 select(SyncStation).where(SyncStation.station_id == request.station_id)

@@ -198,6 +198,7 @@ class WardSync(KeyHolder):
                 "instance_id": station.instance_id,
             },
             self.now(),
+            demo=station.is_demo,
         )
 
     # -- trust list ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.core.errors import UserFacingError
 from app.i18n import _
 from app.sync.envelope import (
     ENROLLMENT,
@@ -100,8 +101,12 @@ class Enrollment:
     keys: PublicKeys
     instance_id: str
     created_at: datetime
+    demo: bool = False  # made by a demo (training) database
 
 
+# optional, written only as true by a demo database (absent: a real station, as in every
+# request made before it existed); a real province refuses such a request
+ENROLLMENT_DEMO = "demo"
 ENROLLMENT_FIELDS = {
     "format",
     "station_id",
@@ -115,9 +120,14 @@ ENROLLMENT_FIELDS = {
 
 
 def make_enrollment(
-    signing: Ed25519PrivateKey, public: PublicKeys, station: dict[str, str], now: datetime
+    signing: Ed25519PrivateKey,
+    public: PublicKeys,
+    station: dict[str, str],
+    now: datetime,
+    *,
+    demo: bool = False,
 ) -> bytes:
-    document = {
+    document: dict[str, object] = {
         "format": "modelward.enrollment/1",
         "station_id": station["station_id"],
         "station_name": station["station_name"],
@@ -127,15 +137,31 @@ def make_enrollment(
         "instance_id": station["instance_id"],
         "created_at": now.isoformat(),
     }
+    if demo:
+        document[ENROLLMENT_DEMO] = True
     return ENROLLMENT_MAGIC + sign(ENROLLMENT, canonical(document), signing)
+
+
+def _enrollment_fields(document: Any) -> dict[str, Any]:
+    """The request's fields; ``demo`` is the one optional field, and only ever true."""
+    if isinstance(document, dict) and ENROLLMENT_DEMO in document:
+        if document[ENROLLMENT_DEMO] is not True:
+            raise SignedMessageError(_("The signed part of the file is not in the expected form."))
+        return {
+            **_fields(
+                {k: v for k, v in document.items() if k != ENROLLMENT_DEMO}, ENROLLMENT_FIELDS
+            ),
+            ENROLLMENT_DEMO: True,
+        }
+    return _fields(document, ENROLLMENT_FIELDS)
 
 
 def read_enrollment(data: bytes) -> Enrollment:
     """An enrollment request, its self-signature checked (proof the sender holds the key)."""
     body = _body(data, ENROLLMENT_MAGIC, _("station enrollment request"))
-    unverified = _fields(strict_json(parse_envelope(body, ENROLLMENT).payload), ENROLLMENT_FIELDS)
+    unverified = _enrollment_fields(strict_json(parse_envelope(body, ENROLLMENT).payload))
     key = public_from_hex(_text(unverified["signing_key"]))
-    document = _fields(open_signed(body, ENROLLMENT, [key]), ENROLLMENT_FIELDS)
+    document = _enrollment_fields(open_signed(body, ENROLLMENT, [key]))
     if document["format"] != "modelward.enrollment/1":
         raise SignedMessageError(_("The signed part of the file is not in the expected form."))
     return Enrollment(
@@ -145,7 +171,29 @@ def read_enrollment(data: bytes) -> Enrollment:
         keys=PublicKeys(_text(document["signing_key"]), _recipient(document["age_recipient"])),
         instance_id=_text(document["instance_id"])[:36],
         created_at=_time(document["created_at"]),
+        demo=document.get(ENROLLMENT_DEMO) is True,
     )
+
+
+def check_enrollment_demo(request: Enrollment, province_is_demo: bool) -> None:
+    """A real province does not enroll a demo (training) station, nor a demo province a real
+    one: their bundles would be refused anyway."""
+    if request.demo and not province_is_demo:
+        raise UserFacingError(
+            _(
+                "Station {code} sent this request from a demo (training) database; this real "
+                "province does not enroll it."
+            ).format(code=request.station_id),
+            hint=_("Make the request on the station's real database."),
+        )
+    if province_is_demo and not request.demo:
+        raise UserFacingError(
+            _(
+                "Station {code} is a real station; this demo (training) province does not "
+                "enroll it."
+            ).format(code=request.station_id),
+            hint=_("Enroll it at the real province station."),
+        )
 
 
 # -- trust list -------------------------------------------------------------------------------

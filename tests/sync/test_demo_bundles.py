@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from app.core.errors import UserFacingError
 from app.core.profile import DEMO_KEY, set_up
 from app.core.record_service import RecordService
 from app.db.open import open_database
 from app.sync import bundle as fmt
+from app.sync import trust
 from tests.sync.bundle_pairs import TODAY, Pair, make_pair
-from tests.sync.helpers import db_digest, ward_state
+from tests.sync.helpers import province_state, ward_state
 
 SESSION = {
     "held_on": date(2026, 11, 2),
@@ -53,6 +55,13 @@ def _manifest(pair: Pair, path: Path) -> dict[str, object]:
     return fmt.open_inner(outer, [pair.province_keys.age_identity]).manifest
 
 
+def _stations(pair: Pair) -> list[tuple[object, ...]]:
+    with sqlite3.connect(f"file:{pair.province_db.path}?mode=ro", uri=True) as raw:
+        return raw.execute(
+            "SELECT station_id, signing_key, status FROM sync_stations ORDER BY station_id"
+        ).fetchall()
+
+
 def _make_demo(pair: Pair) -> None:
     """Turn the pair's (enrolled) ward into a demo database, as if it had been enrolled
     before demo stations were refused at enrollment."""
@@ -66,11 +75,11 @@ def test_a_real_province_refuses_a_demo_stations_bundle(pair: Pair) -> None:
     _make_demo(pair)
     path = pair.export()
     assert _manifest(pair, path)[fmt.DEMO_FIELD] is True  # inside the signed manifest
-    before = db_digest(pair.province_db)
+    before = province_state(pair.province_db)
     (report,) = pair.import_(path)
     assert report.outcome == "rejected"
     assert "dữ liệu dùng thử" in report.reason and "16681" in report.reason, report.reason
-    assert db_digest(pair.province_db) == before  # nothing written
+    assert province_state(pair.province_db) == before  # no record, no inbox entry
     assert report.receipt_path is None
     # the preview says the same
     (preview,) = pair.import_(path, dry_run=True)
@@ -86,7 +95,7 @@ def test_a_real_stations_bundle_carries_no_mark(pair: Pair) -> None:
 
 
 def test_a_demo_province_imports_demo_bundles_and_refuses_real_ones(
-    tmp_path: Path, demo_template: Path, ward_template: Path
+    tmp_path: Path, demo_template: Path
 ) -> None:
     demo = make_pair(tmp_path / "demo", demo_template, demo_province=True)
     (report,) = demo.import_(demo.export())
@@ -94,14 +103,47 @@ def test_a_demo_province_imports_demo_bundles_and_refuses_real_ones(
     assert report.summary["new"] == 3
     assert ward_state(demo.province_db) == ward_state(demo.ward_db)
 
-    real = make_pair(tmp_path / "real", ward_template)
-    real_bundle = real.export()
-    # the real ward's bundle carried to the demo province (enrolled there for training)
-    demo.province.enroll(real.ward.enrollment_request(real.ward_keys), replace_key=True)
-    before = db_digest(demo.province_db)
-    (refused,) = demo.province.import_bundles([real_bundle], demo.province_keys)
+    # the same station, its database no longer marked demo: its next bundle is refused
+    demo.ward_db.engine.dispose()
+    demo.ward_db.write_engine.dispose()
+    with sqlite3.connect(demo.ward_db.path) as raw:
+        raw.execute("DELETE FROM app_meta WHERE key = ?", (DEMO_KEY,))
+    RecordService(demo.ward_db, author="Lê Văn Hùng", today=lambda: TODAY).create(
+        "sessions", SESSION
+    )
+    real_bundle = demo.export()
+    assert fmt.DEMO_FIELD not in _manifest(demo, real_bundle)
+    before = province_state(demo.province_db)
+    (refused,) = demo.import_(real_bundle)
     assert refused.outcome == "rejected"
-    assert db_digest(demo.province_db) == before
+    assert "trạm thật" in refused.reason, refused.reason
+    assert province_state(demo.province_db) == before
+    demo.ward_db.close()
+    demo.province_db.close()
+
+
+def test_enrollment_requests_are_marked_and_checked(
+    tmp_path: Path, demo_template: Path, ward_template: Path
+) -> None:
+    """A real province does not enroll a demo station, a demo province not a real one."""
+    demo = make_pair(tmp_path / "demo", demo_template, demo_province=True)
+    real = make_pair(tmp_path / "real", ward_template)
+    demo_request = demo.ward.enrollment_request(demo.ward_keys)
+    real_request = real.ward.enrollment_request(real.ward_keys)
+    assert trust.read_enrollment(demo_request).demo is True
+    assert trust.read_enrollment(real_request).demo is False
+    # a request made before the field existed (the test vector) reads as real
+    vector = Path(__file__).parent.parent / "data" / "bundles" / "enrollment-16681.mwe"
+    assert trust.read_enrollment(vector.read_bytes()).demo is False
+
+    before = _stations(real)
+    with pytest.raises(UserFacingError) as refused:
+        real.province.enroll(demo_request, replace_key=True)
+    assert "dữ liệu dùng thử" in refused.value.message
+    assert _stations(real) == before  # the key enrolled before is kept
+    with pytest.raises(UserFacingError) as refused:
+        demo.province.enroll(real_request, replace_key=True)
+    assert "trạm thật" in refused.value.message
     for made in (demo, real):
         made.ward_db.close()
         made.province_db.close()
