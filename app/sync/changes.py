@@ -1,9 +1,10 @@
-"""Ward rows as sync change rows, and applying them at the province.
+"""Ward rows as sync change rows: reading them for an export, encoding and parsing them.
 
 A change row carries one record's *current* state and its version (the ward's change counter).
 Every ward record has one writer, its ward, so merging keeps the highest version: applying
 bundles twice, or in any order, ends in the same state (signing-sync.md §2.8). Counts at the
-province are always recounted from these rows, never incremented on import.
+province are always recounted from these rows, never incremented on import. Applying them at
+the province is ``app.sync.merge``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,7 +25,6 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
-    Table,
     Text,
     select,
     type_coerce,
@@ -34,29 +34,16 @@ from sqlalchemy.types import TypeDecorator
 
 from app.core.errors import UserFacingError
 from app.core.records import kind_by_code
-from app.db.approval_models import Approval
-from app.db.models import RECORD_MODELS, SyncedRow
-from app.db.pack_models import Assessment, AssessmentItem, IndicatorValue, PeriodLock
-from app.db.sync_models import RecordVersion
-from app.db.tracking import derived_values, next_change_seq
+from app.db.merge import apply_changes as apply_changes
+from app.db.models import RECORD_MODELS as RECORD_MODELS
+from app.db.sync_tables import KIND_OF_TABLE as KIND_OF_TABLE
+from app.db.sync_tables import PARENTS as PARENTS
+from app.db.sync_tables import SYNC_MODELS as SYNC_MODELS
+from app.db.sync_tables import Change as Change
+from app.db.sync_tables import sync_table
 from app.i18n import _
-from app.sync.row_titles import table_title
 
 MAX_LINE = 1 << 20
-CHUNK = 500
-
-# parents before children: an assessment item names its assessment by uuid
-SYNC_MODELS: dict[str, type[SyncedRow]] = {
-    **{model.__tablename__: model for model in RECORD_MODELS.values()},
-    IndicatorValue.__tablename__: IndicatorValue,
-    PeriodLock.__tablename__: PeriodLock,
-    Assessment.__tablename__: Assessment,
-    AssessmentItem.__tablename__: AssessmentItem,
-    Approval.__tablename__: Approval,
-}
-KIND_OF_TABLE = {model.__tablename__: code for code, model in RECORD_MODELS.items()}
-# foreign keys carried as the referenced row's uuid
-PARENTS: dict[tuple[str, str], str] = {("assessment_items", "assessment_id"): "assessments"}
 LOCAL_COLUMNS = {"id", "owner_unit_id", "change_seq", "search_text"}
 
 
@@ -64,10 +51,7 @@ class ChangeError(UserFacingError):
     """A change row that breaks the format; the message is Vietnamese for the officer."""
 
 
-def _table(name: str) -> Any:
-    table = SYNC_MODELS[name].__table__
-    assert isinstance(table, Table)
-    return table
+_table = sync_table
 
 
 def carried_columns(name: str) -> list[Column[Any]]:
@@ -241,15 +225,6 @@ def _in(field: _Field, value: Any) -> Any:
     return converted
 
 
-@dataclass(frozen=True)
-class Change:
-    table: str
-    record_id: str
-    counter: int
-    deleted: bool
-    data: Mapping[str, Any]
-
-
 def read_changes(
     session: Session, owner_unit_id: int, after: int, until: int | None = None
 ) -> list[dict[str, Any]]:
@@ -397,279 +372,3 @@ def parse_records(blob: bytes, to_counter: int) -> list[Change]:
     if blob and not blob.endswith(b"\n"):
         raise ChangeError(_("The list of changes is cut short."))
     return changes
-
-
-@dataclass
-class ApplySummary:
-    """What applying one bundle did (or would do), per outcome and per table."""
-
-    new: int = 0
-    updated: int = 0
-    duplicate: int = 0
-    conflict: int = 0
-    by_table: dict[str, dict[str, int]] = field(default_factory=dict)
-    conflicts: list[str] = field(default_factory=list)
-
-    def count(self, table: str, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        counts = self.by_table.setdefault(table, {})
-        counts[outcome] = counts.get(outcome, 0) + 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "new": self.new,
-            "updated": self.updated,
-            "duplicate": self.duplicate,
-            "conflict": self.conflict,
-            "by_table": self.by_table,
-            "conflicts": self.conflicts[:50],
-        }
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _natural_key_columns(name: str) -> list[list[str]]:
-    from sqlalchemy import UniqueConstraint
-
-    keys = []
-    for constraint in _table(name).constraints:
-        if isinstance(constraint, UniqueConstraint):
-            columns = [c.name for c in constraint.columns]
-            if columns != ["uuid"]:
-                keys.append(columns)
-    return keys
-
-
-def apply_changes(
-    session: Session,
-    changes: Sequence[Change],
-    station_id: str,
-    unit_id: int,
-    instance_id: str,
-) -> ApplySummary:
-    """Merge ``changes`` from one ward into the province database (highest version wins).
-
-    The rows are always written: a dry run applies them the same way inside a transaction
-    that it then rolls back, so a preview counts exactly what the import will do (an
-    assessment's items find the assessment written just before them, for instance).
-    """
-    summary = ApplySummary()
-    by_table: dict[str, list[Change]] = {}
-    for change in changes:
-        by_table.setdefault(change.table, []).append(change)
-    for name in SYNC_MODELS:
-        if name in by_table:
-            _apply_table(session, name, by_table[name], station_id, unit_id, instance_id, summary)
-    return summary
-
-
-def _apply_table(
-    session: Session,
-    name: str,
-    changes: list[Change],
-    station_id: str,
-    unit_id: int,
-    instance_id: str,
-    summary: ApplySummary,
-) -> None:
-    table = _table(name)
-    versions: Any = RecordVersion.__table__
-    parent_ids = _parent_ids(session, name, changes, unit_id)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    version_rows: list[dict[str, Any]] = []
-    natural_keys = _natural_key_columns(name)
-    pending_keys: set[tuple[Any, ...]] = set()
-    for part in _chunks(changes):
-        ids = [c.record_id for c in part]
-        known = {
-            row.record_uuid: row
-            for row in session.execute(select(versions).where(versions.c.record_uuid.in_(ids)))
-        }
-        present = {
-            row.uuid: row
-            for row in session.execute(
-                select(table.c.uuid, table.c.owner_unit_id).where(table.c.uuid.in_(ids))
-            )
-        }
-        for change in part:
-            values = dict(change.data)
-            for (child, column), _parent in PARENTS.items():
-                if child == name:
-                    parent_id = parent_ids.get(str(values[column]))
-                    if parent_id is None:
-                        summary.count(name, "conflict")
-                        summary.conflicts.append(
-                            _("{table} {id}: its parent record is missing.").format(
-                                table=table_title(name, KIND_OF_TABLE), id=change.record_id
-                            )
-                        )
-                        break
-                    values[column] = parent_id
-            else:
-                _classify(
-                    session,
-                    name,
-                    table,
-                    change,
-                    values,
-                    known,
-                    present,
-                    natural_keys,
-                    pending_keys,
-                    station_id,
-                    unit_id,
-                    instance_id,
-                    summary,
-                    inserts,
-                    updates,
-                    version_rows,
-                )
-    _write(session, table, versions, inserts, updates, version_rows)
-
-
-def _parent_ids(
-    session: Session, name: str, changes: Sequence[Change], unit_id: int
-) -> dict[str, int]:
-    """Province row ids of the parents (by uuid) the changes of table ``name`` refer to."""
-    parent_ids: dict[str, int] = {}
-    for (child, column), parent in PARENTS.items():
-        if child != name:
-            continue
-        wanted = sorted({str(c.data[column]) for c in changes})
-        parent_table = _table(parent)
-        for part in _chunks(wanted):
-            for uuid_value, row_id in session.execute(
-                select(parent_table.c.uuid, parent_table.c.id).where(
-                    parent_table.c.uuid.in_(part), parent_table.c.owner_unit_id == unit_id
-                )
-            ):
-                parent_ids[uuid_value] = row_id
-    return parent_ids
-
-
-def _write(
-    session: Session,
-    table: Any,
-    versions: Any,
-    inserts: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-    version_rows: list[dict[str, Any]],
-) -> None:
-    """Plain DB-API executemany: the values are already checked and in their stored form
-    (dates and times as text), so SQLAlchemy's per-row binding would only cost time."""
-    connection = session.connection()
-    if inserts:
-        last = next_change_seq(session, len(inserts))
-        for offset, row in enumerate(inserts):
-            row["change_seq"] = last - len(inserts) + 1 + offset
-        names = list(inserts[0])
-        connection.exec_driver_sql(
-            f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-            [tuple(row[n] for n in names) for row in inserts],
-        )
-    if updates:
-        last = next_change_seq(session, len(updates))
-        for offset, row in enumerate(updates):
-            row["change_seq"] = last - len(updates) + 1 + offset
-        names = [n for n in updates[0] if n != "b_uuid"]
-        connection.exec_driver_sql(
-            f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE uuid = ?",
-            [(*(row[n] for n in names), row["b_uuid"]) for row in updates],
-        )
-    if version_rows:
-        connection.exec_driver_sql(
-            f"INSERT INTO {versions.name} (record_uuid, table_name, station_id, "
-            "origin_instance, origin_counter) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (record_uuid) DO UPDATE SET origin_instance = excluded.origin_instance, "
-            "origin_counter = excluded.origin_counter",
-            [
-                (
-                    r["record_uuid"],
-                    r["table_name"],
-                    r["station_id"],
-                    r["origin_instance"],
-                    r["origin_counter"],
-                )
-                for r in version_rows
-            ],
-        )
-
-
-def _foreign(summary: ApplySummary, name: str, record_id: str) -> None:
-    """A row whose id the province holds for another station (or unit): a conflict for the
-    sender only; the other station's record and its version are left as they are."""
-    summary.count(name, "conflict")
-    summary.conflicts.append(
-        _("{table} {id}: a record with this id already belongs to another unit.").format(
-            table=table_title(name, KIND_OF_TABLE), id=record_id
-        )
-    )
-
-
-def _classify(
-    session: Session,
-    name: str,
-    table: Table,
-    change: Change,
-    values: dict[str, Any],
-    known: Mapping[str, Any],
-    present: Mapping[str, Any],
-    natural_keys: list[list[str]],
-    pending_keys: set[tuple[Any, ...]],
-    station_id: str,
-    unit_id: int,
-    instance_id: str,
-    summary: ApplySummary,
-    inserts: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-    version_rows: list[dict[str, Any]],
-) -> None:
-    kind_code = KIND_OF_TABLE.get(name)
-    if kind_code is not None:
-        values.update(derived_values(kind_by_code(kind_code), values))
-    previous = known.get(change.record_id)
-    if previous is None and change.record_id in present:
-        _foreign(summary, name, change.record_id)
-        return
-    version_row = {
-        "record_uuid": change.record_id,
-        "table_name": name,
-        "station_id": station_id,
-        "origin_instance": instance_id,
-        "origin_counter": change.counter,
-    }
-    if previous is not None:
-        if previous.station_id != station_id or previous.table_name != name:
-            _foreign(summary, name, change.record_id)
-            return
-        if (change.counter, instance_id) <= (previous.origin_counter, previous.origin_instance):
-            summary.count(name, "duplicate")
-            return
-        updates.append({"b_uuid": change.record_id, **values})
-        version_rows.append(version_row)
-        summary.count(name, "updated")
-        return
-    for columns in natural_keys:
-        key = {c: (unit_id if c == "owner_unit_id" else values.get(c)) for c in columns}
-        clash = session.execute(
-            select(table.c.uuid).where(*(table.c[c] == v for c, v in key.items()))
-        ).first()
-        marker = (tuple(columns), *key.values())
-        if clash is not None or marker in pending_keys:
-            summary.count(name, "conflict")
-            summary.conflicts.append(
-                _("{table} {id}: another record already holds the same entry.").format(
-                    table=table_title(name, KIND_OF_TABLE), id=change.record_id
-                )
-            )
-            return
-    for columns in natural_keys:
-        key_values = (unit_id if c == "owner_unit_id" else values.get(c) for c in columns)
-        pending_keys.add((tuple(columns), *key_values))
-    inserts.append({"uuid": change.record_id, "owner_unit_id": unit_id, **values})
-    version_rows.append(version_row)
-    summary.count(name, "new")
