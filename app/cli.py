@@ -11,13 +11,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
-from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
-from app.i18n import LANGUAGES, _, set_language
+from app.cli_args import (
+    CommandParser,
+    add_global_options,
+    check_input_paths,
+    finish,
+    install_translations,
+    preset_language,
+    words_without_global_options,
+)
+from app.cli_errors import report
+from app.cli_session import cli_login, log_in_for
+from app.core.errors import UserFacingError
+from app.i18n import _, set_language
 from app.logs import enable_log_rotation, setup_logging
-from app.paths import DB_FILE_NAME, data_dir, default_db_path
+from app.paths import data_dir, default_db_path
 
 if TYPE_CHECKING:
-    from app.security.accounts import Actor, LoginResult
+    from app.security.accounts import Actor
+
+__all__ = ["actor_of", "cli_login", "main"]  # cli_login: the other verb modules log in with it
 
 log = logging.getLogger(__name__)
 DEMO_DB_NAME = "demo.sqlite"
@@ -42,36 +55,28 @@ VERBS = (
     "province",
     "audit",
     "backup",
+    "setup",
+    "users",
 )
 
 
 def _global_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="modelward",
         description=_("ModelWard: records, indicators and reports of a model ward police unit."),
     )
     parser.add_argument("--version", action="version", version=f"modelward {__version__}")
-    parser.add_argument(
-        "--db",
-        type=Path,
-        help=_("database file (default: {path})").format(path=Path("<data folder>") / DB_FILE_NAME),
-    )
-    parser.add_argument("--demo", action="store_true", help=_("use the demo ward database"))
-    parser.add_argument("--lang", choices=LANGUAGES, help=_("interface language"))
-    parser.add_argument(
-        "--user",
-        help=_(
-            "log in as this user (or set MODELWARD_USER); the password is asked for, "
-            "or read from MODELWARD_PASSWORD"
-        ),
-    )
+    add_global_options(parser, top=True)
     return parser
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     """Opening the GUI needs only the global options; building the verbs' parsers (and their
-    translated help) is left to the runs that use a verb or ask for help."""
-    if not any(word in VERBS or word in ("-h", "--help") for word in argv):
+    translated help) is left to the runs that use a verb or ask for help. The global options
+    may stand before or after the verb and its action (``modelward bundle import --db X F``)."""
+    install_translations()
+    preset_language(argv)
+    if not words_without_global_options(argv):
         args = _global_parser().parse_args(argv)
         args.verb = None
         return args
@@ -102,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--yes", action="store_true", help=_("import every new row without asking")
     )
+    importing.add_argument(
+        "--confirm-locked",
+        action="store_true",
+        help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
+    )
 
     exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
     exporting.add_argument("kind")
@@ -120,7 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     from app.cli_backup import add_parser as add_backup_parser
 
     add_backup_parser(verbs)
-    return parser
+    from app.cli_setup import add_parser as add_setup_parser
+    from app.cli_users import add_parser as add_users_parser
+
+    add_setup_parser(verbs)
+    add_users_parser(verbs)
+    return finish(parser)
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -133,58 +148,21 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
-    args = _parse(sys.argv[1:] if argv is None else list(argv))
-    if args.verb is not None:
-        enable_log_rotation()  # the GUI does it once its window is shown
-    if args.lang:
-        set_language(args.lang)
-    log.info("modelward %s started: %s", __version__, args.verb or "gui")
+    logging.captureWarnings(True)  # diagnostics go to the log file, never to the terminal
     try:
+        args = _parse(sys.argv[1:] if argv is None else list(argv))
+        if args.verb is not None:
+            enable_log_rotation()  # the GUI does it once its window is shown
+        if args.lang:
+            set_language(args.lang)
+        log.info("modelward %s started: %s", __version__, args.verb or "gui")
+        if args.verb is not None:
+            check_input_paths(args)
         return _dispatch(args)
-    except Cancelled:
-        return 1
-    except ValidationError as error:
-        for message in error.field_errors.values():
-            print(_("Error: {message}").format(message=message), file=sys.stderr)
-        return 2
-    except (UserFacingError, EnvironmentProblem) as error:
-        print(_("Error: {message}").format(message=str(error)), file=sys.stderr)
-        return 2
-
-
-def cli_login(path: Path, username: str | None) -> LoginResult | None:
-    """Log in the way the app does, when the station has accounts: the user name from --user
-    or MODELWARD_USER (else asked), the password from MODELWARD_PASSWORD (else asked, unseen).
-    A station without accounts yet returns None: the app's first start creates them."""
-    import getpass
-    import os
-
-    from app.security.accounts import Accounts
-
-    accounts = Accounts(path)
-    if not accounts.exists():
-        return None
-    name = username or os.environ.get("MODELWARD_USER")
-    password = os.environ.get("MODELWARD_PASSWORD")
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    if not name or password is None:
-        if not interactive:
-            raise UserFacingError(
-                _("This station has user accounts: log in to use this command."),
-                hint=_("Pass --user (or set MODELWARD_USER) and set MODELWARD_PASSWORD."),
-            )
-        name = name or input(_("User name: "))
-        password = getpass.getpass(_("Password: "))
-    login = accounts.login(name, password)
-    from app.db import cipher
-
-    cipher.unlock(path, login.db_key)  # the database is encrypted with it (app.db.open)
-    if login.must_change_password:
-        raise UserFacingError(
-            _("Your password was set by the administrator and must be changed first."),
-            hint=_("Open ModelWard and log in once to choose your own password."),
-        )
-    return login
+    except SystemExit:
+        raise  # argparse's own exit (--help, --version, a wrong argument: status 2)
+    except (Exception, KeyboardInterrupt) as error:
+        return report(error)
 
 
 def actor_of(args: argparse.Namespace) -> Actor | None:
@@ -201,8 +179,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_gui(path)
     if args.verb == "demo":
         return _demo(path, args)
-    if args.verb != "screenshots":
-        args.login = cli_login(path, args.user)
+    args.login = log_in_for(path, args)
+    if args.verb == "setup" or (args.verb, getattr(args, "action", None)) == ("province", "setup"):
+        from app.cli_setup import run_setup_verb
+
+        return run_setup_verb(path, args)
+    if args.verb == "users":
+        from app.cli_users import run_users_verb
+
+        return run_users_verb(path, args)
     if args.verb == "screenshots":
         from app.ui.screenshots import render_screenshots
 

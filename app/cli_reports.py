@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
+from app.cli_args import calendar_day
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -33,7 +34,11 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help=_("2026-11 (month), 2026-Q3 (quarter) or 2026 (half, nine, year)"),
     )
     report.add_argument("--out", type=Path, required=True)
-    report.add_argument("--date", help=_("date printed on the report, dd/mm/yyyy (default: today)"))
+    report.add_argument(
+        "--date",
+        type=calendar_day,
+        help=_("date printed on the report, dd/mm/yyyy (default: today)"),
+    )
 
 
 def parse_period(kind: str, text: str) -> tuple[int, int]:
@@ -61,7 +66,7 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
 
     period_kind = args.kind if args.kind in KINDS else "year"
     year, index = parse_period(period_kind, args.period)
-    issued = datetime.strptime(args.date, "%d/%m/%Y").date() if args.date else date.today()
+    issued = args.date or date.today()
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)

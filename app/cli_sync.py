@@ -77,8 +77,9 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     province = verbs.add_parser("province", help=_("the province station"))
     province_actions = province.add_subparsers(dest="action", metavar="ACTION", required=True)
-    setup = province_actions.add_parser("setup", help=_("set this station up as a province"))
-    setup.add_argument("--province", required=True, help=_("2-digit province code"))
+    from app.cli_setup import add_province_setup_parser  # run by app.cli_setup, with its admin
+
+    add_province_setup_parser(province_actions)
     province_actions.add_parser("overview", help=_("enrolled wards and what they reported"))
 
 

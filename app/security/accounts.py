@@ -548,6 +548,11 @@ class Accounts:
         """Every account, by user name. Not authenticated: fine for a login list, not for rights."""
         return [user.info() for user in sorted(self._read().users, key=lambda u: u.username)]
 
+    def list_users(self, admin: LoginResult) -> list[UserInfo]:
+        """Every account with its state, for an administrator (checked against the file)."""
+        keyring = self._authorize(admin, Permission.MANAGE_USERS)
+        return [user.info() for user in sorted(keyring.users, key=lambda u: u.username)]
+
     def create(
         self, admin_username: str, admin_display_name: str, admin_password: str
     ) -> tuple[LoginResult, str]:
