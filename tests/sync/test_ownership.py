@@ -159,3 +159,24 @@ def test_the_sender_cannot_take_the_id_over_with_a_later_version(
     assert sent.outcome == "new" and sent.summary["conflict"] == 1
     assert _province_row(pair, target) == held
     assert first.outcome == "new"
+
+
+def test_in_one_batch_the_preview_shows_the_senders_conflict_too(
+    two_wards: tuple[Pair, _Ward],
+) -> None:
+    """Both wards' bundles in one import: the first ward's record arrives, the second ward's
+    row with its id is the second ward's conflict, in the preview exactly as in the import."""
+    pair, other = two_wards
+    _own_id, target = _first_wards_session(pair)
+    created = other.records().create("sessions", SESSION)
+    _take_id(other, created.created[0], target)
+    own_bundle = pair.export()
+    foreign_bundle = other.sync.export(pair.stick, other.keys).path
+    preview = pair.import_(own_bundle, foreign_bundle, dry_run=True)
+    imported = pair.import_(own_bundle, foreign_bundle)
+    shown = [(r.station_id, r.outcome, r.summary["conflict"]) for r in imported]
+    assert sorted(shown) == [("16681", "new", 0), ("16684", "new", 1)]
+    assert [(r.station_id, r.summary) for r in preview] == [
+        (r.station_id, r.summary) for r in imported
+    ]
+    assert _province_row(pair, target)[0] == "16681"
