@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app import cli_province
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -49,6 +50,11 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     revoke.add_argument("station")
     revoke.add_argument("--after-seq", type=int, required=True)
     revoke.add_argument("--reason", required=True)
+    revoke.add_argument(
+        "--reopen",
+        action="store_true",
+        help=_("allow raising a revoked station's cutoff (its refused bundles become acceptable)"),
+    )
     publish = trust_actions.add_parser("publish", help=_("sign and write the trust list"))
     publish.add_argument("--out", type=Path, required=True)
 
@@ -69,6 +75,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     returned.add_argument("bundle_id")
     returned.add_argument("--comments", required=True)
     returned.add_argument("--out", type=Path, required=True)
+    cli_province.receipt_arguments(bundle_actions)
 
     receipt = verbs.add_parser("receipt", help=_("province receipts"))
     receipt_actions = receipt.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -80,7 +87,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     from app.cli_setup import add_province_setup_parser  # run by app.cli_setup, with its admin
 
     add_province_setup_parser(province_actions)
-    province_actions.add_parser("overview", help=_("enrolled wards and what they reported"))
+    cli_province.add_arguments(province_actions)
 
 
 def _passphrase(confirm: bool = False) -> str:
@@ -279,25 +286,12 @@ def _province(db: Database, args: argparse.Namespace) -> int:
         )
         print(_("Receipt written to {path}.").format(path=out))
         return 0
+    if args.verb == "bundle" and args.action == "receipt":
+        return cli_province.write_receipt(province, args)
     if args.verb == "province" and args.action == "overview":
-        for row in province.overview():
-            months = ", ".join(f"{m:02d}/{y}" for y, m in row.months[-6:])
-            print(
-                f"{row.station_id}  {row.name}  #{row.last_seq}  "
-                + _("missing: {m}").format(m=", ".join(map(str, row.missing_seqs)) or "—")
-                + "  "
-                + _("forks: {n}").format(n=row.forks)
-                + (
-                    "  "
-                    + _("history rewritten at bundle {seqs}").format(
-                        seqs=", ".join(map(str, row.chain_breaks))
-                    )
-                    if row.chain_breaks
-                    else ""
-                )
-                + f"  [{months}]"
-            )
-        return 0
+        return cli_province.overview(province, args.year)
+    if args.verb == "province" and args.action == "resolve-fork":
+        return cli_province.resolve_fork(province, args)
     raise UserFacingError(_("This command is for ward stations."))
 
 
@@ -316,21 +310,9 @@ def _province_trust(province: ProvinceSync, args: argparse.Namespace) -> int:
                     "signed on paper. If they differ, the request is not from that station."
                 ),
             )
-        province.enroll(data, replace_key=args.replace_key)
-        print(
-            _("Station {code} ({name}) enrolled.").format(
-                code=request.station_id, name=request.station_name
-            )
-        )
-        return 0
+        return cli_province.enroll(province, data, args.replace_key)
     if args.action == "revoke":
-        province.revoke(args.station, args.after_seq, args.reason)
-        print(
-            _("Key of station {code} revoked after bundle {seq}.").format(
-                code=args.station, seq=args.after_seq
-            )
-        )
-        return 0
+        return cli_province.revoke(province, args)
     if args.action == "publish":
         version = province.publish_trust_list(_unlock(province), args.out)
         print(_("Trust list version {v} written to {path}.").format(v=version, path=args.out))
@@ -360,7 +342,9 @@ def _import(province: object, args: argparse.Namespace) -> int:
         print(line)
         if report.reason and report.outcome != "new":
             print(f"    {report.reason}")
-        failed = failed or report.outcome in ("rejected", "fork")
+        if report.receipt_problem:
+            print(f"    {report.receipt_problem}")
+        failed = failed or report.outcome in ("rejected", "fork") or bool(report.receipt_problem)
     if args.dry_run:
         print(_("Dry run: nothing was written."))
     return 1 if failed else 0

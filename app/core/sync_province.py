@@ -10,10 +10,9 @@ entries are kept per station and their hash chain is checked here too.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core import approval_service as approvals
-from app.core import audit_service, backup, profile
-from app.core.errors import UserFacingError
+from app.core import audit_service, backup, profile, province_audit, province_chain
+from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
+from app.core.province_trust import ProvinceTrust, enrolled_station
 from app.core.station_service import acting
-from app.core.sync_ward import KeyHolder
 from app.db.engine import Database
 from app.db.models import RECORD_MODELS, Unit
 from app.db.pack_models import IndicatorValue, PeriodLock
-from app.db.sync_models import InboxBundle, SyncStation, TrustList
+from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _
 from app.security.accounts import Actor, Permission
 from app.sync import bundle as fmt
@@ -38,7 +37,6 @@ from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.envelope import public_from_hex
 
-TRUST_LIST_DAYS = 180
 Progress = Callable[[int, int, str], None]
 
 
@@ -60,6 +58,9 @@ class BundleReport:
     records: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     receipt_path: Path | None = None
+    # the import was committed but the receipt file could not be written: why, and how to
+    # write it again
+    receipt_problem: str = ""
 
 
 @dataclass
@@ -88,9 +89,11 @@ class StationOverview:
     audit_entries: int = 0  # the ward's audit entries held here
     audit_broken_at: int | None = None  # the first break found at the last import
     audit_problem: str = ""  # its kind (audit_service.REWRITTEN, …)
+    cutoff: int | None = None  # when revoked: the last bundle still accepted
+    branches: tuple[province_chain.Branch, ...] = ()  # quarantined histories, undecided
 
 
-class ProvinceSync(KeyHolder):
+class ProvinceSync(ProvinceTrust):
     def __init__(
         self,
         db: Database,
@@ -104,158 +107,6 @@ class ProvinceSync(KeyHolder):
         self.now = now or (lambda: datetime.now(UTC))
         self.author, self.actor = acting(author, actor)
         self.keys_folder = keys_folder or station_keys.keys_folder(db.path)
-
-    def _station(self) -> profile.StationProfile:
-        station = profile.load(self.db)
-        if not profile.is_province(station):
-            raise UserFacingError(
-                _("This station is a ward station; only the province imports bundles.")
-            )
-        return station
-
-    # -- enrollment ---------------------------------------------------------------------
-
-    def read_enrollment(self, data: bytes) -> trust.Enrollment:
-        return trust.read_enrollment(data)
-
-    def enroll(self, data: bytes, *, replace_key: bool = False) -> trust.Enrollment:
-        """Enroll a ward station from its request (after its fingerprint was confirmed)."""
-        self.require(Permission.MANAGE_KEYS)
-        own = self._station()
-        request = trust.read_enrollment(data)
-        if request.province_id != own.unit.code:
-            raise UserFacingError(
-                _("The request is from a station of province {code}, not of this province.").format(
-                    code=request.province_id
-                )
-            )
-        trust.check_enrollment_demo(request, own.is_demo)
-        with self.db.write() as session:
-            existing = session.execute(
-                select(SyncStation).where(SyncStation.station_id == request.station_id)
-            ).scalar_one_or_none()
-            if existing is not None:
-                if existing.signing_key == request.keys.signing:
-                    return request
-                if not replace_key:
-                    raise UserFacingError(
-                        _("Station {code} is already enrolled with another key.").format(
-                            code=request.station_id
-                        ),
-                        hint=_(
-                            "If the station really has a new key (new PC, lost key), confirm "
-                            "its fingerprint on paper and enroll it again, replacing the key."
-                        ),
-                    )
-                existing.signing_key = request.keys.signing
-                existing.key_id = request.keys.signing_id
-                existing.age_recipient = request.keys.age_recipient
-                existing.status = "active"
-                existing.last_trusted_seq = None
-                existing.reason = ""
-                return request
-            unit = session.execute(
-                select(Unit).where(Unit.code == request.station_id, Unit.id != own.unit.id)
-            ).scalar_one_or_none()
-            now = self.now()
-            if unit is None:
-                unit = Unit(
-                    uuid=str(uuid.uuid4()),
-                    code=request.station_id,
-                    name=request.station_name,
-                    kind="ward_police",
-                    parent_id=own.unit.id,
-                    place_name="",
-                    valid_from=now.date(),
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(unit)
-                session.flush()
-            session.add(
-                SyncStation(
-                    station_id=request.station_id,
-                    unit_id=unit.id,
-                    signing_key=request.keys.signing,
-                    key_id=request.keys.signing_id,
-                    age_recipient=request.keys.age_recipient,
-                    status="active",
-                    last_trusted_seq=None,
-                    reason="",
-                    enrolled_at=now,
-                    enrolled_by=self.author,
-                )
-            )
-        return request
-
-    def revoke(self, station_id: str, last_trusted_seq: int, reason: str) -> None:
-        """Revoke a station's key: its bundles after ``last_trusted_seq`` are refused.
-
-        The cutoff is a sequence number, not a time: times inside bundles are chosen by
-        whoever holds the key.
-        """
-        self.require(Permission.MANAGE_KEYS)
-        with self.db.write() as session:
-            entry = enrolled_station(session, station_id)
-            entry.status = "revoked"
-            entry.last_trusted_seq = last_trusted_seq
-            entry.reason = reason
-
-    # -- trust list ---------------------------------------------------------------------
-
-    def publish_trust_list(self, keys: station_keys.StationKeys, out: Path) -> int:
-        """Sign the current list of enrolled stations with a new version; return it."""
-        self.require(Permission.MANAGE_KEYS)
-        own = self._station()
-        with self.db.write() as session:
-            version = (
-                session.execute(
-                    select(func.max(TrustList.version)).where(
-                        TrustList.province_code == own.unit.code
-                    )
-                ).scalar()
-                or 0
-            ) + 1
-            stations = tuple(
-                trust.TrustedStation(
-                    s.station_id,
-                    session.get(Unit, s.unit_id).name,  # type: ignore[union-attr]
-                    s.signing_key,
-                    s.age_recipient,
-                    s.status,
-                    s.last_trusted_seq,
-                )
-                for s in session.execute(
-                    select(SyncStation).order_by(SyncStation.station_id)
-                ).scalars()
-            )
-            now = self.now()
-            doc = trust.TrustListDoc(
-                province_id=own.unit.code,
-                province_name=own.unit.name,
-                version=version,
-                issued_at=now,
-                expires=now + timedelta(days=TRUST_LIST_DAYS),
-                signer_key=keys.public.signing,
-                stations=stations,
-                recipients=(keys.public.age_recipient,),
-                receipt_keys=(keys.public.signing,),
-            )
-            data = trust.make_trust_list(doc, keys.signing)
-            session.add(
-                TrustList(
-                    province_code=own.unit.code,
-                    version=version,
-                    signer_key=keys.public.signing,
-                    content=data.decode("ascii"),
-                    expires=doc.expires,
-                    recorded_at=now,
-                    recorded_by=self.author,
-                )
-            )
-            session.flush()
-            atomic_write_bytes(out, data)  # inside the transaction: no file, no new version
-        return version
 
     # -- bundles ------------------------------------------------------------------------
 
@@ -371,6 +222,7 @@ class ProvinceSync(KeyHolder):
         except _DryRun:
             pass
         else:
+            self._audit_refusals(reports)
             # receipts go out only after the commit
             for report in reports:
                 if report.outcome in ("new", "duplicate") and report.bundle_id:
@@ -467,30 +319,38 @@ class ProvinceSync(KeyHolder):
             .scalars()
             .all()
         )
-        same_seq = session.execute(
-            select(InboxBundle).where(
-                InboxBundle.station_id == outer.station_id,
-                InboxBundle.seq == outer.seq,
-                InboxBundle.status == "applied",
-            )
-        ).scalar_one_or_none()
         same = [r for r in same_id if r.manifest_sha256 == inner.manifest_sha256]
         if any(r.status == "applied" for r in same):
             report.outcome = "duplicate"
             report.reason = _("Already imported; nothing changed.")
             return
+        if any(r.status == province_chain.REJECTED for r in same):
+            report.outcome = "rejected"
+            report.reason = _("This bundle was refused when its station's fork was resolved.")
+            return
         if same:  # this fork is already in quarantine
             report.outcome = "fork"
             report.reason = _("This bundle is already quarantined as a fork.")
             return
-        if same_id or same_seq is not None:
-            report.outcome = "fork"
-            report.reason = _(
-                "Station {code} sent two different bundles with number {seq}: the second was "
-                "quarantined. This happens when a station's database was restored from an old "
-                "copy, or its key is misused."
-            ).format(code=outer.station_id, seq=outer.seq)
-            session.add(self._inbox_row(item, "fork", {}))
+        reason = (
+            _(
+                "Station {code} sent two different bundles with the id {id}: the second was "
+                "quarantined."
+            ).format(code=outer.station_id, id=outer.bundle_id)
+            if same_id
+            else province_chain.fork_reason(session, self._candidate(item))
+        )
+        if reason is not None:
+            report.outcome, report.reason = "fork", reason
+            session.add(self._inbox_row(item, province_chain.FORK, {}))
+            province_audit.record(
+                session,
+                self.author,
+                province_audit.QUARANTINE,
+                outer.bundle_id,
+                {"station": outer.station_id, "seq": outer.seq, "reason": reason},
+                self.now(),
+            )
             return
         summary = change_rows.apply_changes(
             session,
@@ -538,6 +398,40 @@ class ProvinceSync(KeyHolder):
             self.now(),
         )
         session.flush()
+
+    def _audit_refusals(self, reports: Sequence[BundleReport]) -> None:
+        """Refused files go on the record too, after the import (which they did not touch)."""
+        refused = [r for r in reports if r.outcome == "rejected"]
+        if not refused:
+            return
+        with self.db.write() as session:
+            for report in refused:
+                province_audit.record(
+                    session,
+                    self.author,
+                    province_audit.REFUSE,
+                    report.bundle_id or report.path.name,
+                    {
+                        "file": report.path.name,
+                        "station": report.station_id,
+                        "seq": report.seq,
+                        "reason": report.reason,
+                    },
+                    self.now(),
+                )
+
+    def _candidate(self, item: _Verified) -> province_chain.Candidate:
+        manifest = item.inner.manifest
+        return province_chain.Candidate(
+            station_id=item.outer.station_id,
+            bundle_id=item.outer.bundle_id,
+            seq=item.outer.seq,
+            manifest_sha256=item.inner.manifest_sha256,
+            prev_manifest_sha256=str(manifest["prev_manifest_sha256"]),
+            void_seqs=frozenset(manifest["void_seqs"]),
+            audit_span=item.inner.audit_range,
+            audit_lines=item.audit,
+        )
 
     def _recheck_audit(self, session: Session, station_ids: set[str]) -> None:
         """Check again the audit trails of the wards whose bundles were just applied."""
@@ -623,6 +517,47 @@ class ProvinceSync(KeyHolder):
             data = row.receipt.encode("ascii")
         folder = receipts_dir or report.path.parent
         path = folder / trust.receipt_name(report.station_id, report.seq, report.bundle_id)
+        try:
+            atomic_write_bytes(path, data)
+        except (EnvironmentProblem, OSError) as error:
+            # the import is committed whatever happens to the file: say so, and how to redo it
+            report.receipt_problem = _(
+                "The import was committed, but its receipt could not be written: {reason} "
+                "Write it again with 'modelward bundle receipt {id} --out FOLDER'."
+            ).format(reason=str(error).strip(), id=report.bundle_id)
+            return None
+        return path
+
+    def write_receipt_again(self, bundle: str, out_dir: Path) -> Path:
+        """Write the stored receipt of an imported bundle (its id, or its first 8 or more
+        characters) to ``out_dir`` again: after a receipt could not be written, or was lost."""
+        self.require(Permission.IMPORT_BUNDLES)
+        self._station()
+        text = bundle.strip().lower()
+        with self.db.read() as session:
+            rows = (
+                session.execute(
+                    select(InboxBundle).where(
+                        InboxBundle.bundle_id.startswith(text),
+                        InboxBundle.status == province_chain.APPLIED,
+                    )
+                )
+                .scalars()
+                .all()
+                if len(text) >= 8
+                else []
+            )
+            if len(rows) != 1 or not rows[0].receipt:
+                raise UserFacingError(
+                    _("No imported bundle has this id."),
+                    hint=_(
+                        "Give the bundle id printed by the import (at least its first 8 "
+                        "characters)."
+                    ),
+                )
+            row = rows[0]
+            path = out_dir / trust.receipt_name(row.station_id, row.seq, row.bundle_id)
+            data = row.receipt.encode("ascii")
         atomic_write_bytes(path, data)
         return path
 
@@ -694,6 +629,8 @@ class ProvinceSync(KeyHolder):
                         audit_entries=entry.audit_entries,
                         audit_broken_at=entry.audit_broken_at,
                         audit_problem=entry.audit_problem,
+                        cutoff=entry.last_trusted_seq if entry.status == "revoked" else None,
+                        branches=tuple(province_chain.branches(session, entry.station_id)),
                     )
                 )
             return result
@@ -720,15 +657,6 @@ class ProvinceSync(KeyHolder):
             if station_id:
                 query = query.where(InboxBundle.station_id == station_id)
             return list(session.execute(query).scalars())
-
-
-def enrolled_station(session: Session, station_id: str) -> SyncStation:
-    entry = session.execute(
-        select(SyncStation).where(SyncStation.station_id == station_id)
-    ).scalar_one_or_none()
-    if entry is None:
-        raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
-    return entry
 
 
 def missing_seqs(session: Session, station_id: str) -> list[int]:

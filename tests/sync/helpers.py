@@ -11,14 +11,29 @@ from app.db.engine import Database
 from app.sync.changes import SYNC_MODELS, carried_columns
 
 
-def db_digest(db: Database) -> str:
-    """SHA-256 of a full SQL dump of the database file (every table, every row)."""
+def db_digest(db: Database, *, skip_audit: bool = False) -> str:
+    """SHA-256 of a full SQL dump of the database file (every table, every row); with
+    ``skip_audit``, of everything but the audit trail (its entries and its head)."""
     connection = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
     try:
         digest = hashlib.sha256()
         for line in connection.iterdump():
+            if skip_audit and (
+                line.startswith('INSERT INTO "audit_log"')
+                or line.startswith("INSERT INTO \"app_meta\" VALUES('audit_head'")
+            ):
+                continue
             digest.update(line.encode())
         return digest.hexdigest()
+    finally:
+        connection.close()
+
+
+def audit_actions(db: Database) -> list[str]:
+    """The actions of the station's own audit trail, oldest first."""
+    connection = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True)
+    try:
+        return [a for (a,) in connection.execute("SELECT action FROM audit_log ORDER BY id")]
     finally:
         connection.close()
 

@@ -30,7 +30,7 @@ from app.db.open import open_database
 from app.sync import bundle as fmt
 from app.sync.envelope import BUNDLE_OUTER, canonical, ed25519_key_id, sign
 from tests.sync.bundle_pairs import Pair
-from tests.sync.helpers import db_digest
+from tests.sync.helpers import audit_actions, db_digest
 
 SESSION = {
     "held_on": date(2026, 11, 2),
@@ -135,10 +135,13 @@ def resealed(pair: Pair, path: Path, audit_body: bytes, out: Path, **span: int) 
 
 
 def rejected(pair: Pair, path: Path) -> str:
-    before = db_digest(pair.province_db)
+    before = db_digest(pair.province_db, skip_audit=True)
+    actions = audit_actions(pair.province_db)
     (report,) = pair.import_(path)
     assert report.outcome == "rejected", (report.outcome, report.reason)
-    assert db_digest(pair.province_db) == before
+    assert db_digest(pair.province_db, skip_audit=True) == before
+    # the one change: the refusal is on the province's audit trail (issue 13, item 5)
+    assert audit_actions(pair.province_db) == [*actions, "refuse"]
     return report.reason
 
 

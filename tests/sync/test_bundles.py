@@ -1,7 +1,8 @@
 """Bundles end to end between a real ward database and a real province database.
 
 Case numbers refer to ../shared/reference/signing-sync.md §4. "Rejected" always means: the
-report says why (in Vietnamese), and the province database file is byte-for-byte unchanged.
+report says why (in Vietnamese), and the province database file is unchanged but for the one
+audit entry that records the refusal.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app.sync import trust
 from app.sync.changes import encode
 from app.sync.envelope import RECEIPT, canonical, sign
 from tests.sync.bundle_pairs import PASSPHRASE, Pair, make_pair
-from tests.sync.helpers import db_digest, flip, province_state, ward_state
+from tests.sync.helpers import audit_actions, db_digest, flip, province_state, ward_state
 
 SESSION = {
     "held_on": date(2026, 11, 2),
@@ -41,11 +42,14 @@ def records(pair: Pair) -> RecordService:
 
 def rejected(pair: Pair, path: Path) -> str:
     """Import ``path``; assert it was rejected and nothing changed; return the reason."""
-    before = db_digest(pair.province_db)
+    before = db_digest(pair.province_db, skip_audit=True)
+    actions = audit_actions(pair.province_db)
     (report,) = pair.import_(path)
     assert report.outcome == "rejected", (report.outcome, report.reason)
     assert report.reason
-    assert db_digest(pair.province_db) == before
+    assert db_digest(pair.province_db, skip_audit=True) == before
+    # the one change: the refusal is on the province's audit trail (issue 13, item 5)
+    assert audit_actions(pair.province_db) == [*actions, "refuse"]
     return report.reason
 
 
@@ -367,10 +371,15 @@ def test_same_sequence_with_other_content_is_quarantined_as_a_fork(
     assert pair.province.overview()[0].forks == 1
     (again_fork,) = pair.import_(again)  # still a fork, never "already imported"
     assert again_fork.outcome == "fork" and pair.province.overview()[0].forks == 1
-    # the restored station's next bundle links to its fork, not to the bundle 1 we hold
+    # the restored station's next bundle links to its fork, not to the bundle 1 we hold: it is
+    # quarantined with its fork, never merged (issue 13, item 1)
     (next_one,) = pair.import_(pair.export())
-    assert next_one.outcome == "new" and next_one.seq == 2
-    assert pair.province.overview()[0].chain_breaks == (2,)
+    assert next_one.outcome == "fork" and next_one.seq == 2
+    assert province_state(pair.province_db)[0] == state
+    overview = pair.province.overview()[0]
+    assert overview.forks == 2 and overview.chain_breaks == ()
+    (branch,) = overview.branches
+    assert branch.seqs == (1, 2) and branch.rival_seqs == (1,)
 
 
 def test_receipts_forged_foreign_or_replayed_change_nothing(pair: Pair, tmp_path: Path) -> None:

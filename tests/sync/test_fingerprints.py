@@ -3,11 +3,49 @@ check would prove nothing (issue 13, item 7)."""
 
 from __future__ import annotations
 
-import shutil
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from app.sync.trust import fingerprint_matches
-from tests.sync.test_sync_cli_and_crashes import fingerprint_in, run
+from tests.sync.test_sync_cli_and_crashes import ROOT, fingerprint_in
+
+ENV = {
+    "MODELWARD_KEY_PASSPHRASE": "mật khẩu trạm 2026",
+    "MODELWARD_USER": "quantri",
+    "MODELWARD_PASSWORD": "mật khẩu quản trị 2026",
+}
+
+
+def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``modelward`` as the station's administrator would run it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--lang", "vi", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        timeout=120,
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def set_up(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A new ward and a new province, each set up from the command line with its admin."""
+    ward = tmp_path / "ward" / "ward.sqlite"
+    province = tmp_path / "province" / "province.sqlite"
+    stick = tmp_path / "usb"
+    for folder in (ward.parent, province.parent, stick):
+        folder.mkdir()
+    run("--db", str(province), "province", "setup", "--province", "40", "--admin", "quantri")
+    run(
+        "--db", str(ward), "setup", "ward", "--unit", "16681", "--province", "40",
+        "--name", "Công an phường Trường Vinh", "--admin", "quantri",
+    )  # fmt: skip
+    return ward, province, stick
 
 
 def _near_miss(real: str) -> str:
@@ -31,15 +69,8 @@ def test_fingerprint_matching_ignores_case_and_spaces_only() -> None:
     assert not fingerprint_matches("Đ" + printed, key)
 
 
-def test_wrong_fingerprints_never_show_the_right_one(tmp_path: Path, ward_template: Path) -> None:
-    ward = tmp_path / "ward" / "ward.sqlite"
-    ward.parent.mkdir()
-    shutil.copy(ward_template, ward)
-    province = tmp_path / "province" / "province.sqlite"
-    province.parent.mkdir()
-    stick = tmp_path / "usb"
-    stick.mkdir()
-    run("--db", str(province), "province", "setup", "--province", "40")
+def test_wrong_fingerprints_never_show_the_right_one(tmp_path: Path) -> None:
+    ward, province, stick = set_up(tmp_path)
     province_fp = fingerprint_in(run("--db", str(province), "keys", "create").stdout, "ký")
     run("--db", str(ward), "keys", "create")
     ward_fp = fingerprint_in(run("--db", str(ward), "keys", "show").stdout, "ký")
