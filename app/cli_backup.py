@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
 from app.i18n import _
+
+if TYPE_CHECKING:
+    from app.core.backup_service import BackupService
 
 PASSPHRASE_ENV = "MODELWARD_BACKUP_PASSPHRASE"
 
@@ -50,10 +54,15 @@ def _size(n: int) -> str:
 
 
 def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core import backup
+    """Each verb goes through ``BackupService`` as the logged-in user: it checks the role and
+    records that user (never the operating-system login)."""
+    from app.cli import actor_of
+    from app.core.backup_service import BackupService
+    from app.security.accounts import Permission
 
+    service = BackupService(path, actor_of(args))
     if args.action == "verify":
-        info = backup.verify_backup(args.file)
+        info = service.verify(args.file)
         print(
             _("Backup intact: {name}, taken {when}, {size}, SHA-256 {sha}.").format(
                 name=info.path.name,
@@ -64,41 +73,53 @@ def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "from-usb":
-        info = backup.import_encrypted(args.file, path, _passphrase(confirm=False))
+        service.require(Permission.RESTORE_BACKUP)  # before the passphrase is asked
+        info = service.bring_from_usb(args.file, _passphrase(confirm=False))
         print(_("Backup brought in and verified: {path}").format(path=info.path))
         return 0
+    if args.action == "restore":
+        return _restore(service, args)
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     if args.action == "create":
-        info = backup.create_backup(path, "manual")
-        backup.rotate(path)
+        info = service.create()
         print(_("Backup taken and verified: {path}").format(path=info.path))
         return 0
     if args.action == "list":
-        from app.db.cipher import is_encrypted
-
-        for listed in backup.list_backups(path):
-            # an administrator checks here that no plaintext copy is left after the upgrade
-            state = _("encrypted") if is_encrypted(listed.path) else _("not encrypted")
-            print(
-                f"{listed.created_at.astimezone():%d/%m/%Y %H:%M}  {listed.reason:<16} "
-                f"{_size(listed.size):>10}  {state:<14}  {listed.path}"
+        return _list(service)
+    assert args.action == "to-usb"
+    service.require(Permission.CREATE_BACKUP)
+    source = args.file
+    if source is None:
+        newest = service.list()
+        if not newest:
+            raise UserFacingError(
+                _("There is no backup yet."), hint=_("Run 'modelward backup create' first.")
             )
-        return 0
-    if args.action == "to-usb":
-        source = args.file
-        if source is None:
-            newest = backup.list_backups(path)
-            if not newest:
-                raise UserFacingError(
-                    _("There is no backup yet."), hint=_("Run 'modelward backup create' first.")
-                )
-            source = newest[0].path
-        written = backup.export_encrypted(source, args.out, _passphrase(confirm=True))
-        print(_("Encrypted backup written: {path}").format(path=written))
-        return 0
-    assert args.action == "restore"
-    info = backup.verify_backup(args.file)
+        source = newest[0].path
+    written = service.copy_to_usb(source, args.out, _passphrase(confirm=True))
+    print(_("Encrypted backup written: {path}").format(path=written))
+    return 0
+
+
+def _list(service: BackupService) -> int:
+    from app.db.cipher import is_encrypted
+
+    for listed in service.list():
+        # an administrator checks here that no plaintext copy is left after the upgrade
+        state = _("encrypted") if is_encrypted(listed.path) else _("not encrypted")
+        print(
+            f"{listed.created_at.astimezone():%d/%m/%Y %H:%M}  {listed.reason:<16} "
+            f"{_size(listed.size):>10}  {state:<14}  {listed.path}"
+        )
+    return 0
+
+
+def _restore(service: BackupService, args: argparse.Namespace) -> int:
+    from app.security.accounts import Permission
+
+    service.require(Permission.RESTORE_BACKUP)  # before the file is read or a question asked
+    info = service.verify(args.file)
     if not args.yes:
         answer = input(
             _(
@@ -109,9 +130,7 @@ def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("yes", "có", "co"):
             print(_("Nothing was changed."))
             return 1
-    from app.core.station_service import default_author
-
-    result = backup.restore_backup(path, args.file, actor=default_author())
+    result = service.restore(args.file)
     print(
         _("Restored from {name}. The database was kept first at {safety}.").format(
             name=result.restored_from.name, safety=result.safety_backup

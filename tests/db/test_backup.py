@@ -340,3 +340,67 @@ def test_temp_files_of_killed_backups_are_removed_once_stale(tmp_path: Path) -> 
     assert not stale.exists() and not usb.exists()
     assert fresh.exists()  # maybe being written right now
     assert len(backup.list_backups(path)) == 1
+
+
+# -- the officer waits for the copy only; the check runs after (issue 13.14) ---------------------
+
+
+def _sidecar(info: backup.BackupInfo) -> dict[str, object]:
+    return dict(json.loads(info.path.with_suffix(".json").read_text(encoding="utf-8")))
+
+
+def test_a_written_copy_is_pending_until_checked_then_verified(db: Database) -> None:
+    written = backup.write_backup(db.path, "manual", now=NOW, taken_by="Nguyễn Văn An")
+    assert written.state == backup.PENDING and not written.verified and written.sha256 == ""
+    assert _sidecar(written)["state"] == "pending" and _sidecar(written)["taken_by"]
+    assert [b.state for b in backup.list_backups(db.path)] == [backup.PENDING]
+    verified = backup.finish_verification(written)
+    assert verified.verified and _sidecar(written)["state"] == "verified"
+    assert (
+        _sidecar(written)["sha256"] == verified.sha256 == backup.verify_backup(written.path).sha256
+    )
+    assert [b.state for b in backup.list_backups(db.path)] == [backup.VERIFIED]
+
+
+def test_rotation_keeps_the_verified_backups_until_the_new_one_is_verified(db: Database) -> None:
+    old = backup.create_backup(db.path, "before-import", now=NOW)
+    pending = backup.write_backup(db.path, "before-import", now=NOW + timedelta(minutes=1))
+    assert backup.rotate(db.path, keep_other=1) == 0  # the new one is not verified yet
+    assert old.path.exists() and pending.path.exists()
+    backup.finish_verification(pending)
+    assert backup.rotate(db.path, keep_other=1) == 1
+    assert not old.path.exists() and pending.path.exists()
+
+
+def test_a_damaged_copy_fails_its_check_and_the_verified_ones_stay(db: Database) -> None:
+    old = backup.create_backup(db.path, "daily", now=NOW)
+    pending = backup.write_backup(db.path, "before-import", now=NOW + timedelta(minutes=1))
+    data = bytearray(pending.path.read_bytes())
+    data[4096:8192] = b"\x0d" + b"\xee" * 4095  # a b-tree page of the copy overwritten
+    pending.path.write_bytes(bytes(data))
+    with pytest.raises(UserFacingError):
+        backup.finish_verification(pending)
+    assert [b.state for b in backup.list_backups(db.path)] == [backup.FAILED, backup.VERIFIED]
+    assert backup.newest_verified(db.path) == backup.verify_backup(old.path)
+    backup.rotate(db.path)  # a failed copy is removed; the verified one stays
+    assert [b.path for b in backup.list_backups(db.path)] == [old.path]
+
+
+def test_the_automatic_backup_is_verified_in_the_background(db: Database) -> None:
+    for n in range(12):
+        backup.create_backup(db.path, "before-import", now=NOW + timedelta(minutes=n))
+    taken = backup.automatic_backup(db.path, "before-import")
+    assert taken.path.exists() and _sidecar(taken)["high_water"]  # durable and described
+    backup.wait_for_verifications()
+    listed = backup.list_backups(db.path)
+    assert listed[0].path == taken.path and listed[0].state == backup.VERIFIED
+    assert backup.verify_backup(taken.path).sha256 == _sidecar(taken)["sha256"]
+
+
+def test_a_copy_left_pending_by_a_killed_process_is_checked_at_the_daily_check(
+    db: Database,
+) -> None:
+    left = backup.write_backup(db.path, "before-import", now=NOW - timedelta(days=1))
+    backup.daily_backup_if_due(db.path, now=NOW)
+    states = {b.path: b.state for b in backup.list_backups(db.path)}
+    assert states[left.path] == backup.VERIFIED and set(states.values()) == {backup.VERIFIED}

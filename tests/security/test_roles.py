@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.core.assessment_service import AssessmentService
+from app.core.backup_service import BackupService
 from app.core.indicator_service import IndicatorService
 from app.core.packs import service as packs
 from app.core.record_service import RecordService
@@ -17,6 +18,7 @@ from app.core.sync_province import ProvinceSync
 from app.core.sync_ward import WardSync
 from app.db.engine import Database
 from app.i18n import _
+from app.paths import backups_dir
 from app.security.accounts import Actor, PermissionDenied, Role
 from tests.conftest import NOW
 from tests.core.test_records import VALID
@@ -178,6 +180,56 @@ SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
         {Role.ADMIN},
     ),
 }
+
+
+# Every backup verb, as the backup screen shows them: any role takes a backup and copies one to
+# a USB stick, only the administrator restores one or brings one in. The allowed ones that need
+# a real file are given a missing one, so they fail past the permission check (the whole
+# verbs, and the command line, are in tests/db/test_backup_roles.py).
+MISSING = Path("/nonexistent/station-manual.sqlite")
+BACKUP_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
+    "backup create": (lambda db, a: BackupService(db.path, a).create(), set(Role)),
+    "backup restore": (lambda db, a: BackupService(db.path, a).restore(MISSING), {Role.ADMIN}),
+    "backup to-usb": (
+        lambda db, a: BackupService(db.path, a).copy_to_usb(
+            MISSING, Path("/nonexistent"), "mật khẩu sao lưu dài"
+        ),
+        set(Role),
+    ),
+    "backup from-usb": (
+        lambda db, a: BackupService(db.path, a).bring_from_usb(
+            MISSING.with_suffix(".mwbackup.age"), "mật khẩu sao lưu dài"
+        ),
+        {Role.ADMIN},
+    ),
+}
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("name", list(BACKUP_OPERATIONS))
+def test_each_backup_verb_enforces_its_roles(station: Database, name: str, role: Role) -> None:
+    operation, allowed = BACKUP_OPERATIONS[name]
+    folder = backups_dir(station.path)
+    before, kept = db_digest(station), _folder_bytes(folder)
+    if role in allowed:
+        if name == "backup create":
+            info = operation(station, ACTORS[role])
+            assert info.taken_by == ACTORS[role].display_name  # type: ignore[attr-defined]
+            return
+        with pytest.raises(Exception) as failed:  # a missing file: fails past the check
+            operation(station, ACTORS[role])
+        assert not isinstance(failed.value, PermissionDenied)
+        return
+    with pytest.raises(PermissionDenied):
+        operation(station, ACTORS[role])
+    assert db_digest(station) == before, f"{name} by {role} was refused but changed data"
+    assert _folder_bytes(folder) == kept, f"{name} by {role} was refused but wrote a backup"
 
 
 @pytest.mark.parametrize("role", list(Role))

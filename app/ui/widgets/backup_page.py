@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import backup
+from app.core.backup_service import BackupService
 from app.core.formatting import format_date
 from app.core.progress import CancelToken
 from app.i18n import N_, _
-from app.security.accounts import Actor, Permission, require
+from app.security.accounts import Actor, Permission
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, run_in_background
 from app.ui.widgets.packs_page import _fill, _table
@@ -34,6 +35,17 @@ REASONS = {
     "before-restore": N_("before a restore"),
     "usb": N_("brought from a USB stick"),
 }
+
+
+STATES = {
+    backup.VERIFIED: N_("verified"),
+    backup.PENDING: N_("being checked"),
+    backup.FAILED: N_("check failed"),
+}
+
+
+def state_label(state: str) -> str:
+    return _(STATES[state]) if state in STATES else state
 
 
 def reason_label(reason: str) -> str:
@@ -57,6 +69,7 @@ class BackupPage(QWidget):
     """The backups kept beside the database; restoring asks the window to reopen the data."""
 
     restore_requested = Signal(object)  # Path of a verified backup
+    backup_did_verify = Signal(object)  # BackupInfo or the error, from the verifying thread
 
     def __init__(
         self, db_path: Path, parent: QWidget | None = None, actor: Actor | None = None
@@ -64,7 +77,9 @@ class BackupPage(QWidget):
         super().__init__(parent)
         self.db_path = db_path
         self.actor = actor
+        self.service = BackupService(db_path, actor)
         self.setObjectName("page_backup")
+        self.backup_did_verify.connect(self._verified)
         self._operation: Operation | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Backup and restore"), self))
@@ -97,7 +112,9 @@ class BackupPage(QWidget):
             for button in (self.restore_button, self.usb_in_button):
                 button.setEnabled(False)
                 button.setToolTip(_("Only the administrator restores backups."))
-        self.table = _table(self, [_("Taken at"), _("Why"), _("Size"), _("File")])
+        self.table = _table(
+            self, [_("Taken at"), _("Why"), _("Checked"), _("Taken by"), _("Size"), _("File")]
+        )
         self.table.setObjectName("backup_table")
         layout.addWidget(self.table, 1)
         note = QLabel(
@@ -120,7 +137,14 @@ class BackupPage(QWidget):
         _fill(
             self.table,
             [
-                [_when(b.created_at), reason_label(b.reason), _size(b.size), b.path.name]
+                [
+                    _when(b.created_at),
+                    reason_label(b.reason),
+                    state_label(b.state),
+                    b.taken_by,
+                    _size(b.size),
+                    b.path.name,
+                ]
                 for b in self.backups
             ],
         )
@@ -160,21 +184,33 @@ class BackupPage(QWidget):
         )
 
     def back_up_now(self) -> None:
+        """The officer waits for the copy to be written and durable; it is then checked in the
+        background, listed as "being checked" until it is verified."""
+
         def work() -> backup.BackupInfo:
-            info = backup.create_backup(self.db_path, "manual")
-            backup.rotate(self.db_path)
-            return info
+            return self.service.create(on_verified=self.backup_did_verify.emit)
 
         def done(info: backup.BackupInfo) -> None:
             self.refresh()
+            self.status.setText(
+                _("Backup written: {name}. It is being checked; the list shows when it is.").format(
+                    name=info.path.name
+                )
+            )
+
+        self._run(work, _("Backing up…"), done)
+
+    def _verified(self, outcome: object) -> None:
+        self.refresh()
+        if isinstance(outcome, Exception):
+            present_error(self, outcome)
+        elif isinstance(outcome, backup.BackupInfo):
             inform(
                 self,
                 _("Backup and restore"),
                 _("Backup taken and checked."),
-                _("File: {path}").format(path=info.path),
+                _("File: {path}").format(path=outcome.path),
             )
-
-        self._run(work, _("Backing up…"), done)
 
     def verify(self, path: Path | None = None) -> None:
         chosen = path or self.selected()
@@ -191,16 +227,15 @@ class BackupPage(QWidget):
                 ),
             )
 
-        self._run(lambda: backup.verify_backup(chosen), _("Checking the backup…"), done)
+        self._run(lambda: self.service.verify(chosen), _("Checking the backup…"), done)
 
     def restore(self, path: Path | None = None, *, ask: bool = True) -> None:
         chosen = path or self.selected()
         if chosen is None:
             return
         try:
-            if self.actor is not None:
-                require(self.actor, Permission.RESTORE_BACKUP)
-            info = backup.verify_backup(chosen)
+            self.service.require(Permission.RESTORE_BACKUP)
+            info = self.service.verify(chosen)
         except Exception as error:
             present_error(self, error)
             return
@@ -241,7 +276,7 @@ class BackupPage(QWidget):
             )
 
         self._run(
-            lambda: backup.export_encrypted(chosen, target_folder, secret),
+            lambda: self.service.copy_to_usb(chosen, target_folder, secret),
             _("Writing to the drive…"),
             done,
         )
@@ -269,7 +304,7 @@ class BackupPage(QWidget):
             )
 
         self._run(
-            lambda: backup.import_encrypted(source, self.db_path, secret),
+            lambda: self.service.bring_from_usb(source, secret),
             _("Checking the backup…"),
             done,
         )
