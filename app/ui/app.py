@@ -374,8 +374,7 @@ class StationSession(QObject):
         return self.login is not None and self.login.actor.can(Permission.RESTORE_BACKUP)
 
     def restore(self, backup_path: Path) -> None:
-        from app.core import backup
-        from app.core.station_service import default_author
+        from app.core.backup_service import BackupService
         from app.db import instance_lock
         from app.ui.errors import inform
         from app.ui.ops import wait_for_background
@@ -399,8 +398,9 @@ class StationSession(QObject):
                 self.db.close()
                 self.db = None
             try:
-                who = self.login.actor.username if self.login else default_author()
-                result = backup.restore_backup(self.path, backup_path, actor=who)
+                # the service checks the role again and names the logged-in user
+                actor = self.login.actor if self.login else None
+                result = BackupService(self.path, actor).restore(backup_path)
             except Exception as error:
                 present_error(old, error)
                 result = None
