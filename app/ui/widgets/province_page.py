@@ -437,6 +437,12 @@ class ProvincePage(QWidget):
         self.create_keys_button.setVisible(public is None)
         for button in (self.import_button, self.publish_button):
             button.setEnabled(public is not None)
+        from app.security.accounts import Permission
+        from app.ui.permissions import restrict
+
+        restrict(self.sync.actor, Permission.IMPORT_BUNDLES, self.import_button)
+        keys_buttons = (self.create_keys_button, self.enroll_button, self.publish_button)
+        restrict(self.sync.actor, Permission.MANAGE_KEYS, *keys_buttons, self.revoke_button)
         self.rows = self.sync.overview()
         _fill(
             self.overview,
