@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Icon = Literal["information", "warning", "critical", "question"]
+
+# Told of every error before its box opens. The GUI smoke test (tests/ui/test_gui_smoke.py)
+# listens: a bug shown as an "unexpected error", or a refusal of the officer's role after a
+# button that was enabled, fails it.
+error_listeners: list[Callable[[BaseException], None]] = []
 
 
 def _box(
@@ -71,6 +77,8 @@ def present_error(parent: QWidget | None, error: BaseException) -> None:
     """Show ``error`` the way its kind deserves; a bug is logged with its traceback."""
     if isinstance(error, Cancelled):
         return
+    for listener in list(error_listeners):
+        listener(error)
     if isinstance(error, ValidationError):
         text = "\n".join(f"• {message}" for message in error.field_errors.values())
         inform(parent, _("Check the data"), text, icon="warning")

@@ -145,31 +145,12 @@ class MainWindow(QMainWindow):
             self.sidebar.clear()
             for _key, title in self.titles:
                 QListWidgetItem(title, self.sidebar)
+            if self._menus_built:
+                self._fill_go_menu()
         self.build_menus()
         self.db = db
         self.service = service
-        if actor is not None:
-            from app.security.accounts import role_label
-
-            user = QLabel(
-                _("Logged in: {name} ({role})").format(
-                    name=actor.display_name, role=role_label(actor.role)
-                ),
-                self,
-            )
-            user.setObjectName("user_label")
-            user.setStyleSheet("padding: 2px 8px; font-weight: 600;")
-            self.statusBar().addPermanentWidget(user)
-        title = _("Model Ward — {unit}").format(unit=station.unit.name)
-        if station.is_demo:
-            title += " — " + _("DEMO DATA, NOT REAL")
-            banner = QLabel(_("DEMO DATA, NOT REAL"), self)
-            banner.setObjectName("demo_banner")
-            banner.setStyleSheet(
-                "background: #b00020; color: white; font-weight: 600; padding: 2px 8px;"
-            )
-            self.statusBar().addPermanentWidget(banner)
-        self.setWindowTitle(title)
+        self._show_who_and_where(station, actor)
         self.today = today
         if is_province(station):
             first = self._build_screen("province")
@@ -192,6 +173,31 @@ class MainWindow(QMainWindow):
                 unit=station.unit.name, code=station.unit.code, path=db.path
             )
         )
+
+    def _show_who_and_where(self, station: StationProfile, actor: Actor | None) -> None:
+        """The logged-in user in the status bar; the unit (and DEMO) in the title."""
+        if actor is not None:
+            from app.security.accounts import role_label
+
+            user = QLabel(
+                _("Logged in: {name} ({role})").format(
+                    name=actor.display_name, role=role_label(actor.role)
+                ),
+                self,
+            )
+            user.setObjectName("user_label")
+            user.setStyleSheet("padding: 2px 8px; font-weight: 600;")
+            self.statusBar().addPermanentWidget(user)
+        title = _("Model Ward — {unit}").format(unit=station.unit.name)
+        if station.is_demo:
+            title += " — " + _("DEMO DATA, NOT REAL")
+            banner = QLabel(_("DEMO DATA, NOT REAL"), self)
+            banner.setObjectName("demo_banner")
+            banner.setStyleSheet(
+                "background: #b00020; color: white; font-weight: 600; padding: 2px 8px;"
+            )
+            self.statusBar().addPermanentWidget(banner)
+        self.setWindowTitle(title)
 
     def open_screen(self, key: str) -> QWidget:
         """The screen ``key`` ("overview", "indicators", "assessment", "packs" or a record
@@ -310,18 +316,28 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(redo)
         self.undo_action, self.redo_action = undo, redo
 
-        go_menu = self.menuBar().addMenu(_("&Go"))
-        for row in range(self.sidebar.count()):
-            action = QAction(self.sidebar.item(row).text(), self)
-            if row < 9:
-                action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
-            action.triggered.connect(lambda _checked=False, r=row: self.sidebar.setCurrentRow(r))
-            go_menu.addAction(action)
+        self.go_menu = self.menuBar().addMenu(_("&Go"))
+        self._fill_go_menu()
 
         help_menu = self.menuBar().addMenu(_("&Help"))
         about = QAction(_("About ModelWard"), self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def _fill_go_menu(self) -> None:
+        """One entry per screen of the sidebar; filled again when ``attach`` changes the
+        screens (a province station, the administrator's user accounts)."""
+        from PySide6.QtGui import QAction, QKeySequence
+
+        for old in self.go_menu.actions():
+            self.go_menu.removeAction(old)
+            old.deleteLater()
+        for row in range(self.sidebar.count()):
+            action = QAction(self.sidebar.item(row).text(), self)
+            if row < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+            action.triggered.connect(lambda _checked=False, r=row: self.sidebar.setCurrentRow(r))
+            self.go_menu.addAction(action)
 
     def show_recovery_banner(self) -> None:
         """Read-only recovery mode: said on every screen, in the status bar."""
