@@ -171,6 +171,14 @@ SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
         {Role.CHIEF},
     ),
     "province enroll": (lambda db, a: ProvinceSync(db, actor=a).enroll(b"{}"), {Role.ADMIN}),
+    "province resolve_fork": (
+        lambda db, a: ProvinceSync(db, actor=a).resolve_fork("16681", "1"),
+        {Role.ADMIN},
+    ),
+    "province write_receipt_again": (
+        lambda db, a: ProvinceSync(db, actor=a).write_receipt_again("x", Path("/nonexistent")),
+        {Role.CHIEF},
+    ),
     "province revoke": (
         lambda db, a: ProvinceSync(db, actor=a).revoke("x", 0, "Mất máy"),
         {Role.ADMIN},

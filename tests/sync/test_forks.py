@@ -307,3 +307,31 @@ def test_resolving_needs_the_key_managers_role(forked: Forked, tmp_path: Path) -
             officer.resolve_fork("16681", "whatever")
     finally:
         db.close()
+
+
+def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[no-untyped-def]
+    qtbot, forked: Forked, tmp_path: Path
+) -> None:
+    from app.ui.widgets.province_page import ProvincePage
+
+    db, province = _fresh_province(forked, tmp_path / "p")
+    keys = forked.pair.province_keys
+    try:
+        for path in (forked.real[6], forked.clone[6], forked.clone[7], forked.real[7]):
+            province.import_bundles([path], keys)
+        page = ProvincePage(db, 2026, service=province)
+        qtbot.addWidget(page)
+        warnings = page.overview.item(0, 7).text()
+        clone_six = forked.clone[6].stem.split("_")[-1][:8]
+        assert "nhánh từ gói số 6" in warnings and "#6, #7" in warnings
+        assert f"#6 {clone_six}" in warnings and "#7" in warnings
+        asked: list[str] = []
+        page.confirm_action = lambda _title, text, _yes: asked.append(text) is None
+        page.overview.selectRow(0)
+        result = page.resolve_fork()
+        assert result is not None and result.rejected_seqs == (6, 7)
+        assert "6, 7" in asked[0]
+        assert page.overview.item(0, 2).text() == "đã thu hồi sau gói số 7"
+        assert "nhánh" not in page.overview.item(0, 7).text()
+    finally:
+        db.close()

@@ -5,11 +5,11 @@ into one ward's records, indicators, assessments, approvals and audit trail."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -18,23 +18,20 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core import audit_service, sync_province
-from app.core.formatting import format_number, format_value
-from app.core.kind_titles import KIND_TITLES
+from app.core import audit_service, province_overview, province_trust, sync_province
 from app.core.progress import CancelToken
-from app.core.records import kind_by_code
+from app.core.province_chain import Branch
 from app.core.sync_province import BundleReport, ProvinceSync
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
+from app.ui.dialogs.ward_dialog import WardDialog
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, run_in_background
 from app.ui.widgets.packs_page import _fill, _table
@@ -80,6 +77,8 @@ def warnings_text(row: sync_province.StationOverview) -> str:
     parts = []
     if row.forks:
         parts.append(_("{n} quarantined (fork)").format(n=row.forks))
+    for branch in row.branches:
+        parts.append(branch_text(branch))
     if row.chain_breaks:
         parts.append(
             _("history rewritten at bundle {seqs}").format(
@@ -93,6 +92,26 @@ def warnings_text(row: sync_province.StationOverview) -> str:
             text = _("audit trail broken at entry {n}")
         parts.append(text.format(n=row.audit_broken_at))
     return "; ".join(parts) or "—"
+
+
+def branch_text(branch: Branch) -> str:
+    """A quarantined branch beside the applied one."""
+    return _("fork from bundle {seq}: applied {applied}, quarantined {quarantined}").format(
+        seq=branch.first_seq,
+        applied=", ".join(f"#{s}" for s in branch.rival_seqs) or "—",
+        quarantined=", ".join(f"#{b.seq} {b.bundle_id[:8]}" for b in branch.bundles),
+    )
+
+
+def month_columns(db: Database, row: sync_province.StationOverview, year: int) -> str:
+    """The months of ``year`` reported, and the gaps ("missing month 10")."""
+    states = province_overview.year_months(db, row.station_id, year, date.today())
+    reported = months_text([(year, s.month) for s in states if s.reported], year)
+    locked = months_text([(year, s.month) for s in states if s.locked], year)
+    parts = [reported, province_overview.gaps_text(states)]
+    if locked != "—":
+        parts.append(_("locked: {months}").format(months=locked))
+    return "; ".join(p for p in parts if p)
 
 
 def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> list[list[str]]:
@@ -159,187 +178,6 @@ class ImportPreviewDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class WardDialog(QDialog):
-    """Read-only view of one ward's records, indicators, assessments, approvals and audit
-    trail."""
-
-    def __init__(self, db: Database, station_id: str, year: int, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.db = db
-        self.ward = sync_province.ward_detail(db, station_id)
-        self.setWindowTitle(f"{self.ward.name} ({self.ward.code})")
-        self.resize(1100, 600)
-        layout = QVBoxLayout(self)
-        note = QLabel(_("Read only: the ward's data is changed only by the ward."), self)
-        note.setStyleSheet("color: #555;")
-        layout.addWidget(note)
-        tabs = QTabWidget(self)
-        layout.addWidget(tabs, 1)
-
-        records = QWidget(tabs)
-        records_layout = QVBoxLayout(records)
-        self.kind = QComboBox(records)
-        for code, (title, _singular) in KIND_TITLES.items():
-            self.kind.addItem(_(title), code)
-        self.kind.currentIndexChanged.connect(lambda _i: self.show_records())
-        records_layout.addWidget(self.kind)
-        self.records = QTableWidget(records)
-        self.records.setObjectName("ward_records")
-        records_layout.addWidget(self.records, 1)
-        tabs.addTab(records, _("Records"))
-
-        indicators = QWidget(tabs)
-        indicators_layout = QVBoxLayout(indicators)
-        self.year = QSpinBox(indicators)
-        self.year.setRange(2000, 2100)
-        self.year.setValue(year)
-        self.year.setPrefix(_("Year") + " ")
-        self.year.valueChanged.connect(lambda _v: self.show_indicators())
-        indicators_layout.addWidget(self.year)
-        self.indicators = _table(
-            indicators, [_("Code"), _("Indicator"), *[str(m) for m in range(1, 13)]]
-        )
-        self.indicators.setObjectName("ward_indicators")
-        from PySide6.QtWidgets import QHeaderView
-
-        header = self.indicators.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        indicators_layout.addWidget(self.indicators, 1)
-        tabs.addTab(indicators, _("Monthly indicators"))
-
-        self.assessments = _table(
-            tabs,
-            [_("Year"), _("Criteria set"), _("Criterion"), _("Result"), _("Points"), _("Evidence")],
-        )
-        self.assessments.setObjectName("ward_assessments")
-        tabs.addTab(self.assessments, _("Self-assessment"))
-        self.approvals = _table(tabs, [_("Approved"), _("By"), _("Approved on"), _("State")])
-        self.approvals.setObjectName("ward_approvals")
-        tabs.addTab(self.approvals, _("Approvals"))
-        tabs.addTab(self._audit_tab(tabs), _("Audit trail"))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.show_records()
-        self.show_indicators()
-        self.show_assessments()
-        self.show_approvals(station_id)
-        self.show_audit(station_id)
-
-    def _audit_tab(self, tabs: QTabWidget) -> QWidget:
-        from app.ui.widgets.audit_page import entry_headers
-
-        page = QWidget(tabs)
-        layout = QVBoxLayout(page)
-        self.audit_result = QLabel(page)
-        self.audit_result.setObjectName("ward_audit_result")
-        self.audit_result.setWordWrap(True)
-        layout.addWidget(self.audit_result)
-        self.audit = _table(page, entry_headers())
-        self.audit.setObjectName("ward_audit")
-        layout.addWidget(self.audit, 3)
-        self.rewrites_label = QLabel(
-            _(
-                "Entries that arrived again with different content (kept as evidence; the "
-                "entries above are the ones first received):"
-            ),
-            page,
-        )
-        self.rewrites_label.setWordWrap(True)
-        layout.addWidget(self.rewrites_label)
-        self.rewrites = _table(page, entry_headers())
-        self.rewrites.setObjectName("ward_audit_rewrites")
-        layout.addWidget(self.rewrites, 1)
-        return page
-
-    def show_audit(self, station_id: str) -> None:
-        """The ward's audit trail held here, checked again now (not the stored result)."""
-        from app.ui.widgets.audit_page import SHOWN, entry_cells, show_check
-
-        show_check(self.audit_result, sync_province.ward_audit_check(self.db, station_id))
-        _fill(
-            self.audit,
-            [
-                entry_cells(r.entry_id, r.at, r.actor, r.action, r.table_name, r.changes)
-                for r in audit_service.ward_entries(self.db, station_id, SHOWN)
-            ],
-        )
-        rewrites = audit_service.ward_rewrites(self.db, station_id)
-        _fill(
-            self.rewrites,
-            [
-                entry_cells(r.entry_id, r.at, r.actor, r.action, r.table_name, r.changes)
-                for r in rewrites
-            ],
-        )
-        self.rewrites_label.setVisible(bool(rewrites))
-        self.rewrites.setVisible(bool(rewrites))
-
-    def show_approvals(self, station_id: str) -> None:
-        from app.core.approval_service import approver_text, subject_text
-
-        _fill(
-            self.approvals,
-            [
-                [
-                    subject_text(state),
-                    approver_text(state),
-                    f"{state.approved_at.astimezone():%d/%m/%Y %H:%M}" if state.approved_at else "",
-                    state.label,
-                ]
-                for state in sync_province.ward_approvals(self.db, station_id)
-            ],
-        )
-
-    def show_records(self) -> None:
-        kind = kind_by_code(self.kind.currentData())
-        rows = sync_province.ward_records(self.db, self.ward.unit_id, kind.code)
-        self.records.clear()
-        self.records.setColumnCount(len(kind.fields))
-        self.records.setHorizontalHeaderLabels([_(spec.label) for spec in kind.fields])
-        _fill(
-            self.records,
-            [[format_value(spec, row[spec.name]) for spec in kind.fields] for row in rows],
-        )
-        self.records.resizeColumnsToContents()
-
-    def show_indicators(self) -> None:
-        from app.core.packs import service as packs
-
-        names = {i.code: i.name for i in packs.indicator_catalogue(packs.active_packs(self.db))}
-        values = sync_province.ward_indicators(self.db, self.ward.unit_id, self.year.value())
-        _fill(
-            self.indicators,
-            [
-                [
-                    code,
-                    names.get(code, ""),
-                    *[format_number(months.get(m)) if m in months else "" for m in range(1, 13)],
-                ]
-                for code, months in values.items()
-            ],
-        )
-
-    def show_assessments(self) -> None:
-        from app.ui.models.assessment_model import STATUS
-
-        rows = []
-        for assessment in sync_province.ward_assessments(self.db, self.ward.unit_id):
-            for code, status, points, evidence in assessment["items"]:
-                rows.append(
-                    [
-                        str(assessment["year"]),
-                        f"{assessment['pack_id']} v{assessment['pack_version']}",
-                        code,
-                        _(STATUS.get(status, status)),
-                        format_number(points) if points is not None else "",
-                        evidence,
-                    ]
-                )
-        _fill(self.assessments, rows)
-
-
 class ProvincePage(QWidget):
     """Bundles from the wards, for a province station."""
 
@@ -361,6 +199,10 @@ class ProvincePage(QWidget):
             self, create
         )
         self.review_preview: Callable[[Sequence[BundleReport]], bool] = self._review
+        # questions the officer answers (tests answer them through these hooks)
+        self.confirm_action: Callable[[str, str, str], bool] = lambda title, text, yes: confirm(
+            self, title, text, yes
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Wards and their sync bundles"), self))
 
@@ -385,6 +227,8 @@ class ProvincePage(QWidget):
         self.publish_button.clicked.connect(lambda: self.publish())
         self.revoke_button = QPushButton(_("Revoke key…"), self)
         self.revoke_button.clicked.connect(lambda: self.revoke())
+        self.resolve_button = QPushButton(_("Resolve fork…"), self)
+        self.resolve_button.clicked.connect(lambda: self.resolve_fork())
         self.open_button = QPushButton(_("Open ward…"), self)
         self.open_button.clicked.connect(lambda: self.open_ward())
         for button in (
@@ -392,6 +236,7 @@ class ProvincePage(QWidget):
             self.enroll_button,
             self.publish_button,
             self.revoke_button,
+            self.resolve_button,
             self.open_button,
         ):
             bar.addWidget(button)
@@ -441,8 +286,9 @@ class ProvincePage(QWidget):
         from app.ui.permissions import restrict
 
         restrict(self.sync.actor, Permission.IMPORT_BUNDLES, self.import_button)
-        keys_buttons = (self.create_keys_button, self.enroll_button, self.publish_button)
-        restrict(self.sync.actor, Permission.MANAGE_KEYS, *keys_buttons, self.revoke_button)
+        keys_buttons = [self.create_keys_button, self.enroll_button, self.publish_button]
+        keys_buttons += [self.revoke_button, self.resolve_button]
+        restrict(self.sync.actor, Permission.MANAGE_KEYS, *keys_buttons)
         self.rows = self.sync.overview()
         _fill(
             self.overview,
@@ -450,12 +296,16 @@ class ProvincePage(QWidget):
                 [
                     row.station_id,
                     row.name,
-                    _(KEY_STATUS.get(row.status, row.status)),
+                    province_overview.key_status_text(
+                        row.status,
+                        row.cutoff,
+                        province_overview.key_replaced_at(self.db, row.station_id),
+                    ),
                     str(row.last_seq or "—"),
                     row.last_received.astimezone().strftime("%d/%m/%Y %H:%M")
                     if row.last_received
                     else "—",
-                    months_text(row.months, self.year),
+                    month_columns(self.db, row, self.year),
                     ", ".join(map(str, row.missing_seqs)) or "—",
                     warnings_text(row),
                     str(row.records),
@@ -547,6 +397,9 @@ class ProvincePage(QWidget):
         self.refresh()
         _fill(self.last_import, _report_rows(reports, DONE_LABELS))
         receipts = sorted({str(r.receipt_path.parent) for r in reports if r.receipt_path})
+        problems = [r.receipt_problem for r in reports if r.receipt_problem]
+        if problems:
+            inform(self, _("Import finished"), "\n\n".join(problems), icon="warning")
         inform(
             self,
             _("Import finished"),
@@ -583,11 +436,22 @@ class ProvincePage(QWidget):
                 _("They match: enroll"),
             ):
                 return
-            self.sync.enroll(data)
+            result = self.sync.enroll(data)
         except Exception as error:
             present_error(self, error)
             return
         self.refresh()
+        if result.outcome == province_trust.SAME_KEY and result.status == "revoked":
+            inform(
+                self,
+                _("Enroll a station"),
+                _(
+                    "Station {code} is already enrolled with this key, which is revoked after "
+                    "bundle {seq}: the station stays revoked. Only a new key, enrolled with "
+                    "--replace-key after the paper check, lets it send again."
+                ).format(code=result.request.station_id, seq=result.cutoff or 0),
+                icon="warning",
+            )
 
     def publish(self, path: Path | None = None) -> None:
         if path is None:
@@ -631,12 +495,56 @@ class ProvincePage(QWidget):
         reason, ok = QInputDialog.getText(self, _("Revoke key"), _("Reason:"))
         if not ok or not reason.strip():
             return
+        reopen = row.status == "revoked" and seq > (row.cutoff or 0)
+        if reopen and not self.confirm_action(
+            _("Revoke key"),
+            _("Bundles {first} to {last} of station {code} are acceptable again.").format(
+                first=(row.cutoff or 0) + 1, last=seq, code=station
+            ),
+            _("Re-open them"),
+        ):
+            return
         try:
-            self.sync.revoke(station, seq, reason.strip())
+            self.sync.revoke(station, seq, reason.strip(), reopen=reopen)
         except Exception as error:
             present_error(self, error)
             return
         self.refresh()
+
+    def resolve_fork(self) -> province_trust.ForkResolution | None:
+        """Keep the applied history of the selected ward and refuse its quarantined one."""
+        station = self.selected_station()
+        row = next((r for r in self.rows if r.station_id == station), None)
+        if row is None or not row.branches:
+            inform(self, _("Resolve fork…"), _("This ward has no quarantined fork."))
+            return None
+        quarantined = sorted({b.seq for branch in row.branches for b in branch.bundles})
+        kept = max(s for branch in row.branches for s in branch.rival_seqs)
+        if not self.confirm_action(
+            _("Resolve fork…"),
+            _(
+                "Keep the bundles applied here ({applied}) and refuse the quarantined bundles "
+                "{quarantined} for good? The key both copies share is then revoked after bundle "
+                "{seq}, and the PC whose bundles were kept must enroll a new key. To keep the "
+                "quarantined copy instead, restore the backup taken before the other copy was "
+                "imported."
+            ).format(
+                applied=", ".join(
+                    map(str, sorted({s for b in row.branches for s in b.rival_seqs}))
+                ),
+                quarantined=", ".join(map(str, quarantined)),
+                seq=row.last_seq,
+            ),
+            _("Keep the applied bundles"),
+        ):
+            return None
+        try:
+            result = self.sync.resolve_fork(row.station_id, str(kept))
+        except Exception as error:
+            present_error(self, error)
+            return None
+        self.refresh()
+        return result
 
     def open_ward(self) -> WardDialog | None:
         station = self.selected_station()
