@@ -256,6 +256,9 @@ def test_t56_two_instances_installing_at_once(db: Database, repo: Repository) ->
     """The second of two processes on one database waits for it or is refused by the
     single-instance lock; either way the packs are installed once, without a traceback."""
     db.close()  # only the two subprocesses use the database now
+    from tests.station_accounts import give_accounts
+
+    station = give_accounts(db.path)  # the command line changes no station without accounts
     command = [
         sys.executable,
         "-m",
@@ -267,7 +270,13 @@ def test_t56_two_instances_installing_at_once(db: Database, repo: Repository) ->
         str(repo.folder),
     ]
     runs = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=station.env("truong"),
+        )
         for _ in range(2)
     ]
     results = []
@@ -277,7 +286,13 @@ def test_t56_two_instances_installing_at_once(db: Database, repo: Repository) ->
     assert any(code == 0 for code, _err in results), results
     for code, err in results:
         assert code in (0, 2) and "Traceback" not in err
-    assert versions(db) == {"bca-639-ward-police": [1], "ward-police-indicators": [1]}
+    from app.db.open import open_database
+
+    reopened = open_database(db.path)  # encrypted now, with the key unlocked by give_accounts
+    try:
+        assert versions(reopened) == {"bca-639-ward-police": [1], "ward-police-indicators": [1]}
+    finally:
+        reopened.close()
 
 
 @pytest.mark.parametrize(
