@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
-from app.core.errors import Cancelled
+from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError
 from app.core.progress import CancelToken
 from app.i18n import _
 
@@ -43,6 +43,9 @@ class _Runnable(QRunnable):
             result = self.work(self.signals.op_did_progress.emit, self.token)
         except Cancelled:
             self.signals.op_was_cancelled.emit()
+        except (UserFacingError, EnvironmentProblem) as error:  # the officer is told why
+            log.info("background operation refused: %s", error)
+            self.signals.op_did_fail.emit(error)
         except BaseException as error:  # delivered to the GUI thread, never lost
             log.exception("background operation failed")
             self.signals.op_did_fail.emit(error)

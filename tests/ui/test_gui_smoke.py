@@ -16,6 +16,7 @@ a button that was enabled, a message box not in Vietnamese, a dialog that does n
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import time
@@ -417,3 +418,46 @@ def test_every_button_on_every_screen_for_every_role(  # type: ignore[no-untyped
     if station == "ward":  # the reports screen printed to PDF files for each role
         assert len(coverage.printed) == 3
         assert all(pdf.stat().st_size > 1000 for pdf in coverage.printed)
+
+
+BOOL_SIGNALS = {"clicked", "triggered", "toggled"}
+
+
+def _first_optional_not_bool(method: ast.FunctionDef) -> str | None:
+    """The first positional parameter after ``self`` if it has a default and is not a bool."""
+    positional = [*method.args.posonlyargs, *method.args.args][1:]
+    if not positional:
+        return None
+    first, defaults = positional[0], method.args.defaults
+    has_default = len(defaults) >= len(positional)
+    annotation = ast.unparse(first.annotation) if first.annotation is not None else ""
+    return first.arg if has_default and annotation != "bool" else None
+
+
+def test_no_bool_signal_is_connected_to_an_optional_parameter() -> None:
+    """``clicked(bool)`` / ``triggered(bool)`` / ``toggled(bool)`` connected straight to a
+    method fills its first positional parameter with ``checked``: a method whose first
+    parameter is an optional path or printer must be called through a lambda."""
+    found = []
+    for path in sorted(Path("app/ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)):
+            methods = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+            for call in (node for node in ast.walk(cls) if isinstance(node, ast.Call)):
+                func = call.func
+                if not (
+                    isinstance(func, ast.Attribute)
+                    and func.attr == "connect"
+                    and isinstance(func.value, ast.Attribute)
+                    and func.value.attr in BOOL_SIGNALS
+                    and call.args
+                    and isinstance(call.args[0], ast.Attribute)
+                    and isinstance(call.args[0].value, ast.Name)
+                    and call.args[0].value.id == "self"
+                    and call.args[0].attr in methods
+                ):
+                    continue
+                parameter = _first_optional_not_bool(methods[call.args[0].attr])
+                if parameter is not None:
+                    found.append(f"{path}:{call.lineno} {ast.unparse(call)} → {parameter}")
+    assert not found, "\n".join(found)
