@@ -96,36 +96,7 @@ class ReportPage(QWidget):
         title = QLabel(_("Reports"), self)
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         layout.addWidget(title)
-        bar = QHBoxLayout()
-        self.kind = QComboBox(self)
-        self.kind.setObjectName("kind")
-        for key, label in KINDS:
-            self.kind.addItem(_(label), key)
-        for code in APPENDIX_KINDS:
-            self.kind.addItem(
-                _("Appendix: {list}").format(list=_(KINDS_BY_CODE[code].title)),
-                APPENDIX_PREFIX + code,
-            )
-        year, month = self.indicators.current_month()
-        self.year = QSpinBox(self)
-        self.year.setRange(2000, 2100)
-        self.year.setValue(year)
-        self.index = QSpinBox(self)
-        self.index.setRange(1, 12)
-        self.index.setValue(max(1, month - 1))
-        self.index.setPrefix(_("month "))
-        for widget in (self.kind, QLabel(_("Year"), self), self.year, self.index):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        self.settings_button = QPushButton(_("Report settings…"), self)
-        self.settings_button.clicked.connect(lambda: self.edit_settings())
-        bar.addWidget(self.settings_button)
-        self.preview_button = QPushButton(_("Preview"), self)
-        self.print_button = QPushButton(_("Print…"), self)
-        self.save_button = QPushButton(_("Save PDF…"), self)
-        for button in (self.preview_button, self.print_button, self.save_button):
-            bar.addWidget(button)
-        layout.addLayout(bar)
+        layout.addLayout(self._build_bar())
         from app.core import approval_service as approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
@@ -165,6 +136,39 @@ class ReportPage(QWidget):
         self.save_button.clicked.connect(lambda: self.save())
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
+
+    def _build_bar(self) -> QHBoxLayout:
+        """The kind and period of the report, and its buttons."""
+        bar = QHBoxLayout()
+        self.kind = QComboBox(self)
+        self.kind.setObjectName("kind")
+        for key, label in KINDS:
+            self.kind.addItem(_(label), key)
+        for code in APPENDIX_KINDS:
+            self.kind.addItem(
+                _("Appendix: {list}").format(list=_(KINDS_BY_CODE[code].title)),
+                APPENDIX_PREFIX + code,
+            )
+        year, month = self.indicators.current_month()
+        self.year = QSpinBox(self)
+        self.year.setRange(2000, 2100)
+        self.year.setValue(year)
+        self.index = QSpinBox(self)
+        self.index.setRange(1, 12)
+        self.index.setValue(max(1, month - 1))
+        self.index.setPrefix(_("month "))
+        for widget in (self.kind, QLabel(_("Year"), self), self.year, self.index):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        self.settings_button = QPushButton(_("Report settings…"), self)
+        self.settings_button.clicked.connect(lambda: self.edit_settings())
+        bar.addWidget(self.settings_button)
+        self.preview_button = QPushButton(_("Preview"), self)
+        self.print_button = QPushButton(_("Print…"), self)
+        self.save_button = QPushButton(_("Save PDF…"), self)
+        for button in (self.preview_button, self.print_button, self.save_button):
+            bar.addWidget(button)
+        return bar
 
     def _kind_changed(self) -> None:
         span = self.kind.currentData()
