@@ -7,7 +7,7 @@ writes nothing; a demo province imports them, and refuses a real station's bundl
 
 from __future__ import annotations
 
-import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pytest
 from app.core.errors import UserFacingError
 from app.core.profile import DEMO_KEY, set_up
 from app.core.record_service import RecordService
+from app.db.cipher import connect
 from app.db.open import open_database
 from app.sync import bundle as fmt
 from app.sync import trust
@@ -56,7 +57,7 @@ def _manifest(pair: Pair, path: Path) -> dict[str, object]:
 
 
 def _stations(pair: Pair) -> list[tuple[object, ...]]:
-    with sqlite3.connect(f"file:{pair.province_db.path}?mode=ro", uri=True) as raw:
+    with closing(connect(pair.province_db.path, readonly=True)) as raw, raw:
         return raw.execute(
             "SELECT station_id, signing_key, status FROM sync_stations ORDER BY station_id"
         ).fetchall()
@@ -67,7 +68,7 @@ def _make_demo(pair: Pair) -> None:
     before demo stations were refused at enrollment."""
     pair.ward_db.engine.dispose()
     pair.ward_db.write_engine.dispose()
-    with sqlite3.connect(pair.ward_db.path) as raw:
+    with closing(connect(pair.ward_db.path)) as raw, raw:
         raw.execute("INSERT INTO app_meta (key, value) VALUES (?, '1')", (DEMO_KEY,))
 
 
@@ -106,7 +107,7 @@ def test_a_demo_province_imports_demo_bundles_and_refuses_real_ones(
     # the same station, its database no longer marked demo: its next bundle is refused
     demo.ward_db.engine.dispose()
     demo.ward_db.write_engine.dispose()
-    with sqlite3.connect(demo.ward_db.path) as raw:
+    with closing(connect(demo.ward_db.path)) as raw, raw:
         raw.execute("DELETE FROM app_meta WHERE key = ?", (DEMO_KEY,))
     RecordService(demo.ward_db, author="Lê Văn Hùng", today=lambda: TODAY).create(
         "sessions", SESSION

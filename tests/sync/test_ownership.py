@@ -8,8 +8,8 @@ and the first ward can still update its own record afterwards.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ import pytest
 from app.core.profile import ProfileInput, set_up
 from app.core.record_service import RecordService
 from app.core.sync_ward import WardSync
+from app.db.cipher import connect
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
@@ -80,12 +81,12 @@ def _take_id(ward: _Ward, record_id: int, foreign_uuid: str) -> None:
     hand-edited database would."""
     ward.db.engine.dispose()
     ward.db.write_engine.dispose()
-    with sqlite3.connect(ward.db.path) as raw:
+    with closing(connect(ward.db.path)) as raw, raw:
         raw.execute("UPDATE outreach_sessions SET uuid = ? WHERE id = ?", (foreign_uuid, record_id))
 
 
 def _province_row(pair: Pair, record_uuid: str) -> tuple[Any, ...]:
-    with sqlite3.connect(f"file:{pair.province_db.path}?mode=ro", uri=True) as raw:
+    with closing(connect(pair.province_db.path, readonly=True)) as raw, raw:
         row = raw.execute(
             "SELECT u.code, s.place, s.attendance FROM outreach_sessions s "
             "JOIN units u ON u.id = s.owner_unit_id WHERE s.uuid = ?",
@@ -108,7 +109,7 @@ def test_a_foreign_id_is_a_conflict_for_the_sender_only(two_wards: tuple[Pair, _
     pair, other = two_wards
     (first,) = pair.import_(pair.export())
     assert first.outcome == "new" and first.summary["conflict"] == 0
-    pair.ward.import_receipt(first.receipt_path.read_bytes())  # type: ignore[union-attr]
+    pair.ward.import_receipt(first.receipt_path.read_bytes())
     own_id, target = _first_wards_session(pair)
     held = _province_row(pair, target)
     assert held[0] == "16681" and held[-1] == "16681"
@@ -125,7 +126,7 @@ def test_a_foreign_id_is_a_conflict_for_the_sender_only(two_wards: tuple[Pair, _
     assert target in conflict and "đơn vị khác" in conflict
     # named as the officer knows the records, not by the database table
     assert conflict.startswith(_("Outreach sessions")) and "outreach_sessions" not in conflict
-    receipt = other.sync.import_receipt(sent.receipt_path.read_bytes())  # type: ignore[union-attr]
+    receipt = other.sync.import_receipt(sent.receipt_path.read_bytes())
     assert receipt.status == "returned" and target in receipt.comments
     # the first ward's record is untouched, and still its own
     assert _province_row(pair, target) == held
