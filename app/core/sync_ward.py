@@ -25,6 +25,9 @@ from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.packs.service import latest_known_time
 from app.core.station_service import acting
+from app.core.ward_trust import TRUST_ANCHOR as TRUST_ANCHOR
+from app.core.ward_trust import current_trust_list as current_trust_list
+from app.core.ward_trust import trust_list_for_export
 from app.db import audit
 from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
@@ -50,7 +53,6 @@ OUTBOX_STATES = {
 ACKED_COUNTER = "sync_acked_counter"
 ACKED_SEQ = "sync_acked_seq"
 ACKED_AUDIT = "sync_acked_audit"  # the last audit entry a province receipt acknowledged
-TRUST_ANCHOR = "sync_trust_anchor"
 
 Progress = Callable[[int, int, str], None]
 
@@ -70,18 +72,6 @@ def _set_meta(session: Session, key: str, value: str) -> None:
         session.add(AppMeta(key=key, value=value))
     else:
         row.value = value
-
-
-def current_trust_list(session: Session) -> trust.TrustListDoc | None:
-    anchor = session.get(AppMeta, TRUST_ANCHOR)
-    if anchor is None:
-        return None
-    row = session.execute(
-        select(TrustList).order_by(TrustList.version.desc()).limit(1)
-    ).scalar_one_or_none()
-    if row is None:
-        return None
-    return trust.read_trust_list(row.content.encode("ascii"), anchor.value)
 
 
 @dataclass(frozen=True)
@@ -310,34 +300,7 @@ class WardSync(KeyHolder):
             raise UserFacingError(_("These keys are not this station's keys."))
         progress(0, 4, _("Reading the changes…"))
         with self.db.read() as session:
-            doc = current_trust_list(session)
-            if doc is None:
-                raise UserFacingError(
-                    _("The province trust list has not been imported yet."),
-                    hint=_("Import the trust list the province sent, then export again."),
-                )
-            reference = max(self.now(), latest_known_time(session) or self.now())
-            if doc.expires <= reference:
-                raise UserFacingError(
-                    _("The province trust list expired on {date}.").format(
-                        date=doc.expires.astimezone().strftime("%d/%m/%Y")
-                    ),
-                    hint=_("Import the new trust list from the province, then export again."),
-                )
-            listed = doc.station(station.unit.code)
-            if listed is not None and listed.status == "revoked":
-                raise UserFacingError(
-                    _("The province has revoked this station's key."),
-                    hint=_("Create new keys and enroll them with the province again."),
-                )
-            if listed is None or listed.signing_key != keys.public.signing:
-                raise UserFacingError(
-                    _("This station's key is not enrolled in the province trust list."),
-                    hint=_(
-                        "Send the enrollment request to the province and import the trust list "
-                        "it publishes afterwards."
-                    ),
-                )
+            doc = trust_list_for_export(session, station, keys, self.now())
             acked = _meta_int(session, ACKED_COUNTER)
             acked_seq = _meta_int(session, ACKED_SEQ)
             until = session.execute(
