@@ -112,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
     )
+    importing.add_argument(
+        "--confirm-locked",
+        action="store_true",
+        help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
+    )
 
     exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
     exporting.add_argument("kind")

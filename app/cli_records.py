@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.core.errors import UserFacingError
 from app.core.formatting import format_value
+from app.core.locked_months import LockedMonthError
 from app.core.record_service import RecordService
 from app.core.records import KINDS_BY_CODE, ListQuery, RecordKind, kind_by_code
 from app.core.spreadsheet import STATUS_LABELS, RowStatus, export_xlsx, rows_to_import
@@ -71,7 +72,21 @@ def _import(
     if not args.yes:
         print(_("Nothing imported; run again with --yes to import the new rows."))
         return 0
-    change = service.import_rows(kind.code, rows_to_import(result.rows, new_lines))
+    confirm = bool(getattr(args, "confirm_locked", False))
+    try:
+        change = service.import_rows(
+            kind.code, rows_to_import(result.rows, new_lines), confirm_locked=confirm
+        )
+    except LockedMonthError as error:
+        if not error.needs_confirmation:
+            raise
+        raise UserFacingError(
+            error.message,
+            hint=_(
+                "Nothing imported. To import these rows anyway, run again with "
+                "--confirm-locked; it is recorded in the audit trail."
+            ),
+        ) from None
     print(
         _("Imported {count} rows at {time}.").format(
             count=len(change.created), time=datetime.now(UTC).astimezone().strftime("%H:%M")

@@ -5,6 +5,12 @@ key (app.sync.approvals), so it cannot be made by someone who only has the datab
 still holds is worked out each time from the data: anything changed afterwards shows as
 "changed since approval" until the chief approves again. Approvals travel in sync bundles, and
 the province checks them against the ward's data it holds and the ward's enrolled key.
+
+What a hash covers is in ``app.core.approval_content``: every figure shown for the period
+(typed, computed from records, ratios) and a report's printed narrative. Limits, honestly: the
+province never receives a report's narrative, so it checks a report's figures only; it checks
+figures with the criteria pack version the ward used, and says so when it does not hold it;
+approvals made before (scheme 1) cover the typed values only until the chief approves again.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +26,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core import approval_content as content
 from app.core.errors import NotFound, UserFacingError
+from app.core.packs import service as packs
 from app.core.periods import Span, span_label, span_months
 from app.core.station_service import StationService
 from app.db.approval_models import Approval
@@ -42,6 +50,8 @@ SUBJECTS = {
 }
 
 NONE, APPROVED, CHANGED, INVALID = "none", "approved", "changed", "invalid"
+# at the province: the ward's figures were computed with a criteria pack version not held here
+UNCHECKED = "unchecked"
 
 
 def month_key(year: int, month: int) -> str:
@@ -56,7 +66,7 @@ def report_key(span: Span, year: int, index: int) -> str:
 class ApprovalState:
     subject: str
     key: str
-    state: str  # none | approved | changed | invalid
+    state: str  # none | approved | changed | invalid | unchecked
     approver: str = ""
     approver_role: str = ""
     approved_at: datetime | None = None
@@ -72,6 +82,11 @@ class ApprovalState:
             return _("Changed since approval ({name}, {date}): approve again").format(
                 name=self.approver, date=when
             )
+        if self.state == UNCHECKED:
+            return _(
+                "Approved by {name} on {date}; the figures cannot be checked here: the "
+                "criteria pack version they were computed with is not installed"
+            ).format(name=self.approver, date=when)
         return _("The approval's signature does not match: it was altered")
 
 
@@ -97,8 +112,32 @@ def _month_content(session: Session, unit_id: int, year: int, month: int) -> lis
     return [[code, value, comment or ""] for code, value, comment in rows if value is not None]
 
 
-def content_hash(session: Session, unit_id: int, subject: str, key: str) -> str:
-    """The hash of the subject's current content for ``unit_id`` (at the ward or the province)."""
+def _assessment_hash(session: Session, unit_id: int, key: str) -> str:
+    assessment = session.execute(
+        select(Assessment).where(Assessment.uuid == key, Assessment.owner_unit_id == unit_id)
+    ).scalar_one_or_none()
+    if assessment is None:
+        raise NotFound(_("The assessment no longer exists."))
+    items = session.execute(
+        select(
+            AssessmentItem.criterion_code,
+            AssessmentItem.status,
+            AssessmentItem.points,
+            AssessmentItem.evidence,
+            AssessmentItem.links,
+        )
+        .where(
+            AssessmentItem.assessment_id == assessment.id,
+            AssessmentItem.deleted_at.is_(None),
+        )
+        .order_by(AssessmentItem.criterion_code)
+    )
+    head = [assessment.pack_id, assessment.pack_version, assessment.year]
+    return _digest([ASSESSMENT, key, head, [list(item) for item in items]])
+
+
+def legacy_hash(session: Session, unit_id: int, subject: str, key: str) -> str:
+    """Scheme 1, what approvals made before scheme 2 hold: the typed values only."""
     if subject == MONTH:
         year, month = (int(part) for part in key.split("-"))
         return _digest([MONTH, key, _month_content(session, unit_id, year, month)])
@@ -108,28 +147,75 @@ def content_hash(session: Session, unit_id: int, subject: str, key: str) -> str:
         content = [[m, _month_content(session, unit_id, int(year_text), m)] for m in months]
         return _digest([REPORT, key, content])
     if subject == ASSESSMENT:
-        assessment = session.execute(
-            select(Assessment).where(Assessment.uuid == key, Assessment.owner_unit_id == unit_id)
-        ).scalar_one_or_none()
-        if assessment is None:
-            raise NotFound(_("The assessment no longer exists."))
-        items = session.execute(
-            select(
-                AssessmentItem.criterion_code,
-                AssessmentItem.status,
-                AssessmentItem.points,
-                AssessmentItem.evidence,
-                AssessmentItem.links,
-            )
-            .where(
-                AssessmentItem.assessment_id == assessment.id,
-                AssessmentItem.deleted_at.is_(None),
-            )
-            .order_by(AssessmentItem.criterion_code)
-        )
-        head = [assessment.pack_id, assessment.pack_version, assessment.year]
-        return _digest([ASSESSMENT, key, head, [list(item) for item in items]])
+        return _assessment_hash(session, unit_id, key)
     raise UserFacingError(_("Unknown kind of approval {subject}.").format(subject=subject))
+
+
+def _report_period(key: str) -> tuple[Span, int, int]:
+    span_text, year_text, index_text = key.split(":")
+    return Span(span_text), int(year_text), int(index_text)
+
+
+def content_hash(
+    session: Session,
+    unit_id: int,
+    subject: str,
+    key: str,
+    defs: content.Definitions | None = None,
+    narrative: Mapping[str, str] | None = None,
+) -> str:
+    """The hash an approval of the subject's current content gets (``defs``: the indicator
+    definitions the station computes with; ``narrative``: a report's narrative as printed)."""
+    if subject == ASSESSMENT or defs is None:
+        return legacy_hash(session, unit_id, subject, key)
+    if subject == MONTH:
+        year, month = (int(part) for part in key.split("-"))
+        return content.month_hash(session, unit_id, defs, year, month)
+    if subject == REPORT:
+        figures = content.report_figures(session, unit_id, defs, *_report_period(key))
+        return content.report_hash(defs, figures, content.narrative_hash(narrative or {}))
+    raise UserFacingError(_("Unknown kind of approval {subject}.").format(subject=subject))
+
+
+@dataclass(frozen=True)
+class ContentCheck:
+    """How an approval's content is held against the data.
+
+    ``candidates``: the indicator definitions to recompute figures with (None: every installed
+    version, tried in turn, as the province does). ``narrative``: a report's narrative as shown
+    or printed; without it only a report's figures are checked. ``strict``: a station whose
+    definitions differ from the approval's shows the figures as changed (they are computed
+    differently now); the province, which may just lack the ward's pack version, says it
+    cannot check them."""
+
+    candidates: Sequence[content.Definitions] | None = None
+    narrative: Mapping[str, str] | None = None
+    strict: bool = False
+
+
+def _compare(session: Session, unit_id: int, row: Approval, check: ContentCheck) -> str:
+    stored = content.parse(row.content_hash)
+    try:
+        if stored is None:
+            current = legacy_hash(session, unit_id, row.subject, row.subject_ref)
+            return APPROVED if current == row.content_hash else CHANGED
+        if check.candidates is not None:
+            options = list(check.candidates)
+        else:
+            options = content.candidates(packs.installed_versions_of(session))
+        defs = next((d for d in options if d.fingerprint == stored.definitions), None)
+        if defs is None:
+            return CHANGED if check.strict else UNCHECKED
+        if row.subject == MONTH:
+            current = content_hash(session, unit_id, MONTH, row.subject_ref, defs)
+            return APPROVED if current == row.content_hash else CHANGED
+        figures = content.report_figures(session, unit_id, defs, *_report_period(row.subject_ref))
+        same = figures == stored.figures
+        if check.narrative is not None:
+            same = same and content.narrative_hash(check.narrative) == stored.narrative
+        return APPROVED if same else CHANGED
+    except NotFound:
+        return CHANGED
 
 
 def _signed_fields(unit_code: str, row: Approval) -> dict[str, Any]:
@@ -147,7 +233,11 @@ def _signed_fields(unit_code: str, row: Approval) -> dict[str, Any]:
 
 
 def _state_of(
-    session: Session, unit_id: int, row: Approval, trusted_keys: Sequence[str]
+    session: Session,
+    unit_id: int,
+    row: Approval,
+    trusted_keys: Sequence[str],
+    check: ContentCheck,
 ) -> ApprovalState:
     unit = session.get(Unit, unit_id)
     assert unit is not None
@@ -155,27 +245,25 @@ def _state_of(
     signed = row.signer_key in trusted_keys and signatures.verify(
         _signed_fields(unit.code, row), row.signer_key, row.signature
     )
-    if not signed:
-        state = INVALID
-    else:
-        try:
-            current = content_hash(session, unit_id, row.subject, row.subject_ref)
-        except NotFound:
-            current = ""
-        state = APPROVED if current == row.content_hash else CHANGED
+    state = _compare(session, unit_id, row, check) if signed else INVALID
     return ApprovalState(row.subject, row.subject_ref, state, row.approver, row.approver_role, at)
 
 
 def approval_states(
-    session: Session, unit_id: int, trusted_keys: Sequence[str], subject: str | None = None
+    session: Session,
+    unit_id: int,
+    trusted_keys: Sequence[str],
+    subject: str | None = None,
+    check: ContentCheck | None = None,
 ) -> list[ApprovalState]:
     """Every approval of ``unit_id`` (of one ``subject`` if given), checked: signed by one of
-    ``trusted_keys`` and still matching the data."""
+    ``trusted_keys`` and still matching the data (``check``: how; by default as the province
+    checks a ward's approvals)."""
     query = select(Approval).where(Approval.owner_unit_id == unit_id, Approval.deleted_at.is_(None))
     if subject is not None:
         query = query.where(Approval.subject == subject)
     rows = session.execute(query.order_by(Approval.subject, Approval.subject_ref)).scalars()
-    return [_state_of(session, unit_id, row, trusted_keys) for row in rows]
+    return [_state_of(session, unit_id, row, trusted_keys, check or ContentCheck()) for row in rows]
 
 
 class ApprovalService(StationService):
@@ -187,16 +275,41 @@ class ApprovalService(StationService):
             return []
         return [station_keys.load_public(folder).signing]
 
-    def approve(self, subject: str, key: str, keys: station_keys.StationKeys) -> ApprovalState:
-        """Sign the subject's current content as approved by the logged-in chief."""
+    def _definitions(self) -> content.Definitions:
+        return content.definitions_of(packs.active_packs(self.db))
+
+    def _check(self, narrative: Mapping[str, str] | None = None) -> ContentCheck:
+        return ContentCheck([self._definitions()], narrative, strict=True)
+
+    def printed_narrative(self, key: str, narrative: Mapping[str, str] | None) -> dict[str, str]:
+        """A report's narrative as it prints: the sections pre-filled from the figures, with
+        the officer's edits (``narrative``) over them."""
+        from app.core.indicator_service import IndicatorService
+        from app.core.report_narrative import printed_narrative
+
+        span, year, index = _report_period(key)
+        indicators = IndicatorService(self.db, actor=self.actor, clock=self.clock, today=self.today)
+        return printed_narrative(indicators, span, year, index, narrative)
+
+    def approve(
+        self,
+        subject: str,
+        key: str,
+        keys: station_keys.StationKeys,
+        narrative: Mapping[str, str] | None = None,
+    ) -> ApprovalState:
+        """Sign the subject's current content as approved by the logged-in chief; a report's
+        approval covers its ``narrative`` as printed too (the pre-filled one if None)."""
         self.require(Permission.APPROVE)
         own = self._own_keys()
         public = keys.public.signing
         if public not in own:
             raise UserFacingError(_("These keys are not this station's keys."))
         now = self.clock().astimezone(UTC).replace(microsecond=0)
+        defs = self._definitions()
+        text = self.printed_narrative(key, narrative) if subject == REPORT else None
         with self.db.write() as session:
-            digest = content_hash(session, self.unit_id, subject, key)
+            digest = content_hash(session, self.unit_id, subject, key, defs, text)
             unit = session.get(Unit, self.unit_id)
             assert unit is not None
             row = session.execute(
@@ -225,9 +338,18 @@ class ApprovalService(StationService):
                 _signed_fields(unit.code, row), keys.signing
             )
             session.flush()
-            return _state_of(session, self.unit_id, row, own)
+            return _state_of(session, self.unit_id, row, own, ContentCheck([defs], text, True))
 
-    def state(self, subject: str, key: str) -> ApprovalState:
+    def state(
+        self, subject: str, key: str, narrative: Mapping[str, str] | None = None
+    ) -> ApprovalState:
+        """The approval of ``subject``/``key`` held against the data; for a report, pass the
+        narrative as shown or printed to check it too (None: the figures only)."""
+        check = self._check(
+            self.printed_narrative(key, narrative)
+            if subject == REPORT and narrative is not None
+            else None
+        )
         with self.db.read() as session:
             row = session.execute(
                 select(Approval).where(
@@ -239,11 +361,12 @@ class ApprovalService(StationService):
             ).scalar_one_or_none()
             if row is None:
                 return ApprovalState(subject, key, NONE)
-            return _state_of(session, self.unit_id, row, self._own_keys())
+            return _state_of(session, self.unit_id, row, self._own_keys(), check)
 
     def states(self, subject: str | None = None) -> list[ApprovalState]:
+        check = self._check()
         with self.db.read() as session:
-            return approval_states(session, self.unit_id, self._own_keys(), subject)
+            return approval_states(session, self.unit_id, self._own_keys(), subject, check)
 
 
 def subject_text(state: ApprovalState) -> str:

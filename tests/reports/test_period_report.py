@@ -286,6 +286,6 @@ def test_the_report_prints_whether_its_figures_are_approved(indicators: Indicato
     approvals.ApprovalService(indicators.db, actor=chief).approve(
         approvals.REPORT, approvals.report_key(Span.MONTH, 2026, 11), keys
     )
-    assert "Số liệu của báo cáo đã được Phạm Văn Thắng phê duyệt ngày" in printed()
+    assert "Số liệu và nội dung báo cáo này đã được Phạm Văn Thắng phê duyệt ngày" in printed()
     indicators.set_value(2026, 11, "B01", 8)
-    assert "số liệu đã thay đổi sau khi Phạm Văn Thắng phê duyệt" in printed()
+    assert "số liệu hoặc nội dung đã thay đổi sau khi Phạm Văn Thắng phê duyệt" in printed()

@@ -4,19 +4,30 @@ and the province checks them against the ward's data and enrolled key."""
 
 from __future__ import annotations
 
+import io
 import sqlite3
+from datetime import date
+from typing import Any
 
 import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
 
 from app.core import approval_service as approvals
-from app.core.approval_service import ApprovalService, month_key, report_key
+from app.core.approval_service import MONTH, ApprovalService, month_key, report_key
 from app.core.assessment_service import AssessmentService
 from app.core.indicator_service import IndicatorService
+from app.core.locked_months import LockedMonthError
 from app.core.periods import Span
 from app.core.profile import load
+from app.core.record_service import RecordService
+from app.core.report_data import period_report
 from app.core.sync_province import ward_approvals
+from app.db.approval_models import Approval
 from app.i18n import _
+from app.reports.period_report import build_period_report
 from app.security.accounts import Actor, PermissionDenied, Role
+from app.sync import approvals as signatures
 from tests.sync.bundle_pairs import Pair
 
 CHIEF = Actor("thang", "Phạm Văn Thắng", Role.CHIEF)
@@ -136,3 +147,138 @@ def test_approvals_travel_in_bundles_and_the_province_checks_them(pair: Pair) ->
         raw.execute("UPDATE approvals SET approver = 'Người khác' WHERE subject_ref = '2026-09'")
     altered = {s.key: s.state for s in ward_approvals(pair.province_db, station_id)}
     assert altered[month_key(2026, 9)] == approvals.INVALID
+
+
+# --- issue 13 item 12: an approval covers every figure shown, and a locked month holds ------
+
+DECEMBER_DAY = date(2026, 12, 5)  # in reporting month 12 (15/11 – 14/12)
+DECEMBER = month_key(2026, 12)
+DECEMBER_REPORT = report_key(Span.MONTH, 2026, 12)
+
+
+def _on(pair: Pair, service: type, actor: Actor) -> Any:
+    return service(pair.ward_db, actor=actor, clock=pair.clock, today=lambda: DECEMBER_DAY)
+
+
+def _figure(pair: Pair, code: str) -> float | None:
+    grid = _on(pair, IndicatorService, OFFICER).grid(2026, Span.MONTH, 12)
+    return next(row.value for row in grid.rows if row.code == code)
+
+
+def _report_text(pair: Pair) -> str:
+    data = period_report(_on(pair, IndicatorService, CHIEF), Span.MONTH, 2026, 12)
+    pdf = build_period_report(data)
+    found = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(found.split())
+
+
+def test_a_locked_approved_month_refuses_an_officers_session_and_flags_the_chiefs(
+    pair: Pair,
+) -> None:
+    """The reported scenario: month 12 locked and approved (indicators and report), then a
+    session dated 01/12 changes H04 and H05, figures computed from records."""
+    _on(pair, IndicatorService, CHIEF).lock(2026, 12)
+    chief = _on(pair, ApprovalService, CHIEF)
+    chief.approve(approvals.MONTH, DECEMBER, pair.ward_keys)
+    chief.approve(approvals.REPORT, DECEMBER_REPORT, pair.ward_keys)
+    sessions, attendance = _figure(pair, "H04"), _figure(pair, "H05")
+    approved_line = _("The figures and text of this report were approved by {name} on {date}.")
+    assert approved_line.split("{name}")[0].strip() in _report_text(pair)
+
+    session = {
+        "held_on": date(2026, 12, 1),
+        "topic": "phap_luat",
+        "place": "Nhà văn hoá khối 5",
+        "audience": "Nhân dân khối 5",
+        "attendance": 40,
+        "presenter": "Nguyễn Văn An",
+    }
+    with pytest.raises(LockedMonthError) as refused:
+        _on(pair, RecordService, OFFICER).create("sessions", session)
+    assert not refused.value.needs_confirmation
+    assert _figure(pair, "H04") == sessions
+    assert chief.state(approvals.MONTH, DECEMBER).state == approvals.APPROVED
+
+    with pytest.raises(LockedMonthError) as asked:
+        _on(pair, RecordService, CHIEF).create("sessions", session)
+    assert asked.value.needs_confirmation
+    _on(pair, RecordService, CHIEF).create("sessions", session, confirm_locked=True)
+    assert _figure(pair, "H04") == (sessions or 0) + 1
+    assert _figure(pair, "H05") == (attendance or 0) + 40
+
+    month = chief.state(approvals.MONTH, DECEMBER)
+    assert month.state == approvals.CHANGED
+    assert month.label.startswith("Đã thay đổi sau khi phê duyệt")
+    assert chief.state(approvals.REPORT, DECEMBER_REPORT).state == approvals.CHANGED
+    printed = _report_text(pair)
+    assert "đã được Phạm Văn Thắng phê duyệt" not in printed
+    assert "báo cáo này chưa được phê duyệt" in printed
+
+    # the province, holding the ward's records, computes the same figures and agrees
+    pair.clock.advance(minutes=5)
+    pair.import_(pair.export())
+    station_id = load(pair.ward_db).unit.code
+    seen = {s.key: s.state for s in ward_approvals(pair.province_db, station_id)}
+    assert seen == {DECEMBER: approvals.CHANGED, DECEMBER_REPORT: approvals.CHANGED}
+    pair.clock.advance(minutes=5)
+    chief.approve(approvals.MONTH, DECEMBER, pair.ward_keys)
+    pair.clock.advance(minutes=5)
+    pair.import_(pair.export())
+    seen = {s.key: s.state for s in ward_approvals(pair.province_db, station_id)}
+    assert seen[DECEMBER] == approvals.APPROVED
+
+
+def test_a_reports_approval_covers_its_narrative(pair: Pair) -> None:
+    chief = _on(pair, ApprovalService, CHIEF)
+    texts = {"shortcomings": "Một số khối chưa tổ chức tuyên truyền."}
+    chief.approve(approvals.REPORT, DECEMBER_REPORT, pair.ward_keys, texts)
+    assert chief.state(approvals.REPORT, DECEMBER_REPORT, texts).state == approvals.APPROVED
+    # whitespace the printout drops is no change; a changed sentence is
+    spaced = {"shortcomings": "  Một số khối chưa tổ chức tuyên truyền.\n\n"}
+    assert chief.state(approvals.REPORT, DECEMBER_REPORT, spaced).state == approvals.APPROVED
+    other = {"shortcomings": "Không có tồn tại."}
+    assert chief.state(approvals.REPORT, DECEMBER_REPORT, other).state == approvals.CHANGED
+    # without the text (the list of approvals, the province) the figures are checked
+    assert chief.state(approvals.REPORT, DECEMBER_REPORT).state == approvals.APPROVED
+    data = period_report(_on(pair, IndicatorService, CHIEF), Span.MONTH, 2026, 12, narrative=other)
+    assert "chưa được phê duyệt" in data.approval
+
+
+def test_approvals_made_before_still_verify_as_they_were_made(pair: Pair) -> None:
+    """A scheme-1 approval (typed values only) keeps verifying at the ward and the province."""
+    chief = _service(pair)
+    chief.approve(approvals.MONTH, OCTOBER, pair.ward_keys)
+    unit_code = load(pair.ward_db).unit.code
+    with pair.ward_db.write() as session:
+        row = session.execute(select(Approval)).scalar_one()
+        row.content_hash = approvals.legacy_hash(session, row.owner_unit_id, MONTH, OCTOBER)
+        row.signer_key, row.signature = signatures.sign(
+            approvals._signed_fields(unit_code, row), pair.ward_keys.signing
+        )
+    assert len(row.content_hash) == 64 and "." not in row.content_hash
+    assert chief.state(approvals.MONTH, OCTOBER).state == approvals.APPROVED
+    pair.clock.advance(minutes=5)
+    pair.import_(pair.export())
+    assert [s.state for s in ward_approvals(pair.province_db, unit_code)] == [approvals.APPROVED]
+    _edit(pair, 10, 4242)
+    assert chief.state(approvals.MONTH, OCTOBER).state == approvals.CHANGED
+
+
+def test_the_province_says_when_it_cannot_check_the_figures(pair: Pair) -> None:
+    """The ward computed its figures with an indicator definition the province does not hold."""
+    chief = _service(pair)
+    chief.approve(approvals.MONTH, OCTOBER, pair.ward_keys)
+    with pair.ward_db.write() as session:
+        row = session.execute(select(Approval)).scalar_one()
+        stored = row.content_hash.split(".")
+        row.content_hash = ".".join([stored[0], "0" * 8, stored[2]])
+        row.signer_key, row.signature = signatures.sign(
+            approvals._signed_fields(load(pair.ward_db).unit.code, row), pair.ward_keys.signing
+        )
+    pair.clock.advance(minutes=5)
+    pair.import_(pair.export())
+    seen = ward_approvals(pair.province_db, load(pair.ward_db).unit.code)
+    assert [s.state for s in seen] == [approvals.UNCHECKED]
+    assert "không kiểm tra được số liệu" in seen[0].label
+    # at the ward, figures computed with other definitions than today's are "changed"
+    assert chief.state(approvals.MONTH, OCTOBER).state == approvals.CHANGED

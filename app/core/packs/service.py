@@ -155,6 +155,17 @@ def active_packs(db: Database) -> list[Pack]:
     return [_parse(content) for content in contents]
 
 
+def installed_versions_of(session: Session) -> dict[str, dict[int, Pack]]:
+    """Every installed version of every pack, read in ``session``: the province checks a
+    ward's approvals against the pack versions the ward may have used."""
+    found: dict[str, dict[int, Pack]] = {}
+    for pack_id, version, content in session.execute(
+        select(InstalledPack.pack_id, InstalledPack.version, InstalledPack.content)
+    ):
+        found.setdefault(pack_id, {})[int(version)] = _parse(content)
+    return found
+
+
 def indicator_catalogue(packs: Iterable[Pack]) -> list[Indicator]:
     return [indicator for pack in packs for indicator in pack.indicators]
 

@@ -116,7 +116,7 @@ class ImportDialog(GuardedDialog):
         self.import_button.setEnabled(chosen > 0)
         self.import_button.setText(_("Import {count} row(s)").format(count=chosen))
 
-    def do_import(self) -> None:
+    def do_import(self, confirm_locked: bool = False) -> None:
         if self.preview is None or self.model is None:
             return
         rows = rows_to_import(self.preview.rows, set(self.model.chosen))
@@ -124,7 +124,7 @@ class ImportDialog(GuardedDialog):
         self.import_button.setEnabled(False)
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> Change:
-            return service.import_rows(kind.code, rows)
+            return service.import_rows(kind.code, rows, confirm_locked=confirm_locked)
 
         self._operation = run_in_background(
             work,
@@ -139,7 +139,14 @@ class ImportDialog(GuardedDialog):
         self.accept()
 
     def _import_failed(self, error: BaseException) -> None:
+        from app.core.locked_months import LockedMonthError
+        from app.ui.dialogs.record_dialog import ask_locked_override
+
         self.import_button.setEnabled(True)
+        if isinstance(error, LockedMonthError) and error.needs_confirmation:
+            if ask_locked_override(self, error):  # the chief, rows dated in a locked month
+                self.do_import(confirm_locked=True)
+            return
         present_error(self, error)
 
     def _import_cancelled(self) -> None:

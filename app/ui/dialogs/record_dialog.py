@@ -1,7 +1,9 @@
 """The add/edit form for any record kind, built from its field list.
 
 Rules live in the service: the form sends what the officer typed, and a ``ValidationError``
-comes back with one message per field, shown in red right under that field.
+comes back with one message per field, shown in red right under that field. A record dated in
+a locked month is refused for an officer (the form stays open with the reason); the chief is
+asked to confirm, and the service records the override in the audit trail.
 """
 
 from __future__ import annotations
@@ -27,10 +29,43 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ValidationError
 from app.core.formatting import format_float, format_int
+from app.core.locked_months import LockedMonthError
 from app.core.records import Change, FieldSpec, FieldType, RecordKind
 from app.i18n import _
 
 EMPTY_DATE = QDate(1974, 12, 31)
+
+Save = Callable[..., Change]  # save(values, confirm_locked=False) -> Change
+
+
+def ask_locked_override(parent: QWidget | None, error: LockedMonthError) -> bool:
+    """The chief's confirmation of a change to records of a locked month."""
+    from app.ui.errors import confirm
+
+    return confirm(
+        parent,
+        _("Locked month"),
+        error.message,
+        yes=_("Change it anyway"),
+        detail=error.hint or "",
+    )
+
+
+def with_lock_override(
+    parent: QWidget | None,
+    call: Callable[..., Change],
+    ask: Callable[[QWidget | None, LockedMonthError], bool] = ask_locked_override,
+) -> Change | None:
+    """Run ``call()``; if it touches a locked month and the user is the chief, ask, then run
+    ``call(confirm_locked=True)``. None when the chief declines; a refusal is raised."""
+    try:
+        return call()
+    except LockedMonthError as error:
+        if not error.needs_confirmation:
+            raise
+        if not ask(parent, error):
+            return None
+        return call(confirm_locked=True)
 
 
 class FieldEditor:
@@ -136,7 +171,7 @@ class RecordDialog(QDialog):
     def __init__(
         self,
         kind: RecordKind,
-        save: Callable[[dict[str, Any]], Change],
+        save: Save,
         values: Mapping[str, Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -144,6 +179,8 @@ class RecordDialog(QDialog):
         self.kind = kind
         self._save = save
         self.change: Change | None = None
+        # the chief's "change a locked month anyway?" question; replaced by tests
+        self.ask_locked: Callable[[QWidget | None, LockedMonthError], bool] = ask_locked_override
         self.setObjectName(f"record_dialog_{kind.code}")
         title = _("Edit {kind}") if values else _("Add {kind}")
         self.setWindowTitle(title.format(kind=_(kind.singular)))
@@ -191,11 +228,22 @@ class RecordDialog(QDialog):
     def try_save(self) -> None:
         for editor in self.editors.values():
             editor.show_error(None)
+        self.summary.hide()
+        values = self.values()
         try:
-            self.change = self._save(self.values())
+            change = with_lock_override(
+                self, lambda **how: self._save(values, **how), self.ask_locked
+            )
         except ValidationError as error:
             self._show_errors(error.field_errors)
             return
+        except LockedMonthError as error:  # an officer: the form keeps what was typed
+            self.summary.setText(f"{error.message} {error.hint or ''}".strip())
+            self.summary.show()
+            return
+        if change is None:  # the chief chose not to change the locked month
+            return
+        self.change = change
         self.accept()
 
     def _show_errors(self, errors: Mapping[str, str]) -> None:

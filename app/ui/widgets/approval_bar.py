@@ -3,7 +3,7 @@ the chief's "Approve…" button (the station key's passphrase signs the approval
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -22,12 +22,14 @@ COLOURS = {
     approvals.APPROVED: "#1b5e20",
     approvals.CHANGED: "#b26a00",
     approvals.INVALID: "#b00020",
+    approvals.UNCHECKED: "#555555",
 }
 
 
 class ApprovalBar(QWidget):
     """``subject`` is fixed; ``current_key`` says what the screen shows now (None: nothing
-    that can be approved, e.g. a quarter view of the indicators)."""
+    that can be approved, e.g. a quarter view of the indicators); ``narrative`` gives a
+    report's narrative as edited on the screen."""
 
     def __init__(
         self,
@@ -36,12 +38,15 @@ class ApprovalBar(QWidget):
         subject: str,
         current_key: Callable[[], str | None],
         parent: QWidget | None = None,
+        narrative: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName(f"approval_{subject}")
         self.service = ApprovalService(db, actor=actor)
         self.subject = subject
         self.current_key = current_key
+        # a report's narrative as the screen shows it: approved and checked with the figures
+        self.narrative = narrative
         # for tests and scripted use: returns the station key's passphrase, or None
         self.ask_passphrase: Callable[[], str | None] = lambda: ask_passphrase(self)
         layout = QHBoxLayout(self)
@@ -63,7 +68,7 @@ class ApprovalBar(QWidget):
         if key is None:
             return
         try:
-            self.state = self.service.state(self.subject, key)
+            self.state = self.service.state(self.subject, key, self._narrative())
         except UserFacingError as error:  # e.g. an assessment that no longer exists
             self.label.setText(error.message)
             return
@@ -74,6 +79,9 @@ class ApprovalBar(QWidget):
             _("Approve again…") if self.state.state != approvals.NONE else _("Approve…")
         )
 
+    def _narrative(self) -> Mapping[str, str] | None:
+        return None if self.narrative is None else self.narrative()
+
     def approve(self) -> None:
         key = self.current_key()
         if key is None:
@@ -83,7 +91,7 @@ class ApprovalBar(QWidget):
             return
         try:
             keys = station_keys.unlock(station_keys.keys_folder(self.service.db.path), passphrase)
-            self.state = self.service.approve(self.subject, key, keys)
+            self.state = self.service.approve(self.subject, key, keys, self._narrative())
         except UserFacingError as error:
             present_error(self, error)
             return

@@ -29,7 +29,7 @@ from app.core.spreadsheet import export_stamp, export_xlsx
 from app.core.text import fold
 from app.i18n import _, ngettext
 from app.ui.dialogs.import_dialog import ImportDialog
-from app.ui.dialogs.record_dialog import RecordDialog
+from app.ui.dialogs.record_dialog import RecordDialog, with_lock_override
 from app.ui.errors import confirm, inform, present_error
 from app.ui.models.record_table_model import RecordTableModel
 from app.ui.ops import run_in_background
@@ -214,7 +214,7 @@ class RecordPage(QWidget):
 
     def add_record(self) -> None:
         dialog = RecordDialog(
-            self.kind, lambda v: self.service.create(self.kind.code, v), parent=self
+            self.kind, lambda v, **how: self.service.create(self.kind.code, v, **how), parent=self
         )
         if dialog.exec() and dialog.change is not None:
             change = dialog.change
@@ -230,7 +230,7 @@ class RecordPage(QWidget):
             return
         dialog = RecordDialog(
             self.kind,
-            lambda v: self.service.update(self.kind.code, record.id, v),
+            lambda v, **how: self.service.update(self.kind.code, record.id, v, **how),
             values=record.values,
             parent=self,
         )
@@ -259,9 +259,13 @@ class RecordPage(QWidget):
         ):
             return
         try:
-            change = self.service.delete(self.kind.code, record.id)
+            change = with_lock_override(
+                self, lambda **how: self.service.delete(self.kind.code, record.id, **how)
+            )
         except Exception as error:
             present_error(self, error)
+            return
+        if change is None:  # the chief chose not to change a locked month
             return
         self.undo_stack.push(DeleteCommand(self.service, self.kind, record.id, self.refresh))
         self.refresh(change)

@@ -106,7 +106,9 @@ class ReportPage(QWidget):
             span, year, index = self.selection()
             return approvals.report_key(span, year, index)
 
-        self.approval = ApprovalBar(self.db, self.actor, approvals.REPORT, figures_shown, self)
+        self.approval = ApprovalBar(
+            self.db, self.actor, approvals.REPORT, figures_shown, self, self.narrative_shown
+        )
         layout.addWidget(self.approval)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         editors = self.editors = QWidget(splitter)
@@ -195,6 +197,10 @@ class ReportPage(QWidget):
         span = key if isinstance(key, Span) else Span.YEAR
         index = self.index.value() if span in (Span.MONTH, Span.QUARTER) else 1
         return span, self.year.value(), index
+
+    def narrative_shown(self) -> dict[str, str]:
+        """The narrative as edited on the screen: what the chief approves and the PDF prints."""
+        return {key: editor.toPlainText() for key, editor in self.sections.items()}
 
     def is_appendix(self) -> bool:
         key = self.kind.currentData()
