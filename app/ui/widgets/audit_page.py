@@ -22,6 +22,18 @@ ACTIONS = {
     "restore": N_("restored"),
     "import": N_("bundle imported"),
     "restore-db": N_("database restored from a backup"),
+    "lock-override": N_("changed records of a locked month (chief confirmed)"),
+}
+# the fields of a month's lock and of a chief's override of it (app.core.locked_months)
+LOCK_FIELDS = {
+    "year": N_("Year"),
+    "month": N_("Month"),
+    "locked": N_("Locked"),
+    "reason": N_("Reason"),
+    "kind": N_("Kind of record"),
+    "action": N_("Action"),
+    "count": N_("Records"),
+    "records": N_("Record ids"),
 }
 SHOWN = 500
 
@@ -52,6 +64,8 @@ def _labels(table: str) -> dict[str, str]:
 
     code = KIND_OF_TABLE.get(table)
     labels = {"deleted_at": _("deleted at"), "notes": _("Notes")}
+    if table == "period_locks":
+        labels.update({name: _(label) for name, label in LOCK_FIELDS.items()})
     if code is not None:
         labels.update({spec.name: _(spec.label) for spec in kind_by_code(code).fields})
     return labels
