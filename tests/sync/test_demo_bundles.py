@@ -11,6 +11,7 @@ from contextlib import closing
 from datetime import date
 from pathlib import Path
 
+import pyrage
 import pytest
 
 from app.core.errors import UserFacingError
@@ -18,6 +19,7 @@ from app.core.profile import DEMO_KEY, set_up
 from app.core.record_service import RecordService
 from app.db.cipher import connect
 from app.db.open import open_database
+from app.i18n import _
 from app.sync import bundle as fmt
 from app.sync import trust
 from tests.sync.bundle_pairs import TODAY, Pair, make_pair
@@ -148,3 +150,25 @@ def test_enrollment_requests_are_marked_and_checked(
     for made in (demo, real):
         made.ward_db.close()
         made.province_db.close()
+
+
+@pytest.mark.parametrize("mark", [False, "true", 1, None])
+def test_a_demo_mark_other_than_true_is_refused(pair: Pair, tmp_path: Path, mark: object) -> None:
+    """The field is written only as true: any other value, signed by the real station, is a
+    malformed manifest (so a demo mark cannot be turned into something a reader takes as real)."""
+    original = pair.export()
+    outer, _header = fmt.read_outer(
+        original.read_bytes(), lambda _s: [pair.ward_keys.signing.public_key()]
+    )
+    inner = fmt.open_inner(outer, [pair.ward_keys.age_identity])
+    manifest = {**inner.manifest, fmt.DEMO_FIELD: mark}
+    manifest.pop("sections")
+    province = pyrage.x25519.Recipient.from_str(pair.province_keys.public.age_recipient)
+    data, _hash = fmt.seal(manifest, inner.records, pair.ward_keys.signing, [province])
+    path = tmp_path / "marked.wsb"
+    path.write_bytes(data)
+    before = province_state(pair.province_db)
+    (report,) = pair.import_(path)
+    assert report.outcome == "rejected"
+    assert report.reason == _("The bundle's manifest is not in the expected form.")
+    assert province_state(pair.province_db) == before
