@@ -15,7 +15,7 @@ from datetime import date
 from app.core import profile
 from app.core.indicator_service import GridRow, IndicatorService
 from app.core.periods import Period, Span
-from app.core.report_narrative import prefill
+from app.core.report_narrative import prefill as prefill  # re-exported for the report screen
 from app.core.station_service import StationService
 from app.db.models import AppMeta
 from app.i18n import _, language
