@@ -19,8 +19,9 @@ from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import set_language
 
-# the ward/province pair used by the sync tests and the sync screens
-pytest_plugins = ["tests.sync.bundle_pairs"]
+# the ward/province pair used by the sync tests and the sync screens; tests.one_sqlite: raw
+# peeks at station files use the app's SQLite build (two builds in one process corrupt WAL)
+pytest_plugins = ["tests.one_sqlite", "tests.sync.bundle_pairs"]
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

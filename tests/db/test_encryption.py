@@ -32,6 +32,7 @@ from app.db.errors import DatabaseLocked, WrongDatabaseKey
 from app.db.migrate import current_revision, head_revision, stored_revision
 from app.db.open import open_database
 from app.i18n import _
+from tests.one_sqlite import stdlib_connect
 from tests.sync.test_bundles import SESSION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +133,7 @@ def test_encrypted_database_has_no_readable_text(tmp_path: Path) -> None:
     assert _readable(data) == []
     assert cipher.is_encrypted(path) and cipher.looks_encrypted(path)
     # the standard module cannot read it at all
-    with contextlib.closing(sqlite3.connect(path)) as plain, pytest.raises(sqlite3.DatabaseError):
+    with contextlib.closing(stdlib_connect(path)) as plain, pytest.raises(sqlite3.DatabaseError):
         plain.execute("SELECT count(*) FROM sqlite_master").fetchone()
     # and with the key every row is there
     cipher.unlock(path, KEY)
