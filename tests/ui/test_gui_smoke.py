@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,7 +38,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QInputDialog,
     QMenu,
     QMessageBox,
     QProgressDialog,
@@ -69,6 +72,8 @@ USERS = {
 }
 IMPORTED_ROWS = 3  # rows of each record kind taken out of the ward and offered for import
 VIETNAMESE = re.compile(r"[À-ỹđĐ]")
+ENGLISH_WORD = re.compile(r"\b[A-Za-z]{2,}\b")
+PATH = re.compile(r"\S*[/\\]\S*")  # file names and paths say nothing of the language
 SCREENS = {"ward": 14, "province": 4}  # per role; the administrator also has user accounts
 
 
@@ -78,6 +83,7 @@ class Coverage:
     actions: int = 0
     buttons: int = 0
     menu_actions: int = 0
+    dialog_buttons: int = 0
     dialogs: list[str] = field(default_factory=list)
     printed: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -162,6 +168,8 @@ class Answers:
             return
         if isinstance(widget, ops.GuardedDialog) and widget.busy():
             return  # its background work closes it or makes it answerable
+        if widget.property("smoke_exploring"):
+            return  # its buttons are being clicked (_explore)
         # counted on the Qt object: Python ids are reused once a dialog is collected
         answered = int(widget.property("smoke_answered") or 0) + 1
         widget.setProperty("smoke_answered", answered)
@@ -189,18 +197,49 @@ class Answers:
         elif isinstance(widget, ImportDialog) and first_time:
             if widget.import_button.isEnabled():  # once: a refused import is then cancelled
                 widget.import_button.click()
+        elif isinstance(widget, QDialog) and not isinstance(widget, QInputDialog) and first_time:
+            widget.setProperty("smoke_exploring", True)
+            # not from this timer's slot: the dialogs its buttons open must still be answered
+            QTimer.singleShot(0, partial(self._explore, widget))
         elif isinstance(widget, QDialog):
             widget.reject()
         else:
             widget.close()
+
+    def _explore(self, dialog: QDialog) -> None:
+        """Click the dialog's own buttons, then its OK, through their signals; a dialog that
+        is still open after that is cancelled by the next answer."""
+        outer = self.step
+        name = type(dialog).__name__
+        for button in dialog.findChildren(QAbstractButton):
+            if not (alive(dialog) and dialog.isVisible()):
+                break
+            if usable(button) and not isinstance(button.parent(), QDialogButtonBox):
+                self.step = f"{outer} › {name} › button “{button.text()}”"
+                button.click()
+                self.coverage.dialog_buttons += 1
+        box = dialog.findChild(QDialogButtonBox) if alive(dialog) else None
+        if box is not None and dialog.isVisible():
+            accept = QDialogButtonBox.ButtonRole.AcceptRole
+            for button in box.buttons():
+                if box.buttonRole(button) is accept and usable(button):
+                    self.step = f"{outer} › {name} › button “{button.text()}”"
+                    button.click()
+                    self.coverage.dialog_buttons += 1
+                    break
+        self.step = outer
+        if alive(dialog):
+            dialog.setProperty("smoke_exploring", False)
 
     def _message(self, box: QMessageBox) -> None:
         text = f"{box.windowTitle()}: {box.text()} {box.informativeText()}".strip()
         self.coverage.dialogs.append(f"{self.step}: box {box.icon().name}: {text[:100]}")
         if box.icon() is QMessageBox.Icon.Critical:
             self.problem(f"error box: {text}")
-        elif not VIETNAMESE.search(text):
-            self.problem(f"message box not in Vietnamese: {text}")
+        for part in (box.windowTitle(), box.text(), box.informativeText()):
+            words = ENGLISH_WORD.findall(PATH.sub("", part))
+            if len(words) >= 2 and not VIETNAMESE.search(part):
+                self.problem(f"English reaches the officer: {part}")
         buttons = [box.defaultButton(), box.escapeButton(), *box.buttons()]
         button = next((b for b in buttons if b is not None), None)
         if button is not None:
@@ -217,7 +256,11 @@ def settle(qtbot, answers: Answers) -> None:  # type: ignore[no-untyped-def]
         ops.wait_for_background(30_000)
         qtbot.wait(5)
         progress = (w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog))
-        busy = QApplication.activeModalWidget() is not None or any(w.isVisible() for w in progress)
+        busy = (
+            QApplication.activeModalWidget() is not None
+            or any(w.isVisible() for w in progress)
+            or any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:])
+        )  # a backup is verified in a thread of its own (app.core.backup_verify)
         quiet = 0 if busy else quiet + 1
     if quiet < 3:
         answers.problem("still busy after 60 s")
@@ -392,6 +435,7 @@ def report(station: str, coverage: Coverage, seconds: dict[str, float]) -> None:
     print(
         f"\n{station}: {coverage.screens} screens, {coverage.actions} actions, "
         f"{coverage.buttons} buttons, {coverage.menu_actions} menu actions, "
+        f"{coverage.dialog_buttons} buttons in dialogs, "
         f"{len(coverage.dialogs)} dialogs answered; seconds per role {seconds}"
     )
     for line in coverage.dialogs:
