@@ -23,10 +23,10 @@ from PySide6.QtCore import (
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from app import APP_NAME, __version__
-from app.i18n import _, current_language
+from app.i18n import _, current_language, ngettext
 from app.paths import translations_dir
 from app.ui.errors import present_error
 from app.ui.main_window import MainWindow
@@ -171,9 +171,12 @@ class StationSession(QObject):
         return False
 
     def lock_screen(self) -> None:
-        """Hide the data and ask for a password again; another user may log in instead."""
-        from app.security.accounts import Accounts
-        from app.ui.dialogs.login_dialog import log_in
+        """Hide the data and ask for a password again; another user may log in instead.
+
+        Open windows (a record form half filled in) stay open under a cover and come back as
+        they were when the same user logs in again. Esc does nothing on the lock screen and
+        closing ModelWard from it asks first (``LoginDialog``)."""
+        from app.ui import lock_screen
 
         window = self.window
         if window is None or self.login is None or self._locked:
@@ -182,14 +185,15 @@ class StationSession(QObject):
         central = window.centralWidget()
         if central is not None:
             central.hide()
-        log.info("screen locked after inactivity")
+        others = lock_screen.other_open_windows(window)
+        curtains = lock_screen.cover(others)
+        log.info("screen locked (%d other windows covered)", len(others))
         try:
-            login = log_in(
-                Accounts(self.path), window, username=self.login.actor.username, locked=True
-            )
+            login = self._unlock(window, others)
         finally:
             self._locked = False
-        if login is None:  # the officer chose to close ModelWard
+            lock_screen.uncover(curtains)
+        if login is None:  # the officer confirmed closing ModelWard
             window.close()
             self.close()
             return
@@ -200,7 +204,41 @@ class StationSession(QObject):
                 central.show()
             self.idle_timer.start()
             return
-        self._replace_window()  # another user: their rights, their name on what they change
+        lock_screen.close_windows(others)  # the other user's work is not handed on
+        # replaced once the closed forms' exec() loops have returned
+        QTimer.singleShot(0, self._replace_window)  # another user: their rights, their name
+
+    def _unlock(self, window: MainWindow, others: list[QWidget]) -> LoginResult | None:
+        """The lock screen until someone logs in or ModelWard is closed. Another user logging
+        in while forms are open is asked first: those forms and their input would be closed."""
+        from app.security.accounts import Accounts
+        from app.ui.dialogs.login_dialog import log_in
+        from app.ui.errors import confirm
+
+        assert self.login is not None
+        locked_user = self.login.actor
+        while True:
+            login = log_in(Accounts(self.path), window, username=locked_user.username, locked=True)
+            if login is None or login.actor == locked_user or not others:
+                return login
+            if confirm(
+                window,
+                _("Log in as another user?"),
+                ngettext(
+                    "{name} has {count} window open, perhaps with input not saved yet. "
+                    "If {other} logs in now, it is closed and that input is lost.",
+                    "{name} has {count} windows open, perhaps with input not saved yet. "
+                    "If {other} logs in now, they are closed and that input is lost.",
+                    len(others),
+                ).format(
+                    name=locked_user.display_name,
+                    count=len(others),
+                    other=login.actor.display_name,
+                ),
+                yes=_("Close them and log in"),
+                no=_("Back to the lock screen"),
+            ):
+                return login
 
     def _replace_window(self) -> None:
         old = self.window

@@ -4,6 +4,7 @@ account with its recovery code, and the forced password change after a reset."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import UserFacingError, ValidationError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
+from app.ui.errors import confirm
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -49,7 +51,11 @@ def _password_field(parent: QWidget, name: str) -> QLineEdit:
 
 
 class LoginDialog(QDialog):
-    """User name and password; the result holds the actor and the database key."""
+    """User name and password; the result holds the actor and the database key.
+
+    ``locked``: the lock screen over open windows. Esc does nothing there, and closing
+    ModelWard from it (the button or the window's close box) asks first: the windows behind it
+    may hold input that is not saved yet, and "No" keeps all of it."""
 
     def __init__(
         self,
@@ -61,6 +67,7 @@ class LoginDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.accounts = accounts
+        self.locked = locked
         self.result_login: LoginResult | None = None
         self.setObjectName("login_dialog")
         self.setWindowTitle(_("ModelWard is locked") if locked else _("Log in to ModelWard"))
@@ -118,6 +125,26 @@ class LoginDialog(QDialog):
             _show(self.error, error)
             return
         self.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.locked and event.key() == Qt.Key.Key_Escape:
+            event.accept()  # on the lock screen Esc must not close ModelWard
+            return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.locked and not confirm(
+            self,
+            _("Close ModelWard?"),
+            _(
+                "ModelWard is locked. If you close it now, what is typed but not saved in the "
+                "windows that are open is lost. To keep it, log in again instead."
+            ),
+            yes=_("Close ModelWard"),
+            no=_("Stay on the lock screen"),
+        ):
+            return
+        super().reject()
 
 
 class CreateAdminDialog(QDialog):
