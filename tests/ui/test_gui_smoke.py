@@ -8,8 +8,8 @@ every enabled ``QAbstractButton`` with ``trigger()`` / ``click()``, then goes th
 window's menus and quits. Dialogs are answered by hooks: file dialogs get paths in a temporary
 folder (a record screen's import gets rows it does not hold yet), the print dialog prints to a
 PDF file, message boxes get their default button, the key passphrase is typed, a spreadsheet
-import is confirmed once, the lock screen logs the same user in again, any other dialog is
-cancelled. It fails on any exception, any "unexpected error" box, a refusal of the role after
+import is confirmed once, the lock screen logs the same user in again; any other dialog has
+its own buttons and then its OK clicked, and is cancelled if still open. It fails on any exception, any "unexpected error" box, a refusal of the role after
 a button that was enabled, a message box not in Vietnamese, a dialog that does not close, and
 (pytest-qt) any Qt warning.
 """
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHeaderView,
     QInputDialog,
     QMenu,
     QMessageBox,
@@ -280,9 +281,13 @@ def alive(obj: object) -> bool:
 
 
 def select_first_rows(screen: QWidget) -> None:
+    """So Edit, Delete, Open … have something to act on (a header shares its table's
+    selection: selecting in it would clear the row)."""
     for view in screen.findChildren(QAbstractItemView):
         model = view.model()
-        if view.isVisible() and model is not None and model.rowCount() > 0:
+        if isinstance(view, QHeaderView) or model is None or not view.isVisible():
+            continue
+        if model.rowCount() > 0:
             view.setCurrentIndex(model.index(0, 0))
 
 
