@@ -9,9 +9,9 @@ window's menus and quits. Dialogs are answered by hooks: file dialogs get paths 
 folder (a record screen's import gets rows it does not hold yet), the print dialog prints to a
 PDF file, message boxes get their default button, the key passphrase is typed, a spreadsheet
 import is confirmed once, the lock screen logs the same user in again; any other dialog has
-its own buttons and then its OK clicked, and is cancelled if still open. It fails on any exception, any "unexpected error" box, a refusal of the role after
-a button that was enabled, a message box not in Vietnamese, a dialog that does not close, and
-(pytest-qt) any Qt warning.
+its own buttons and then its OK clicked, and is cancelled if still open. It fails on any
+exception, any "unexpected error" box, a refusal of the role after a button that was enabled,
+English in a message box, a dialog that does not close, and (pytest-qt) any Qt warning.
 """
 
 from __future__ import annotations
