@@ -8,7 +8,6 @@ import random
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from app.db import cipher
+from tests.station_accounts import PASSWORDS, give_accounts
 from tests.sync.bundle_pairs import Pair
 from tests.sync.helpers import ward_state
 
@@ -23,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "mật khẩu trạm 2026"
 
 
-def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MODELWARD_KEY_PASSPHRASE": PASSPHRASE}
+def run(*args: str, check: bool = True, user: str = "truong") -> subprocess.CompletedProcess[str]:
+    """The command as ``user`` (quantri: administrator, truong: chief; tests.station_accounts)."""
+    env = {**_as(user), "MODELWARD_KEY_PASSPHRASE": PASSPHRASE}
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "--lang", "vi", *args],
         capture_output=True,
@@ -38,6 +40,10 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def _as(user: str) -> dict[str, str]:
+    return {**os.environ, "MODELWARD_USER": user, "MODELWARD_PASSWORD": PASSWORDS[user]}
+
+
 def fingerprint_in(output: str, label: str) -> str:
     line = next(line for line in output.splitlines() if label in line)
     return line.split(":", 1)[1].strip()
@@ -45,18 +51,32 @@ def fingerprint_in(output: str, label: str) -> str:
 
 @pytest.fixture
 def stations(tmp_path: Path, ward_template: Path) -> tuple[Path, Path, Path]:
-    """A ward and a province set up, keyed, enrolled and trusting each other, all via CLI."""
+    """A ward and a province set up, keyed, enrolled and trusting each other, all via CLI
+    (the ward's records come from the template, its accounts from tests.station_accounts)."""
     ward = tmp_path / "ward" / "ward.sqlite"
     ward.parent.mkdir()
     shutil.copy(ward_template, ward)
+    give_accounts(ward)
     province = tmp_path / "province" / "province.sqlite"
     province.parent.mkdir()
     stick = tmp_path / "usb"
     stick.mkdir()
-    run("--db", str(province), "province", "setup", "--province", "40")
-    shown = run("--db", str(province), "keys", "create").stdout
+    setup = ["province", "setup", "--province", "40", "--admin", "quantri"]
+    run("--db", str(province), *setup, user="quantri")
+    new_chief = {**_as("quantri"), "MODELWARD_NEW_PASSWORD": "tạm thời 12345"}
+    for argv, env in (
+        (["users", "add", "truong", "--role", "chief"], new_chief),
+        (["users", "password"], {**_as("truong"), "MODELWARD_PASSWORD": "tạm thời 12345",
+                                 "MODELWARD_NEW_PASSWORD": PASSWORDS["truong"]}),
+    ):  # fmt: skip
+        made = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--db", str(province), *argv],
+            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+    shown = run("--db", str(province), "keys", "create", user="quantri").stdout
     province_fp = fingerprint_in(shown, "ký")
-    run("--db", str(ward), "keys", "create")
+    run("--db", str(ward), "keys", "create", user="quantri")
     ward_fp = fingerprint_in(run("--db", str(ward), "keys", "show").stdout, "ký")
     run("--db", str(ward), "keys", "enrollment", "--out", str(stick / "dang-ky.mwe"))
     wrong = run(
@@ -68,6 +88,7 @@ def stations(tmp_path: Path, ward_template: Path) -> tuple[Path, Path, Path]:
         "--fingerprint",
         "0000 0000",
         check=False,
+        user="quantri",
     )
     assert wrong.returncode == 2 and "không khớp" in wrong.stderr
     run(
@@ -78,9 +99,26 @@ def stations(tmp_path: Path, ward_template: Path) -> tuple[Path, Path, Path]:
         str(stick / "dang-ky.mwe"),
         "--fingerprint",
         ward_fp,
+        user="quantri",
     )
-    run("--db", str(province), "trust", "publish", "--out", str(stick / "tin-cay.mwt"))
-    unconfirmed = run("--db", str(ward), "trust", "import", str(stick / "tin-cay.mwt"), check=False)
+    run(
+        "--db",
+        str(province),
+        "trust",
+        "publish",
+        "--out",
+        str(stick / "tin-cay.mwt"),
+        user="quantri",
+    )
+    unconfirmed = run(
+        "--db",
+        str(ward),
+        "trust",
+        "import",
+        str(stick / "tin-cay.mwt"),
+        check=False,
+        user="quantri",
+    )
     assert unconfirmed.returncode == 2 and province_fp in unconfirmed.stderr
     run(
         "--db",
@@ -90,6 +128,7 @@ def stations(tmp_path: Path, ward_template: Path) -> tuple[Path, Path, Path]:
         str(stick / "tin-cay.mwt"),
         "--fingerprint",
         province_fp,
+        user="quantri",
     )
     return ward, province, stick
 
@@ -121,7 +160,7 @@ def test_round_trip_through_the_command_line(stations: tuple[Path, Path, Path]) 
 
 
 def _counts(path: Path) -> tuple[int, int]:
-    connection = sqlite3.connect(path)
+    connection = cipher.connect(path)  # encrypted: the key was unlocked by give_accounts
     try:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         inbox = connection.execute("SELECT COUNT(*) FROM sync_inbox").fetchone()[0]
@@ -135,7 +174,7 @@ def _counts(path: Path) -> tuple[int, int]:
 
 
 def _kill_after(args: list[str], delay: float) -> int:
-    env = {**os.environ, "MODELWARD_KEY_PASSPHRASE": PASSPHRASE}
+    env = {**_as("truong"), "MODELWARD_KEY_PASSPHRASE": PASSPHRASE}
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", *args],
         cwd=ROOT,
@@ -153,13 +192,15 @@ def test_killing_the_import_never_leaves_half_a_bundle(pair: Pair, tmp_path: Pat
     # from here on only the subprocesses touch the databases (one process per database)
     pair.province_db.close()
     pair.ward_db.close()
+    expected_rows = len(
+        [r for r in ward_state(_Db(ward)).get("outreach_sessions", [])]  # type: ignore[arg-type]
+    )
+    give_accounts(ward)
+    give_accounts(province)
     run("--db", str(ward), "bundle", "export", "--out", str(stick))
     (bundle,) = stick.glob("*.wsb")
     pristine = tmp_path / "pristine.sqlite"
     shutil.copy(province, pristine)
-    expected_rows = len(
-        [r for r in ward_state(_Db(ward)).get("outreach_sessions", [])]  # type: ignore[arg-type]
-    )
     rng = random.Random(2026)
     outcomes = set()
     for _trial in range(5):
@@ -181,6 +222,8 @@ def test_killing_the_export_leaves_only_whole_bundles(pair: Pair) -> None:
     ward, province, stick = pair.ward_db.path, pair.province_db.path, pair.stick
     pair.ward_db.close()
     pair.province_db.close()
+    give_accounts(ward)
+    give_accounts(province)
     rng = random.Random(7)
     for _trial in range(5):
         _kill_after(
