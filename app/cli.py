@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from app import __version__
 from app.cli_args import (
@@ -21,16 +20,13 @@ from app.cli_args import (
     words_without_global_options,
 )
 from app.cli_errors import report
-from app.cli_session import cli_login, log_in_for
+from app.cli_session import actor_of, cli_login, log_in_for
 from app.core.errors import UserFacingError
 from app.i18n import _, set_language
 from app.logs import enable_log_rotation, setup_logging
 from app.paths import data_dir, default_db_path
 
-if TYPE_CHECKING:
-    from app.security.accounts import Actor
-
-__all__ = ["actor_of", "cli_login", "main"]  # cli_login: the other verb modules log in with it
+__all__ = ["actor_of", "cli_login", "main"]  # kept here for the verb modules that import them
 
 log = logging.getLogger(__name__)
 DEMO_DB_NAME = "demo.sqlite"
@@ -112,11 +108,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
     )
-    importing.add_argument(
-        "--confirm-locked",
-        action="store_true",
-        help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
-    )
 
     exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
     exporting.add_argument("kind")
@@ -168,12 +159,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise  # argparse's own exit (--help, --version, a wrong argument: status 2)
     except (Exception, KeyboardInterrupt) as error:
         return report(error)
-
-
-def actor_of(args: argparse.Namespace) -> Actor | None:
-    """The logged-in user of a command (None on a station without accounts yet)."""
-    login = getattr(args, "login", None)
-    return None if login is None else login.actor
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -247,6 +232,11 @@ def _demo(path: Path, args: argparse.Namespace) -> int:
                 path=path, counts=", ".join(f"{k} {v}" for k, v in counts.items())
             )
         )
+    from app.core import demo_accounts
+
+    card = demo_accounts.ensure(path)  # one ready account per role, shown at the demo's login
+    for line in demo_accounts.card_lines(card) if card is not None else ():
+        print(line)
     if args.open:
         from app.ui.app import run_gui
 

@@ -71,7 +71,7 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        from app.cli import actor_of
+        from app.cli_session import actor_of
 
         indicators = IndicatorService(db, actor=actor_of(args))
         number = (

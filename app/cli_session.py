@@ -15,7 +15,7 @@ from app.core.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.security.accounts import LoginResult
+    from app.security.accounts import Actor, LoginResult
 
 # (verb, action) pairs that only read the station: they run on a station without accounts
 READ_ONLY = frozenset(
@@ -103,6 +103,12 @@ def cli_login(path: Path, username: str | None) -> LoginResult | None:
             ).format(name=login.actor.username),
         )
     return login
+
+
+def actor_of(args: argparse.Namespace) -> Actor | None:
+    """The logged-in user of a command (None where no login applies)."""
+    login = getattr(args, "login", None)
+    return None if login is None else login.actor
 
 
 def log_in_for(path: Path, args: argparse.Namespace) -> LoginResult | None:
