@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,11 +133,9 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
         return 0
     if args.action == "history":
         for event in service.history(db):
-            print(
-                f"{event.at:%d/%m/%Y %H:%M}  {event.pack_id} v{event.version}  "
-                f"{event.action}  {event.by}"
-            )
+            print(_history_line(event))
         return 0
+    _warn_clock(db, now)
     if args.action == "inspect":
         _print_inspection(service.inspect(db, args.path, now))
         return 0
@@ -148,11 +147,54 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
     author = actor.display_name if actor else default_author()
     if actor is not None:
         require(actor, Permission.IMPORT_PACKS)  # before the backup it would take
-    automatic_backup(db.path, "before-import")
-    inspection = service.install(db, args.path, now, author, args.packs, actor=actor)
+    try:
+        inspection = service.install(
+            db,
+            args.path,
+            now,
+            author,
+            args.packs,
+            actor=actor,
+            before_write=lambda: automatic_backup(db.path, "before-import"),
+        )
+    except service.NothingInstalled as nothing:
+        _print_inspection(nothing.inspection)
+        raise
     _print_inspection(inspection)
-    print(_("Installed."))
+    done = [p for p in inspection.installable if args.packs is None or p.pack.pack_id in args.packs]
+    print(
+        _("Installed: {packs}.").format(
+            packs=", ".join(f"{p.pack.pack_id} v{p.pack.version}" for p in done)
+        )
+    )
     return 0
+
+
+def _warn_clock(db: Database, now: datetime) -> None:
+    """The same warning the packs screen shows when the PC clock was set back."""
+    from app.core.packs import service
+
+    if service.clock_is_behind(db, now):
+        print(
+            _(
+                "The computer's clock is behind a date this station has "
+                "already seen. Correct the clock; expiry checks use the later "
+                "date."
+            ),
+            file=sys.stderr,
+        )
+
+
+def _history_line(event: service.PackEventInfo) -> str:
+    line = (
+        f"{event.at.astimezone():%d/%m/%Y %H:%M}  {event.pack_id} v{event.version}  "
+        f"{event.action}  {event.by}"
+    )
+    if event.trusted_at is not None and abs(event.trusted_at - event.at).total_seconds() > 300:
+        line += "  " + _("(trusted time {time}: the PC clock was behind)").format(
+            time=f"{event.trusted_at.astimezone():%d/%m/%Y %H:%M}"
+        )
+    return line
 
 
 def _print_inspection(inspection: service.Inspection) -> None:

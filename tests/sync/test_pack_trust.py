@@ -81,7 +81,7 @@ def test_t46_a_failure_midway_installs_nothing(
     inspection = service.inspect(db, repo.folder, NOW)
     plan = next(p for p in inspection.plans if p.pack.pack_id == "ward-police-indicators")
     assert plan.action == "refused" and "A01" in plan.reason
-    service.install(db, repo.folder, NOW, "test")
+    assert "A01" in refused(db, repo.folder)
     assert versions(db)["ward-police-indicators"] == [1]
 
 
@@ -94,9 +94,10 @@ def test_t47_an_older_signed_release_is_a_rollback(
     service.install(installed_db, repo.folder, NOW, "test")
     message = refused(installed_db, old_copy)
     assert "rollback" in message or "cũ hơn" in message
-    # the same release again is a quiet no-op
-    again = service.install(installed_db, repo.folder, NOW, "test")
-    assert {p.action for p in again.plans} == {"same"}
+    # the same release again installs nothing, says so and changes nothing
+    with pytest.raises(service.NothingInstalled) as again:
+        service.install(installed_db, repo.folder, NOW, "test")
+    assert {p.action for p in again.value.inspection.plans} == {"same"}
 
 
 def test_t47_a_lower_pack_version_in_a_new_release_is_refused(
@@ -108,7 +109,7 @@ def test_t47_a_lower_pack_version_in_a_new_release_is_refused(
     plans = service.inspect(installed_db, repo.folder, NOW).plans
     plan = next(p for p in plans if p.pack.pack_id == "ward-police-indicators")
     assert plan.action == "refused" and "4" in plan.reason and "5" in plan.reason
-    service.install(installed_db, repo.folder, NOW, "test")
+    refused(installed_db, repo.folder)
     assert max(versions(installed_db)["ward-police-indicators"]) == 5
 
 
@@ -248,7 +249,7 @@ def test_t55_lost_trust_state_cannot_roll_packs_back(
     inspection = service.inspect(installed_db, old_copy, NOW)
     plan = next(p for p in inspection.plans if p.pack.pack_id == "ward-police-indicators")
     assert plan.action == "refused"
-    service.install(installed_db, old_copy, NOW, "test")
+    refused(installed_db, old_copy)
     assert max(versions(installed_db)["ward-police-indicators"]) == 2
 
 
@@ -399,3 +400,134 @@ def test_the_shipped_repository_signs_exactly_the_shipped_packs() -> None:
     signed = {path: hashlib.sha256(data).hexdigest() for path, data in verified.packs.items()}
     assert signed == shipped
     assert min(verified.expires.values()) > NOW + timedelta(days=3 * 365)
+
+
+# --- issue 13 item 4: nothing installable is said, exits non-zero and stores nothing ------
+
+
+def _rollback_relisted(db: Database, repo: Repository, tmp_path: Path) -> str:
+    repo.add_packs([pack_file(tmp_path, "ward-police-indicators", version=5)])
+    service.install(db, repo.folder, NOW, "test")
+    repo.add_packs([pack_file(tmp_path, "ward-police-indicators", version=4)])
+    return "từ chối quay lui phiên bản"
+
+
+def _same_version_other_content(db: Database, repo: Repository, tmp_path: Path) -> str:
+    changed = pack_file(
+        tmp_path,
+        "ward-police-indicators",
+        version=1,
+        change=lambda d: d.update(title=d["title"] + " (bản sửa)"),
+    )
+    repo.add_packs([changed])
+    return "khác nội dung"
+
+
+def _past_its_own_expiry(db: Database, repo: Repository, tmp_path: Path) -> str:
+    expired = pack_file(
+        tmp_path,
+        "ward-police-indicators",
+        version=2,
+        change=lambda d: d.update(effective_from="2020-01-01", expires="2021-12-31"),
+    )
+    repo.add_packs([expired])
+    return "31/12/2021"
+
+
+NOTHING_INSTALLABLE = {
+    "rollback re-listed": _rollback_relisted,
+    "same version, other content": _same_version_other_content,
+    "past its own expiry": _past_its_own_expiry,
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOTHING_INSTALLABLE))
+def test_nothing_installable_stores_nothing_not_even_the_new_metadata(
+    installed_db: Database, repo: Repository, tmp_path: Path, case: str
+) -> None:
+    NOTHING_INSTALLABLE[case](installed_db, repo, tmp_path)
+    later = NOW + timedelta(days=1)  # the latest-known time would move if anything were stored
+    message = refused(installed_db, repo.folder, later)
+    assert message.startswith("Không có gói nào được cài đặt.")
+    assert "ward-police-indicators" in message and "bca-639-ward-police" in message
+
+
+def _station_with_accounts(db: Database, tmp_path: Path) -> dict[str, str]:
+    """The administrator's environment for the command line (the first login encrypts)."""
+    import os
+
+    from app.security.accounts import Accounts, KdfParams
+
+    db.close()
+    accounts = Accounts(db.path, kdf=KdfParams(time_cost=1, memory_cost=8, parallelism=1))
+    accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị 2026")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
+    env |= {
+        "MODELWARD_DATA_DIR": str(tmp_path / "data"),
+        "MODELWARD_USER": "quantri",
+        "MODELWARD_PASSWORD": "mật khẩu quản trị 2026",
+    }
+    first = _cli(db, env, "pack", "list")
+    assert first.returncode == 0, first.stderr
+    return env
+
+
+def _cli(db: Database, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "--db", str(db.path), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def _files(db: Database, tmp_path: Path) -> dict[str, bytes]:
+    """The database, its sidecar files and the backups, byte for byte."""
+    found = {
+        path.name: path.read_bytes()
+        for path in db.path.parent.glob(db.path.name + "*")
+        if path.is_file() and not path.name.endswith(".lock")
+    }
+    backups = tmp_path / "data" / "backups"
+    found |= {f"backup/{p.name}": b"" for p in backups.glob("*")} if backups.exists() else {}
+    return found
+
+
+@pytest.mark.parametrize("case", sorted(NOTHING_INSTALLABLE))
+def test_the_command_line_says_nothing_was_installed_and_exits_non_zero(
+    installed_db: Database, repo: Repository, tmp_path: Path, case: str
+) -> None:
+    reason = NOTHING_INSTALLABLE[case](installed_db, repo, tmp_path)
+    env = _station_with_accounts(installed_db, tmp_path)
+    before = _files(installed_db, tmp_path)
+    result = _cli(installed_db, env, "pack", "install", str(repo.folder))
+    assert result.returncode != 0
+    assert "Không có gói nào được cài đặt" in result.stderr
+    assert reason in result.stderr and "Đã cài đặt" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert _files(installed_db, tmp_path) == before  # not a byte changed, no backup taken
+
+
+def test_a_clock_set_back_warns_on_the_command_line_and_history_keeps_the_trusted_time(
+    installed_db: Database, repo: Repository, tmp_path: Path
+) -> None:
+    seen = NOW + timedelta(days=20)
+    with sqlite3.connect(installed_db.path) as raw:
+        raw.execute(
+            "UPDATE app_meta SET value = ? WHERE key = 'latest_known_time'", (seen.isoformat(),)
+        )
+    repo.add_packs([pack_file(tmp_path, "ward-police-indicators", version=2)])
+    inspection = service.install(installed_db, repo.folder, NOW, "test")
+    assert inspection.clock_behind and inspection.trusted_at == seen
+    newest = service.history(installed_db)[0]
+    assert (newest.version, newest.at, newest.trusted_at) == (2, NOW, seen)
+    assert "trusted_at" not in newest.summary
+
+    env = _station_with_accounts(installed_db, tmp_path)
+    warned = _cli(installed_db, env, "pack", "inspect", str(repo.folder))
+    assert warned.returncode == 0, warned.stderr
+    assert "Đồng hồ máy tính đang chậm hơn" in warned.stderr
+    history = _cli(installed_db, env, "pack", "history")
+    line = next(x for x in history.stdout.splitlines() if "v2" in x)
+    assert f"{seen.astimezone():%d/%m/%Y %H:%M}" in line and f"{NOW.astimezone():%d/%m/%Y}" in line

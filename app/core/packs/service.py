@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 # the installed packs, which every indicator and assessment screen does, must stay light.
 
 LKT_KEY = "latest_known_time"
+TRUSTED_AT = "trusted_at"
 BUNDLED_REPOSITORY = "bundled"
 
 
@@ -79,6 +80,34 @@ class Inspection:
     development_root: bool
     repository: VerifiedRepository
     today: date
+    # the time expiry was checked against: the later of the PC clock and the latest time this
+    # station has seen, so a clock set back cannot revive expired packs
+    trusted_at: datetime | None = None
+    clock_behind: bool = False
+
+    @property
+    def installable(self) -> tuple[PackPlan, ...]:
+        return tuple(plan for plan in self.plans if plan.installable)
+
+
+class NothingInstalled(UserFacingError):
+    """No pack of the repository can be installed: nothing was stored, not even the newer
+    signed metadata or the time seen (a refusal leaves the station exactly as it was)."""
+
+    def __init__(self, inspection: Inspection) -> None:
+        reasons = [
+            _("{pack} v{version}: {reason}").format(
+                pack=plan.pack.pack_id,
+                version=plan.pack.version,
+                reason=plan.reason or _("already installed"),
+            )
+            for plan in inspection.plans
+        ]
+        super().__init__(
+            _("No pack was installed.") + "\n" + "\n".join(reasons),
+            hint=_("Ask the province police for a newer release of the packs if one is needed."),
+        )
+        self.inspection = inspection
 
 
 @dataclass(frozen=True)
@@ -88,8 +117,9 @@ class PackEventInfo:
     from_version: int | None
     action: str
     summary: dict[str, int]
-    at: datetime
+    at: datetime  # the PC clock
     by: str
+    trusted_at: datetime | None = None  # the time expiry was checked against (None: older)
 
 
 # --- reading what is installed ----------------------------------------------------------------
@@ -173,18 +203,23 @@ def indicator_catalogue(packs: Iterable[Pack]) -> list[Indicator]:
 def history(db: Database) -> list[PackEventInfo]:
     with db.read() as session:
         rows = session.execute(select(PackEvent).order_by(PackEvent.id.desc())).scalars()
-        return [
-            PackEventInfo(
-                r.pack_id,
-                r.version,
-                r.from_version,
-                r.action,
-                json.loads(r.summary or "{}"),
-                r.at,
-                r.by,
-            )
-            for r in rows
-        ]
+        return [_event_info(row) for row in rows]
+
+
+def _event_info(row: PackEvent) -> PackEventInfo:
+    # The trusted time rides in the summary's JSON (no schema change): "trusted_at", ISO 8601.
+    summary = json.loads(row.summary or "{}")
+    trusted = summary.pop(TRUSTED_AT, None)
+    return PackEventInfo(
+        row.pack_id,
+        row.version,
+        row.from_version,
+        row.action,
+        summary,
+        row.at,
+        row.by,
+        datetime.fromisoformat(trusted) if isinstance(trusted, str) else None,
+    )
 
 
 # --- trust state -----------------------------------------------------------------------------
@@ -223,6 +258,10 @@ def clock_is_behind(db: Database, now: datetime) -> bool:
     """True when the PC clock is more than a day behind a time this station has already seen."""
     with db.read() as session:
         known = latest_known_time(session)
+    return _behind(known, now)
+
+
+def _behind(known: datetime | None, now: datetime) -> bool:
     return known is not None and (known - now).total_seconds() > 86400
 
 
@@ -323,8 +362,16 @@ def _active_from(session: Session) -> list[Pack]:
     return packs
 
 
-def _verify(db: Database, folder: Path, now: datetime) -> tuple[VerifiedRepository, bool, datetime]:
-    """Verify with TUF; also return the effective time: a clock set back is not believed."""
+@dataclass(frozen=True)
+class _Verified:
+    repository: VerifiedRepository
+    development_root: bool
+    trusted_at: datetime  # the later of the PC clock and the latest time seen
+    clock_behind: bool
+
+
+def _verify(db: Database, folder: Path, now: datetime) -> _Verified:
+    """Verify with TUF; also say the effective time: a clock set back is not believed."""
     from app.sync import tuf_client
 
     with db.read() as session:
@@ -332,7 +379,8 @@ def _verify(db: Database, folder: Path, now: datetime) -> tuple[VerifiedReposito
         known = latest_known_time(session)
     repository = tuf_client.verify_repository(folder, trusted, now, known)
     effective = max(now, known) if known else now
-    return repository, tuf_client.is_development_root(trusted["root"]), effective
+    development = tuf_client.is_development_root(trusted["root"])
+    return _Verified(repository, development, effective, _behind(known, now))
 
 
 def _parse_targets(repository: VerifiedRepository) -> list[tuple[Pack, bytes]]:
@@ -349,13 +397,21 @@ def _parse_targets(repository: VerifiedRepository) -> list[tuple[Pack, bytes]]:
 
 def inspect(db: Database, folder: Path, now: datetime) -> Inspection:
     """Verify ``folder`` and say what installing each pack would change. Writes nothing."""
-    repository, development, effective = _verify(db, folder, now)
-    parsed = _parse_targets(repository)
+    verified = _verify(db, folder, now)
+    parsed = _parse_targets(verified.repository)
     batch = [pack for pack, _data in parsed]
-    today = effective.date()
+    today = verified.trusted_at.date()
     with db.read() as session:
         plans = tuple(_plan(pack, data, session, batch, today) for pack, data in parsed)
-    return Inspection(str(folder), plans, development, repository, today)
+    return Inspection(
+        str(folder),
+        plans,
+        verified.development_root,
+        verified.repository,
+        today,
+        verified.trusted_at,
+        verified.clock_behind,
+    )
 
 
 # --- installing ------------------------------------------------------------------------------
@@ -369,10 +425,14 @@ def install(
     pack_ids: Iterable[str] | None = None,
     source: str | None = None,
     actor: Actor | None = None,
+    before_write: Callable[[], object] | None = None,
 ) -> Inspection:
     """Verify ``folder`` and install its installable packs (or those in ``pack_ids``) in one
-    transaction. Refused packs change nothing; an error leaves the database as it was.
-    ``actor`` is the logged-in user (None: trusted in-process code, see station_service)."""
+    transaction, with the newer signed metadata and the time seen. Refused packs change
+    nothing; when no pack can be installed, ``NothingInstalled`` is raised and nothing at all
+    is stored; an error leaves the database as it was. ``before_write`` runs just before the
+    write (the automatic backup), only when there is something to install. ``actor`` is the
+    logged-in user (None: trusted in-process code, see station_service)."""
     require(acting(author, actor)[1], Permission.IMPORT_PACKS)
     inspection = inspect(db, folder, now)
     wanted = set(pack_ids) if pack_ids is not None else None
@@ -381,6 +441,11 @@ def install(
         for plan in inspection.plans
         if plan.installable and (wanted is None or plan.pack.pack_id in wanted)
     ]
+    if not chosen:
+        raise NothingInstalled(inspection)
+    if before_write is not None:
+        before_write()
+    trusted_at = inspection.trusted_at or now
     with db.write() as session:
         # Re-plan inside the write transaction: another instance may have installed since.
         batch = [plan.pack for plan in chosen]
@@ -393,14 +458,21 @@ def install(
                         pack=plan.pack.pack_id, reason=fresh.reason
                     )
                 )
-            _store(session, fresh, data, source or str(folder), now, author)
+            _store(session, fresh, data, source or str(folder), (now, trusted_at), author)
         _store_trust(session, inspection.repository, now)
     return inspection
 
 
 def _store(
-    session: Session, plan: PackPlan, data: bytes, source: str, now: datetime, author: str
+    session: Session,
+    plan: PackPlan,
+    data: bytes,
+    source: str,
+    times: tuple[datetime, datetime],
+    author: str,
 ) -> None:
+    """Store one pack and its history entry; ``times``: the PC clock and the trusted time."""
+    now, trusted_at = times
     pack = plan.pack
     session.add(
         InstalledPack(
@@ -422,7 +494,7 @@ def _store(
             version=pack.version,
             from_version=plan.installed_version,
             action=plan.action,
-            summary=json.dumps(plan.diff.counts()),
+            summary=json.dumps({**plan.diff.counts(), TRUSTED_AT: trusted_at.isoformat()}),
             at=now,
             by=author,
         )
@@ -455,5 +527,9 @@ def bundled_repository() -> Path:
 
 
 def install_bundled(db: Database, now: datetime, author: str) -> Inspection:
-    """Install the default packs shipped with the app (signed with its root) if not present."""
-    return install(db, bundled_repository(), now, author, source=BUNDLED_REPOSITORY)
+    """Install the default packs shipped with the app (signed with its root) if not present;
+    a station that already has them, or newer ones, is left as it is."""
+    try:
+        return install(db, bundled_repository(), now, author, source=BUNDLED_REPOSITORY)
+    except NothingInstalled as nothing:
+        return nothing.inspection

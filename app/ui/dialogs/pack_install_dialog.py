@@ -58,10 +58,23 @@ class PackInstallDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        warnings = []
         if inspection.development_root:
-            warning = QLabel(
-                _("Signed with the DEVELOPMENT keys: for demos and training only."), self
+            warnings.append(_("Signed with the DEVELOPMENT keys: for demos and training only."))
+        if inspection.clock_behind:
+            warnings.append(
+                _(
+                    "The computer's clock is behind a date this station has "
+                    "already seen. Correct the clock; expiry checks use the later "
+                    "date."
+                )
             )
+        if not inspection.installable:
+            warnings.append(_("No pack on this drive can be installed; the table says why."))
+        if warnings:
+            warning = QLabel("\n".join(warnings), self)
+            warning.setObjectName("warning")
+            warning.setWordWrap(True)
             warning.setStyleSheet("background: #fde7e9; padding: 4px;")
             layout.addWidget(warning)
         table = QTableWidget(len(inspection.plans), 4, self)
@@ -91,7 +104,7 @@ class PackInstallDialog(QDialog):
         self.install_button = buttons.addButton(
             _("Install"), QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.install_button.setEnabled(any(p.installable for p in inspection.plans))
+        self.install_button.setEnabled(bool(inspection.installable))
         buttons.addButton(_("Close"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

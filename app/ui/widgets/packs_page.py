@@ -88,7 +88,16 @@ class PacksPage(QWidget):
         layout.addWidget(self.installed, 2)
         layout.addWidget(QLabel(_("Install history:"), self))
         self.history = _table(
-            self, [_("Time"), _("Pack"), _("Version"), _("Action"), _("Summary"), _("By")]
+            self,
+            [
+                _("Time"),
+                _("Trusted time"),
+                _("Pack"),
+                _("Version"),
+                _("Action"),
+                _("Summary"),
+                _("By"),
+            ],
         )
         self.history.setObjectName("history")
         layout.addWidget(self.history, 1)
@@ -117,29 +126,12 @@ class PacksPage(QWidget):
                 ]
             )
         _fill(self.installed, rows)
-        actions = {"install": _("installed"), "upgrade": _("upgraded")}
-        history = []
-        for event in service.history(self.db):
-            counts = event.summary
-            summary = _("criteria +{ca} ~{cc} −{cr}; indicators +{ia} ~{ic} −{ir}").format(
-                ca=counts.get("criteria_added", 0),
-                cc=counts.get("criteria_changed", 0),
-                cr=counts.get("criteria_removed", 0),
-                ia=counts.get("indicators_added", 0),
-                ic=counts.get("indicators_changed", 0),
-                ir=counts.get("indicators_removed", 0),
-            )
-            history.append(
-                [
-                    event.at.astimezone().strftime("%d/%m/%Y %H:%M"),
-                    event.pack_id,
-                    str(event.version),
-                    actions.get(event.action, event.action),
-                    summary,
-                    event.by,
-                ]
-            )
-        _fill(self.history, history)
+        _fill(self.history, [_history_row(event) for event in service.history(self.db)])
+        warnings = self._warnings(now)
+        self.warning.setText("\n".join(warnings))
+        self.warning.setVisible(bool(warnings))
+
+    def _warnings(self, now: datetime) -> list[str]:
         warnings = []
         if service.trusts_development_root(self.db):
             warnings.append(
@@ -157,8 +149,7 @@ class PacksPage(QWidget):
                     "date."
                 )
             )
-        self.warning.setText("\n".join(warnings))
-        self.warning.setVisible(bool(warnings))
+        return warnings
 
     def choose_folder(self, folder: Path | None = None) -> None:
         if folder is None:
@@ -196,8 +187,14 @@ class PacksPage(QWidget):
             author = actor.display_name if actor else default_author()
             if actor is not None:
                 require(actor, Permission.IMPORT_PACKS)  # before the backup it would take
-            automatic_backup(db.path, "before-import")
-            return service.install(db, folder, datetime.now(UTC), author, actor=actor)
+            return service.install(
+                db,
+                folder,
+                datetime.now(UTC),
+                author,
+                actor=actor,
+                before_write=lambda: automatic_backup(db.path, "before-import"),
+            )
 
         self._operation = run_in_background(
             work,
@@ -210,6 +207,30 @@ class PacksPage(QWidget):
     def _installed(self, _inspection: service.Inspection) -> None:
         self.refresh()
         self.packs_did_change.emit()
+
+
+def _history_row(event: service.PackEventInfo) -> list[str]:
+    """One install: the PC clock's time and the trusted time expiry was checked against."""
+    actions = {"install": _("installed"), "upgrade": _("upgraded")}
+    counts = event.summary
+    summary = _("criteria +{ca} ~{cc} −{cr}; indicators +{ia} ~{ic} −{ir}").format(
+        ca=counts.get("criteria_added", 0),
+        cc=counts.get("criteria_changed", 0),
+        cr=counts.get("criteria_removed", 0),
+        ia=counts.get("indicators_added", 0),
+        ic=counts.get("indicators_changed", 0),
+        ir=counts.get("indicators_removed", 0),
+    )
+    trusted = event.trusted_at
+    return [
+        event.at.astimezone().strftime("%d/%m/%Y %H:%M"),
+        "" if trusted is None else trusted.astimezone().strftime("%d/%m/%Y %H:%M"),
+        event.pack_id,
+        str(event.version),
+        actions.get(event.action, event.action),
+        summary,
+        event.by,
+    ]
 
 
 def _source(source: str) -> str:
