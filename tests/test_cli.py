@@ -55,6 +55,9 @@ def test_demo_list_export_and_log_file(tmp_path: Path) -> None:
     assert str(db) in again.stderr
     skipped = run("--db", str(db), "demo", "--if-missing", env=env)
     assert skipped.returncode == 0
+    # the demo comes with one account per role, printed when it is built
+    assert "demo.canbo" in built.stdout and "canbo-demo" in built.stdout
+    env.update(MODELWARD_USER="demo.canbo", MODELWARD_PASSWORD="canbo-demo")
 
     listed = run("--db", str(db), "list", "teams", env=env)
     assert listed.returncode == 0

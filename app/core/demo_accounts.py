@@ -28,7 +28,15 @@ from app.core.profile import DEMO_KEY, StationProfile
 from app.db import cipher
 from app.db.errors import database_errors
 from app.i18n import _
-from app.security.accounts import DEFAULT_KDF, Accounts, Actor, KdfParams, LoginResult, Role
+from app.security.accounts import (
+    DEFAULT_KDF,
+    Accounts,
+    Actor,
+    KdfParams,
+    LoginResult,
+    Role,
+    role_label,
+)
 from app.sync import keys as station_keys
 
 FILE_NAME = "demo-accounts.json"
@@ -234,3 +242,21 @@ def ensure(db_path: Path, *, kdf: KdfParams = DEFAULT_KDF) -> DemoCard | None:
     if not _demo_flag(db_path, None):
         return None
     return create(db_path, kdf=kdf)
+
+
+def card_lines(card: DemoCard) -> list[str]:
+    """The card as lines for a terminal (``modelward demo``)."""
+    lines = [_("Demo accounts (only in this demo database):")]
+    lines += [
+        _("  {role}: user name {username}, password {password}").format(
+            role=role_label(a.role), username=a.username, password=a.password
+        )
+        for a in card.accounts
+    ]
+    if card.key_passphrase is not None:
+        lines.append(
+            _("  Station key passphrase (for approvals): {passphrase}").format(
+                passphrase=card.key_passphrase
+            )
+        )
+    return lines
