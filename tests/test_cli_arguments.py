@@ -216,7 +216,8 @@ def test_the_real_command_takes_db_after_the_verb_and_prints_no_diagnostics(
     built = _run("demo", "--db", str(db), "--years", "1", env=env)
     assert built.returncode == 0, built.stderr
     assert db.exists() and not (tmp_path / "demo.sqlite").exists()
-    listed = _run("list", "teams", "--db", str(db), env=env)
+    demo_officer = {**env, "MODELWARD_USER": "demo.canbo", "MODELWARD_PASSWORD": "canbo-demo"}
+    listed = _run("list", "teams", "--db", str(db), env=demo_officer)
     assert listed.returncode == 0 and listed.stderr == ""
     assert "Tổ liên gia" in listed.stdout
     wrong = _run(
