@@ -180,3 +180,11 @@ def receipt_arguments(bundle_actions: argparse._SubParsersAction) -> None:  # ty
     )
     again.add_argument("bundle_id")
     again.add_argument("--out", type=Path, required=True)
+
+
+def reopen_argument(revoke: argparse.ArgumentParser) -> None:
+    revoke.add_argument(
+        "--reopen",
+        action="store_true",
+        help=_("allow raising a revoked station's cutoff (its refused bundles become acceptable)"),
+    )

@@ -50,11 +50,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     revoke.add_argument("station")
     revoke.add_argument("--after-seq", type=int, required=True)
     revoke.add_argument("--reason", required=True)
-    revoke.add_argument(
-        "--reopen",
-        action="store_true",
-        help=_("allow raising a revoked station's cutoff (its refused bundles become acceptable)"),
-    )
+    cli_province.reopen_argument(revoke)
     publish = trust_actions.add_parser("publish", help=_("sign and write the trust list"))
     publish.add_argument("--out", type=Path, required=True)
 

@@ -143,6 +143,46 @@ def audit_diverges(session: Session, bundle: Candidate) -> bool:
     return held.get(span.head_count, span.head_hash) != span.head_hash
 
 
+# -- gaps and breaks in the applied chain ------------------------------------------------------
+
+
+def missing_seqs(session: Session, station_id: str) -> list[int]:
+    """Sequence numbers of a station never received (and not declared void by the station)."""
+    rows = session.execute(
+        select(InboxBundle.seq, InboxBundle.void_seqs, InboxBundle.status).where(
+            InboxBundle.station_id == station_id
+        )
+    ).all()
+    seen = {seq for seq, _void, status in rows if status == "applied"}
+    if not seen:
+        return []
+    void: set[int] = set()
+    for _seq, listed, status in rows:
+        if status == "applied":
+            void.update(json.loads(listed))
+    return [s for s in range(1, max(seen)) if s not in seen and s not in void]
+
+
+def chain_breaks(applied: Sequence[InboxBundle]) -> list[int]:
+    """Bundles whose link to the previous bundle (``prev_manifest_sha256``) does not match
+    the bundle the province holds under that number: the station's history was rewritten
+    (a restored database, or a key used on two machines). Checked only where the previous
+    bundle was received."""
+    by_seq = {row.seq: row for row in applied}
+    broken = []
+    for row in applied:
+        void = set(json.loads(row.void_seqs))
+        previous = row.seq - 1
+        while previous in void:
+            previous -= 1
+        if previous < 1:
+            continue
+        before = by_seq.get(previous)
+        if before is not None and before.manifest_sha256 != row.prev_manifest_sha256:
+            broken.append(row.seq)
+    return sorted(broken)
+
+
 # -- the overview: each quarantined branch beside the applied one ------------------------------
 
 

@@ -9,12 +9,84 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from app.core import approval_service as approvals
-from app.core import province_audit
+from app.core import province_audit, province_chain
+from app.core.province_chain import chain_breaks, missing_seqs
 from app.core.province_trust import enrolled_station
+from app.core.province_wards import record_count
 from app.db.audit import AuditEntry
 from app.db.engine import Database
+from app.db.models import Unit
 from app.db.pack_models import IndicatorValue, PeriodLock
+from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _, ngettext
+
+
+@dataclass(frozen=True)
+class StationOverview:
+    station_id: str
+    name: str
+    status: str
+    last_seq: int
+    last_received: datetime | None
+    months: tuple[tuple[int, int], ...]
+    missing_seqs: tuple[int, ...]
+    forks: int
+    records: int
+    chain_breaks: tuple[int, ...] = ()
+    audit_entries: int = 0  # the ward's audit entries held here
+    audit_broken_at: int | None = None  # the first break found at the last import
+    audit_problem: str = ""  # its kind (audit_service.REWRITTEN, …)
+    cutoff: int | None = None  # when revoked: the last bundle still accepted
+    branches: tuple[province_chain.Branch, ...] = ()  # quarantined histories, undecided
+
+
+def station_overviews(db: Database) -> list[StationOverview]:
+    """Every enrolled ward: its key, its bundles, what it reported and its audit check."""
+    with db.read() as session:
+        result = []
+        for entry in session.execute(
+            select(SyncStation).order_by(SyncStation.station_id)
+        ).scalars():
+            unit = session.get(Unit, entry.unit_id)
+            assert unit is not None
+            rows = (
+                session.execute(
+                    select(InboxBundle).where(InboxBundle.station_id == entry.station_id)
+                )
+                .scalars()
+                .all()
+            )
+            applied = [r for r in rows if r.status == "applied"]
+            months = session.execute(
+                select(IndicatorValue.year, IndicatorValue.month)
+                .where(
+                    IndicatorValue.owner_unit_id == unit.id,
+                    IndicatorValue.deleted_at.is_(None),
+                    IndicatorValue.value.is_not(None),
+                )
+                .distinct()
+                .order_by(IndicatorValue.year, IndicatorValue.month)
+            ).all()
+            result.append(
+                StationOverview(
+                    station_id=entry.station_id,
+                    name=unit.name,
+                    status=entry.status,
+                    last_seq=max((r.seq for r in applied), default=0),
+                    last_received=max((r.received_at for r in applied), default=None),
+                    months=tuple((y, m) for y, m in months),
+                    missing_seqs=tuple(missing_seqs(session, entry.station_id)),
+                    forks=sum(1 for r in rows if r.status == "fork"),
+                    chain_breaks=tuple(chain_breaks(applied)),
+                    records=record_count(session, unit.id),
+                    audit_entries=entry.audit_entries,
+                    audit_broken_at=entry.audit_broken_at,
+                    audit_problem=entry.audit_problem,
+                    cutoff=entry.last_trusted_seq if entry.status == "revoked" else None,
+                    branches=tuple(province_chain.branches(session, entry.station_id)),
+                )
+            )
+        return result
 
 
 @dataclass(frozen=True)

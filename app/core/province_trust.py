@@ -266,19 +266,7 @@ class ProvinceTrust(KeyHolder):
                 ).scalar()
                 or 0
             ) + 1
-            stations = tuple(
-                trust.TrustedStation(
-                    s.station_id,
-                    session.get(Unit, s.unit_id).name,  # type: ignore[union-attr]
-                    s.signing_key,
-                    s.age_recipient,
-                    s.status,
-                    s.last_trusted_seq,
-                )
-                for s in session.execute(
-                    select(SyncStation).order_by(SyncStation.station_id)
-                ).scalars()
-            )
+            stations = _trusted_stations(session)
             now = self.now()
             doc = trust.TrustListDoc(
                 province_id=own.unit.code,
@@ -384,6 +372,20 @@ class ProvinceTrust(KeyHolder):
         return ForkResolution(
             entry.station_id, kept, tuple(sorted(b.seq for b in rejected)), cutoff
         )
+
+
+def _trusted_stations(session: Session) -> tuple[trust.TrustedStation, ...]:
+    return tuple(
+        trust.TrustedStation(
+            s.station_id,
+            session.get(Unit, s.unit_id).name,  # type: ignore[union-attr]
+            s.signing_key,
+            s.age_recipient,
+            s.status,
+            s.last_trusted_seq,
+        )
+        for s in session.execute(select(SyncStation).order_by(SyncStation.station_id)).scalars()
+    )
 
 
 def _find_bundle(session: Session, station_id: str, accept: str) -> InboxBundle:

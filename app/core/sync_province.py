@@ -1,33 +1,46 @@
-"""The province side of sync: enrolling wards, publishing the trust list, importing bundles,
-issuing receipts, and the overview of who reported what.
+"""The province side of sync: importing bundles and issuing receipts. ``ProvinceSync`` also
+carries the trust decisions (``province_trust``), the receipts written again
+(``province_receipts``) and the overview (``province_overview``).
 
 Every bundle is verified completely (signature, hashes, decryption, manifest, every change
 row and audit entry) before the database is touched; the good ones are then applied in one
-transaction. A rejected bundle leaves the database exactly as it was. The wards' audit
-entries are kept per station and their hash chain is checked here too.
+transaction, unless their chain says they belong to a fork (``province_chain``): those are
+quarantined. A rejected bundle leaves the records exactly as they were (the refusal itself is
+audited). The wards' audit entries are kept per station and their hash chain is checked here
+too.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core import approval_service as approvals
 from app.core import audit_service, backup, profile, province_audit, province_chain
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
-from app.core.province_trust import ProvinceTrust, enrolled_station
+from app.core.province_chain import chain_breaks as chain_breaks
+from app.core.province_chain import missing_seqs
+from app.core.province_overview import StationOverview as StationOverview
+from app.core.province_overview import station_overviews
+from app.core.province_receipts import ProvinceReceipts
+from app.core.province_wards import WardDetail as WardDetail
+from app.core.province_wards import ward_approvals as ward_approvals
+from app.core.province_wards import ward_assessments as ward_assessments
+from app.core.province_wards import ward_audit_check as ward_audit_check
+from app.core.province_wards import ward_audit_checks as ward_audit_checks
+from app.core.province_wards import ward_detail as ward_detail
+from app.core.province_wards import ward_indicators as ward_indicators
+from app.core.province_wards import ward_records as ward_records
 from app.core.station_service import acting
 from app.db.engine import Database
-from app.db.models import RECORD_MODELS, Unit
-from app.db.pack_models import IndicatorValue, PeriodLock
+from app.db.pack_models import PeriodLock
 from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _
 from app.security.accounts import Actor, Permission
@@ -74,26 +87,7 @@ class _Verified:
     audit: list[fmt.AuditLine] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class StationOverview:
-    station_id: str
-    name: str
-    status: str
-    last_seq: int
-    last_received: datetime | None
-    months: tuple[tuple[int, int], ...]
-    missing_seqs: tuple[int, ...]
-    forks: int
-    records: int
-    chain_breaks: tuple[int, ...] = ()
-    audit_entries: int = 0  # the ward's audit entries held here
-    audit_broken_at: int | None = None  # the first break found at the last import
-    audit_problem: str = ""  # its kind (audit_service.REWRITTEN, …)
-    cutoff: int | None = None  # when revoked: the last bundle still accepted
-    branches: tuple[province_chain.Branch, ...] = ()  # quarantined histories, undecided
-
-
-class ProvinceSync(ProvinceTrust):
+class ProvinceSync(ProvinceReceipts):
     def __init__(
         self,
         db: Database,
@@ -314,43 +308,7 @@ class ProvinceSync(ProvinceTrust):
 
     def _apply_one(self, session: Session, item: _Verified, report: BundleReport) -> None:
         outer, inner = item.outer, item.inner
-        same_id = (
-            session.execute(select(InboxBundle).where(InboxBundle.bundle_id == outer.bundle_id))
-            .scalars()
-            .all()
-        )
-        same = [r for r in same_id if r.manifest_sha256 == inner.manifest_sha256]
-        if any(r.status == "applied" for r in same):
-            report.outcome = "duplicate"
-            report.reason = _("Already imported; nothing changed.")
-            return
-        if any(r.status == province_chain.REJECTED for r in same):
-            report.outcome = "rejected"
-            report.reason = _("This bundle was refused when its station's fork was resolved.")
-            return
-        if same:  # this fork is already in quarantine
-            report.outcome = "fork"
-            report.reason = _("This bundle is already quarantined as a fork.")
-            return
-        reason = (
-            _(
-                "Station {code} sent two different bundles with the id {id}: the second was "
-                "quarantined."
-            ).format(code=outer.station_id, id=outer.bundle_id)
-            if same_id
-            else province_chain.fork_reason(session, self._candidate(item))
-        )
-        if reason is not None:
-            report.outcome, report.reason = "fork", reason
-            session.add(self._inbox_row(item, province_chain.FORK, {}))
-            province_audit.record(
-                session,
-                self.author,
-                province_audit.QUARANTINE,
-                outer.bundle_id,
-                {"station": outer.station_id, "seq": outer.seq, "reason": reason},
-                self.now(),
-            )
+        if self._not_new(session, item, report):
             return
         summary = change_rows.apply_changes(
             session,
@@ -375,6 +333,12 @@ class ProvinceSync(ProvinceTrust):
             )
             report.summary["audit"] = {"from": span.from_id, "to": span.to_id, **stored.as_dict()}
         session.add(self._inbox_row(item, "applied", report.summary))
+        self._record_import(session, item, report)
+        session.flush()
+
+    def _record_import(self, session: Session, item: _Verified, report: BundleReport) -> None:
+        """The import entry of the province's audit trail (what the bundle did)."""
+        outer, span = item.outer, item.inner.audit_range
         from app.db import audit
 
         counts = {k: report.summary[k] for k in ("new", "updated", "duplicate", "conflict")}
@@ -397,7 +361,50 @@ class ProvinceSync(ProvinceTrust):
             ],
             self.now(),
         )
-        session.flush()
+
+    def _not_new(self, session: Session, item: _Verified, report: BundleReport) -> bool:
+        """Whether ``item`` is a duplicate, a refused or quarantined bundle, or a fork (then
+        quarantined here, on the record); ``report`` says which."""
+        outer, inner = item.outer, item.inner
+        same_id = (
+            session.execute(select(InboxBundle).where(InboxBundle.bundle_id == outer.bundle_id))
+            .scalars()
+            .all()
+        )
+        same = [r for r in same_id if r.manifest_sha256 == inner.manifest_sha256]
+        if any(r.status == "applied" for r in same):
+            report.outcome = "duplicate"
+            report.reason = _("Already imported; nothing changed.")
+            return True
+        if any(r.status == province_chain.REJECTED for r in same):
+            report.outcome = "rejected"
+            report.reason = _("This bundle was refused when its station's fork was resolved.")
+            return True
+        if same:  # this fork is already in quarantine
+            report.outcome = "fork"
+            report.reason = _("This bundle is already quarantined as a fork.")
+            return True
+        reason = (
+            _(
+                "Station {code} sent two different bundles with the id {id}: the second was "
+                "quarantined."
+            ).format(code=outer.station_id, id=outer.bundle_id)
+            if same_id
+            else province_chain.fork_reason(session, self._candidate(item))
+        )
+        if reason is not None:
+            report.outcome, report.reason = "fork", reason
+            session.add(self._inbox_row(item, province_chain.FORK, {}))
+            province_audit.record(
+                session,
+                self.author,
+                province_audit.QUARANTINE,
+                outer.bundle_id,
+                {"station": outer.station_id, "seq": outer.seq, "reason": reason},
+                self.now(),
+            )
+            return True
+        return False
 
     def _audit_refusals(self, reports: Sequence[BundleReport]) -> None:
         """Refused files go on the record too, after the import (which they did not touch)."""
@@ -528,112 +535,10 @@ class ProvinceSync(ProvinceTrust):
             return None
         return path
 
-    def write_receipt_again(self, bundle: str, out_dir: Path) -> Path:
-        """Write the stored receipt of an imported bundle (its id, or its first 8 or more
-        characters) to ``out_dir`` again: after a receipt could not be written, or was lost."""
-        self.require(Permission.IMPORT_BUNDLES)
-        self._station()
-        text = bundle.strip().lower()
-        with self.db.read() as session:
-            rows = (
-                session.execute(
-                    select(InboxBundle).where(
-                        InboxBundle.bundle_id.startswith(text),
-                        InboxBundle.status == province_chain.APPLIED,
-                    )
-                )
-                .scalars()
-                .all()
-                if len(text) >= 8
-                else []
-            )
-            if len(rows) != 1 or not rows[0].receipt:
-                raise UserFacingError(
-                    _("No imported bundle has this id."),
-                    hint=_(
-                        "Give the bundle id printed by the import (at least its first 8 "
-                        "characters)."
-                    ),
-                )
-            row = rows[0]
-            path = out_dir / trust.receipt_name(row.station_id, row.seq, row.bundle_id)
-            data = row.receipt.encode("ascii")
-        atomic_write_bytes(path, data)
-        return path
-
-    def return_for_correction(
-        self, bundle_id: str, comments: str, keys: station_keys.StationKeys, out_dir: Path
-    ) -> Path:
-        """Re-issue an applied bundle's receipt as "returned for correction" with comments."""
-        self.require(Permission.IMPORT_BUNDLES)
-        self._station()
-        if not comments.strip():
-            raise UserFacingError(_("Write what the ward has to correct."))
-        with self.db.write() as session:
-            row = session.execute(
-                select(InboxBundle).where(
-                    InboxBundle.bundle_id == bundle_id, InboxBundle.status == "applied"
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                raise UserFacingError(_("No imported bundle has this id."))
-            old = trust.read_receipt(row.receipt.encode("ascii"), [keys.public.signing])
-            receipt = replace(
-                old, status="returned", comments=comments.strip(), issued_at=self.now()
-            )
-            row.receipt = trust.make_receipt(receipt, keys.signing).decode("ascii")
-            path = out_dir / trust.receipt_name(row.station_id, row.seq, row.bundle_id)
-            atomic_write_bytes(path, row.receipt.encode("ascii"))
-        return path
-
     # -- overview -----------------------------------------------------------------------
 
     def overview(self) -> list[StationOverview]:
-        with self.db.read() as session:
-            result = []
-            for entry in session.execute(
-                select(SyncStation).order_by(SyncStation.station_id)
-            ).scalars():
-                unit = session.get(Unit, entry.unit_id)
-                assert unit is not None
-                rows = (
-                    session.execute(
-                        select(InboxBundle).where(InboxBundle.station_id == entry.station_id)
-                    )
-                    .scalars()
-                    .all()
-                )
-                applied = [r for r in rows if r.status == "applied"]
-                months = session.execute(
-                    select(IndicatorValue.year, IndicatorValue.month)
-                    .where(
-                        IndicatorValue.owner_unit_id == unit.id,
-                        IndicatorValue.deleted_at.is_(None),
-                        IndicatorValue.value.is_not(None),
-                    )
-                    .distinct()
-                    .order_by(IndicatorValue.year, IndicatorValue.month)
-                ).all()
-                result.append(
-                    StationOverview(
-                        station_id=entry.station_id,
-                        name=unit.name,
-                        status=entry.status,
-                        last_seq=max((r.seq for r in applied), default=0),
-                        last_received=max((r.received_at for r in applied), default=None),
-                        months=tuple((y, m) for y, m in months),
-                        missing_seqs=tuple(missing_seqs(session, entry.station_id)),
-                        forks=sum(1 for r in rows if r.status == "fork"),
-                        chain_breaks=tuple(chain_breaks(applied)),
-                        records=record_count(session, unit.id),
-                        audit_entries=entry.audit_entries,
-                        audit_broken_at=entry.audit_broken_at,
-                        audit_problem=entry.audit_problem,
-                        cutoff=entry.last_trusted_seq if entry.status == "revoked" else None,
-                        branches=tuple(province_chain.branches(session, entry.station_id)),
-                    )
-                )
-            return result
+        return station_overviews(self.db)
 
     def locked_months(self, station_id: str) -> list[tuple[int, int]]:
         with self.db.read() as session:
@@ -659,55 +564,6 @@ class ProvinceSync(ProvinceTrust):
             return list(session.execute(query).scalars())
 
 
-def missing_seqs(session: Session, station_id: str) -> list[int]:
-    """Sequence numbers of a station never received (and not declared void by the station)."""
-    rows = session.execute(
-        select(InboxBundle.seq, InboxBundle.void_seqs, InboxBundle.status).where(
-            InboxBundle.station_id == station_id
-        )
-    ).all()
-    seen = {seq for seq, _void, status in rows if status == "applied"}
-    if not seen:
-        return []
-    void: set[int] = set()
-    for _seq, listed, status in rows:
-        if status == "applied":
-            void.update(json.loads(listed))
-    return [s for s in range(1, max(seen)) if s not in seen and s not in void]
-
-
-def chain_breaks(applied: Sequence[InboxBundle]) -> list[int]:
-    """Bundles whose link to the previous bundle (``prev_manifest_sha256``) does not match
-    the bundle the province holds under that number: the station's history was rewritten
-    (a restored database, or a key used on two machines). Checked only where the previous
-    bundle was received."""
-    by_seq = {row.seq: row for row in applied}
-    broken = []
-    for row in applied:
-        void = set(json.loads(row.void_seqs))
-        previous = row.seq - 1
-        while previous in void:
-            previous -= 1
-        if previous < 1:
-            continue
-        before = by_seq.get(previous)
-        if before is not None and before.manifest_sha256 != row.prev_manifest_sha256:
-            broken.append(row.seq)
-    return sorted(broken)
-
-
-def record_count(session: Session, unit_id: int) -> int:
-    """Live ward records held for a unit, recounted (never incremented on import)."""
-    total = 0
-    for model in RECORD_MODELS.values():
-        total += session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
-        ).scalar_one()
-    return total
-
-
 def _read_file(path: Path) -> bytes:
     if path.name.endswith(".part") or path.name.startswith("."):
         raise fmt.BundleError(_("The file is an unfinished copy; it was skipped."))
@@ -727,116 +583,3 @@ def _read_file(path: Path) -> bytes:
 
 class _DryRun(Exception):
     """Raised inside the import transaction to roll a dry run back."""
-
-
-# -- read-only drill-down into one ward ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WardDetail:
-    unit_id: int
-    code: str
-    name: str
-
-
-def ward_detail(db: Database, station_id: str) -> WardDetail:
-    with db.read() as session:
-        entry = enrolled_station(session, station_id)
-        unit = session.get(Unit, entry.unit_id)
-        assert unit is not None
-        return WardDetail(unit.id, unit.code, unit.name)
-
-
-def ward_records(db: Database, unit_id: int, kind_code: str) -> list[dict[str, Any]]:
-    """The live records of one kind a ward has sent, sorted by the kind's order."""
-    from app.core.records import kind_by_code
-
-    kind = kind_by_code(kind_code)
-    model = RECORD_MODELS[kind_code]
-    with db.read() as session:
-        rows = session.execute(
-            select(model)
-            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
-            .order_by(model.id)
-        ).scalars()
-        return [{spec.name: getattr(row, spec.name) for spec in kind.fields} for row in rows]
-
-
-def ward_indicators(db: Database, unit_id: int, year: int) -> dict[str, dict[int, float | None]]:
-    """Indicator code → month → value a ward reported for ``year``."""
-    with db.read() as session:
-        values: dict[str, dict[int, float | None]] = {}
-        for code, month, value in session.execute(
-            select(IndicatorValue.indicator_code, IndicatorValue.month, IndicatorValue.value)
-            .where(
-                IndicatorValue.owner_unit_id == unit_id,
-                IndicatorValue.year == year,
-                IndicatorValue.deleted_at.is_(None),
-            )
-            .order_by(IndicatorValue.indicator_code, IndicatorValue.month)
-        ):
-            values.setdefault(code, {})[month] = value
-        return values
-
-
-def ward_assessments(db: Database, unit_id: int) -> list[dict[str, Any]]:
-    """Each assessment a ward sent: pack, year, and its findings by criterion."""
-    from app.db.pack_models import Assessment, AssessmentItem
-
-    with db.read() as session:
-        result = []
-        for assessment in session.execute(
-            select(Assessment)
-            .where(Assessment.owner_unit_id == unit_id, Assessment.deleted_at.is_(None))
-            .order_by(Assessment.year.desc())
-        ).scalars():
-            items = session.execute(
-                select(AssessmentItem)
-                .where(
-                    AssessmentItem.assessment_id == assessment.id,
-                    AssessmentItem.deleted_at.is_(None),
-                )
-                .order_by(AssessmentItem.criterion_code)
-            ).scalars()
-            result.append(
-                {
-                    "pack_id": assessment.pack_id,
-                    "pack_version": assessment.pack_version,
-                    "year": assessment.year,
-                    "items": [
-                        (i.criterion_code, i.status, i.points, i.evidence or "") for i in items
-                    ],
-                }
-            )
-        return result
-
-
-def ward_approvals(db: Database, station_id: str) -> list[approvals.ApprovalState]:
-    """The chief's approvals a ward has sent, each checked against the ward's enrolled key and
-    against the ward's data held here: approved, changed since approval, or altered."""
-    with db.read() as session:
-        entry = enrolled_station(session, station_id)
-        return approvals.approval_states(session, entry.unit_id, [entry.signing_key])
-
-
-def ward_audit_check(db: Database, station_id: str) -> audit_service.AuditCheck:
-    """Check, now, the copy of a ward's audit trail that its bundles carried here: every
-    entry's hash recomputed in order, the links and numbers, entries that arrived again with
-    other content, and the head the ward last reported. The first break, or ok."""
-    with db.read() as session:
-        entry = enrolled_station(session, station_id)
-        check, _held = audit_service.check_ward(session, entry)
-        return check
-
-
-def ward_audit_checks(db: Database) -> list[tuple[str, str, audit_service.AuditCheck]]:
-    """Every enrolled ward's received audit trail checked now: (code, name, result)."""
-    with db.read() as session:
-        result = []
-        for entry in session.execute(
-            select(SyncStation).order_by(SyncStation.station_id)
-        ).scalars():
-            unit = session.get(Unit, entry.unit_id)
-            check, _held = audit_service.check_ward(session, entry)
-            result.append((entry.station_id, unit.name if unit else "", check))
-        return result

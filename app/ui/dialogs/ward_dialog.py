@@ -53,25 +53,7 @@ class WardDialog(QDialog):
         records_layout.addWidget(self.records, 1)
         tabs.addTab(records, _("Records"))
 
-        indicators = QWidget(tabs)
-        indicators_layout = QVBoxLayout(indicators)
-        self.year = QSpinBox(indicators)
-        self.year.setRange(2000, 2100)
-        self.year.setValue(year)
-        self.year.setPrefix(_("Year") + " ")
-        self.year.valueChanged.connect(lambda _v: self.show_indicators())
-        indicators_layout.addWidget(self.year)
-        self.indicators = _table(
-            indicators, [_("Code"), _("Indicator"), *[str(m) for m in range(1, 13)]]
-        )
-        self.indicators.setObjectName("ward_indicators")
-        from PySide6.QtWidgets import QHeaderView
-
-        header = self.indicators.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        indicators_layout.addWidget(self.indicators, 1)
-        tabs.addTab(indicators, _("Monthly indicators"))
+        tabs.addTab(self._indicators_tab(tabs, year), _("Monthly indicators"))
 
         self.assessments = _table(
             tabs,
@@ -91,6 +73,27 @@ class WardDialog(QDialog):
         self.show_assessments()
         self.show_approvals(station_id)
         self.show_audit(station_id)
+
+    def _indicators_tab(self, tabs: QTabWidget, year: int) -> QWidget:
+        indicators = QWidget(tabs)
+        indicators_layout = QVBoxLayout(indicators)
+        self.year = QSpinBox(indicators)
+        self.year.setRange(2000, 2100)
+        self.year.setValue(year)
+        self.year.setPrefix(_("Year") + " ")
+        self.year.valueChanged.connect(lambda _v: self.show_indicators())
+        indicators_layout.addWidget(self.year)
+        self.indicators = _table(
+            indicators, [_("Code"), _("Indicator"), *[str(m) for m in range(1, 13)]]
+        )
+        self.indicators.setObjectName("ward_indicators")
+        from PySide6.QtWidgets import QHeaderView
+
+        header = self.indicators.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        indicators_layout.addWidget(self.indicators, 1)
+        return indicators
 
     def _audit_tab(self, tabs: QTabWidget) -> QWidget:
         from app.ui.widgets.audit_page import entry_headers

@@ -199,10 +199,7 @@ class ProvincePage(QWidget):
             self, create
         )
         self.review_preview: Callable[[Sequence[BundleReport]], bool] = self._review
-        # questions the officer answers (tests answer them through these hooks)
-        self.confirm_action: Callable[[str, str, str], bool] = lambda title, text, yes: confirm(
-            self, title, text, yes
-        )
+        self.confirm_action: Callable[[str, str, str], bool] = self._confirm  # a test hook
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Wards and their sync bundles"), self))
 
@@ -216,32 +213,7 @@ class ProvincePage(QWidget):
         keys_layout.addWidget(self.create_keys_button)
         layout.addWidget(keys)
 
-        bar = QHBoxLayout()
-        self.import_button = QPushButton(_("Import sync bundles…"), self)
-        self.import_button.setObjectName("import_bundles")
-        self.import_button.setStyleSheet("font-weight: 600;")
-        self.import_button.clicked.connect(lambda: self.import_bundles())
-        self.enroll_button = QPushButton(_("Enroll a station…"), self)
-        self.enroll_button.clicked.connect(lambda: self.enroll())
-        self.publish_button = QPushButton(_("Publish trust list…"), self)
-        self.publish_button.clicked.connect(lambda: self.publish())
-        self.revoke_button = QPushButton(_("Revoke key…"), self)
-        self.revoke_button.clicked.connect(lambda: self.revoke())
-        self.resolve_button = QPushButton(_("Resolve fork…"), self)
-        self.resolve_button.clicked.connect(lambda: self.resolve_fork())
-        self.open_button = QPushButton(_("Open ward…"), self)
-        self.open_button.clicked.connect(lambda: self.open_ward())
-        for button in (
-            self.import_button,
-            self.enroll_button,
-            self.publish_button,
-            self.revoke_button,
-            self.resolve_button,
-            self.open_button,
-        ):
-            bar.addWidget(button)
-        bar.addStretch(1)
-        layout.addLayout(bar)
+        layout.addLayout(self._button_bar())
 
         self.overview = _table(
             self,
@@ -268,6 +240,37 @@ class ProvincePage(QWidget):
         _narrow_file_column(self.last_import)
         layout.addWidget(self.last_import, 1)
         self.refresh()
+
+    def _confirm(self, title: str, text: str, yes: str) -> bool:
+        return confirm(self, title, text, yes)
+
+    def _button_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.import_button = QPushButton(_("Import sync bundles…"), self)
+        self.import_button.setObjectName("import_bundles")
+        self.import_button.setStyleSheet("font-weight: 600;")
+        self.import_button.clicked.connect(lambda: self.import_bundles())
+        self.enroll_button = QPushButton(_("Enroll a station…"), self)
+        self.enroll_button.clicked.connect(lambda: self.enroll())
+        self.publish_button = QPushButton(_("Publish trust list…"), self)
+        self.publish_button.clicked.connect(lambda: self.publish())
+        self.revoke_button = QPushButton(_("Revoke key…"), self)
+        self.revoke_button.clicked.connect(lambda: self.revoke())
+        self.resolve_button = QPushButton(_("Resolve fork…"), self)
+        self.resolve_button.clicked.connect(lambda: self.resolve_fork())
+        self.open_button = QPushButton(_("Open ward…"), self)
+        self.open_button.clicked.connect(lambda: self.open_ward())
+        for button in (
+            self.import_button,
+            self.enroll_button,
+            self.publish_button,
+            self.revoke_button,
+            self.resolve_button,
+            self.open_button,
+        ):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        return bar
 
     def refresh(self) -> None:
         public = self.sync.public_keys()
