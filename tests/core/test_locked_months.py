@@ -180,3 +180,45 @@ def test_the_import_preview_shows_rows_of_locked_months(ward: Database, tmp_path
     chief = _records(ward, CHIEF).preview_import("sessions", sheet)
     assert [row.status for row in chief.rows] == [RowStatus.NEW, RowStatus.NEW]
     assert "11/2026" in chief.rows[0].reason
+
+
+def test_the_command_line_import_refuses_then_takes_the_chiefs_confirmation(
+    db: Database, tmp_path: Path
+) -> None:
+    """``modelward import``: an officer's rows of a locked month are refused; the chief's need
+    ``--confirm-locked``; nothing is written until then."""
+    import os
+    import subprocess
+    import sys
+
+    from app.security.accounts import Accounts, KdfParams
+
+    packs.install_bundled(db, datetime.now(UTC), "test")
+    IndicatorService(db, actor=CHIEF, clock=lambda: NOW, today=lambda: TODAY).lock(2026, 10)
+    db.close()
+    accounts = Accounts(db.path, kdf=KdfParams(time_cost=1, memory_cost=8, parallelism=1))
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    for login, name, role in (
+        ("nvan", "Nguyễn Văn An", Role.OFFICER),
+        ("thang", "Phạm Văn Thắng", Role.CHIEF),
+    ):
+        accounts.add_user(admin, login, name, role, "tạm thời 123")
+        accounts.change_password(login, "tạm thời 123", "của tôi 2026")
+    sheet = _sheet(tmp_path, [{**SESSION, "place": "Chợ phường", "held_on": date(2026, 10, 3)}])
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
+    base |= {"MODELWARD_DATA_DIR": str(tmp_path / "data"), "MODELWARD_PASSWORD": "của tôi 2026"}
+
+    def run(user: str, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "app.cli", "--db", str(db.path), "--user", user, *args]
+        return subprocess.run(command, capture_output=True, text=True, env=base, timeout=120)
+
+    importing = ("import", "sessions", str(sheet), "--yes")
+    officer = run("nvan", *importing)
+    assert officer.returncode == 0, officer.stderr
+    assert "10/2026" in officer.stdout  # the preview shows the row invalid, and why
+    asked = run("thang", *importing)
+    assert asked.returncode != 0 and "--confirm-locked" in asked.stderr
+    assert "10/2026" in asked.stderr and "Traceback" not in asked.stderr
+    confirmed = run("thang", *importing, "--confirm-locked")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert run("thang", "list", "sessions").stdout.count("Chợ phường") == 1
