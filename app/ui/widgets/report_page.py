@@ -234,6 +234,7 @@ class ReportPage(QWidget):
 
     def preview(self) -> None:
         data = self.report_data()
+        self.approval.refresh()  # the narrative may have been edited since the approval
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> bytes:
             return self.build(data)
