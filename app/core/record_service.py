@@ -12,7 +12,15 @@ from app.core import locked_months
 from app.core.errors import NotFound
 from app.core.packs import service as packs
 from app.core.progress import CancelToken, ProgressCallback, no_progress
-from app.core.records import Change, ListQuery, RecordKind, RecordRow, kind_by_code, validate
+from app.core.records import (
+    Change,
+    ListQuery,
+    RecordKind,
+    RecordRow,
+    kind_by_code,
+    parse_value,
+    validate,
+)
 from app.core.spreadsheet import ImportPreview, RowStatus, preview
 from app.core.station_service import StationService
 from app.db import records_repo as repo
@@ -197,10 +205,15 @@ class RecordService(StationService):
         locked_months.guard(session, change, dated, versions, records)
 
     def _check_import(self, kind: RecordKind, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Refuse an import touching a locked month before anything (a backup) is done."""
-        today, dated = self.today(), self._dated_by(kind)
+        """Refuse an import touching a locked month before anything (a backup) is done. Only
+        the date fields are read here: the rows are validated once, by ``create_many``."""
+        dated = self._dated_by(kind)
+        if not dated.fields:
+            return
         with self.db.read() as session:
-            versions = [validate(kind, raw, today) for raw in rows]
+            if not locked_months.locked(session, self.unit_id):
+                return
+            versions = [_dates_of(kind, raw, dated) for raw in rows]
             self._guard(session, kind, "import", False, dated, versions, [])
 
     def _new_record(self, kind: RecordKind, values: Mapping[str, Any]) -> SyncedRecord:
@@ -225,6 +238,19 @@ class RecordService(StationService):
             raise NotFound(_("The record no longer exists; it may have been deleted."))
         assert isinstance(record, SyncedRecord)
         return record
+
+
+def _dates_of(
+    kind: RecordKind, raw: Mapping[str, Any], dated: locked_months.DatedBy
+) -> dict[str, Any]:
+    """The date fields of a row as typed (a date that does not parse is left to validation)."""
+    found = {}
+    for name in dated.fields:
+        try:
+            found[name] = parse_value(kind.field(name), raw.get(name))
+        except ValueError:
+            continue
+    return found
 
 
 def _dates(record: SyncedRecord, dated: locked_months.DatedBy) -> dict[str, Any]:
