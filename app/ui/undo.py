@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand
 from app.core.record_service import RecordService
 from app.core.records import Change, RecordKind
 from app.i18n import _
+from app.ui.dialogs.record_dialog import with_lock_override
 from app.ui.errors import present_error
 
 Refresh = Callable[[Change], None]
@@ -39,22 +40,26 @@ class _RecordCommand(QUndoCommand):
     def undo(self) -> None:
         self._apply(self.revert)
 
-    def _apply(self, step: Callable[[], Change]) -> None:
+    def _apply(self, step: Callable[..., Change]) -> None:
         # QUndoStack has already moved its index when undo()/redo() runs. If the service call
-        # fails (database locked, record gone), the command is dropped from the stack, so the
-        # stack never claims a state the database does not have.
+        # fails (database locked, record gone, a locked month), the command is dropped from the
+        # stack, so the stack never claims a state the database does not have. A record of a
+        # locked month is changed only after the chief confirms (app.core.locked_months).
         try:
-            change = step()
+            change = with_lock_override(None, step)
         except Exception as error:
             self.setObsolete(True)
             present_error(None, error)
             return
+        if change is None:  # the chief chose not to change the locked month
+            self.setObsolete(True)
+            return
         self.refresh(change)
 
-    def do(self) -> Change:
+    def do(self, confirm_locked: bool = False) -> Change:
         raise NotImplementedError
 
-    def revert(self) -> Change:
+    def revert(self, confirm_locked: bool = False) -> Change:
         raise NotImplementedError
 
 
@@ -66,11 +71,11 @@ class CreateCommand(_RecordCommand):
             service, kind, record_id, refresh, _("add {kind}").format(kind=_(kind.singular))
         )
 
-    def do(self) -> Change:
-        return self.service.restore(self.kind.code, self.record_id)
+    def do(self, confirm_locked: bool = False) -> Change:
+        return self.service.restore(self.kind.code, self.record_id, confirm_locked=confirm_locked)
 
-    def revert(self) -> Change:
-        return self.service.delete(self.kind.code, self.record_id)
+    def revert(self, confirm_locked: bool = False) -> Change:
+        return self.service.delete(self.kind.code, self.record_id, confirm_locked=confirm_locked)
 
 
 class DeleteCommand(_RecordCommand):
@@ -81,11 +86,11 @@ class DeleteCommand(_RecordCommand):
             service, kind, record_id, refresh, _("delete {kind}").format(kind=_(kind.singular))
         )
 
-    def do(self) -> Change:
-        return self.service.delete(self.kind.code, self.record_id)
+    def do(self, confirm_locked: bool = False) -> Change:
+        return self.service.delete(self.kind.code, self.record_id, confirm_locked=confirm_locked)
 
-    def revert(self) -> Change:
-        return self.service.restore(self.kind.code, self.record_id)
+    def revert(self, confirm_locked: bool = False) -> Change:
+        return self.service.restore(self.kind.code, self.record_id, confirm_locked=confirm_locked)
 
 
 class UpdateCommand(_RecordCommand):
@@ -104,8 +109,12 @@ class UpdateCommand(_RecordCommand):
         self.before = dict(before)
         self.after = dict(after)
 
-    def do(self) -> Change:
-        return self.service.update(self.kind.code, self.record_id, self.after)
+    def do(self, confirm_locked: bool = False) -> Change:
+        return self.service.update(
+            self.kind.code, self.record_id, self.after, confirm_locked=confirm_locked
+        )
 
-    def revert(self) -> Change:
-        return self.service.update(self.kind.code, self.record_id, self.before)
+    def revert(self, confirm_locked: bool = False) -> Change:
+        return self.service.update(
+            self.kind.code, self.record_id, self.before, confirm_locked=confirm_locked
+        )

@@ -113,3 +113,26 @@ def test_the_chiefs_question_is_a_real_message_box(  # type: ignore[no-untyped-d
     assert change is not None and change.created
     assert "11/2026" in seen[0]
     assert _overrides(locked) == 1
+
+
+def test_undoing_the_chiefs_change_asks_again(  # type: ignore[no-untyped-def]
+    qtbot, locked: Database, when_modal: Schedule
+) -> None:
+    from PySide6.QtGui import QUndoStack
+
+    from app.ui.undo import CreateCommand
+
+    chief = _records(locked, CHIEF)
+    change = chief.create("sessions", IN_LOCKED_MONTH, confirm_locked=True)
+    stack = QUndoStack()
+    refreshed: list[object] = []
+    stack.push(CreateCommand(chief, kind_by_code("sessions"), change.created[0], refreshed.append))
+
+    def answer(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text() == "Vẫn thay đổi").click()
+
+    when_modal(answer)
+    stack.undo()
+    assert refreshed and _overrides(locked) == 2
+    assert chief.list_ids("sessions") == []
