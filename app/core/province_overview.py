@@ -181,6 +181,8 @@ def month_cell(state: MonthState) -> str:
         marks.append(_("locked"))
     if state.approval == approvals.APPROVED:
         marks.append(_("approved"))
+    elif state.approval == approvals.UNCHECKED:  # the ward's pack version is not held here
+        marks.append(_("approved (cannot be checked here)"))
     elif state.approval != approvals.NONE:
         marks.append(_("approval not valid"))
     return f"{state.month:02d}: " + ", ".join(marks) if marks else f"{state.month:02d}: ✓"
