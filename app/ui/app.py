@@ -95,26 +95,33 @@ def attach_station(
     window: MainWindow,
     db: Database,
     today: Callable[[], date] = date.today,
-    actor: Actor | None = None,
+    login: LoginResult | None = None,
 ) -> bool:
-    """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled."""
-    from app.core import profile
+    """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled.
+    A demo account logging in to a station that is not the demo is refused here."""
+    from app.core import demo_accounts, profile
     from app.core.record_service import RecordService
 
     if not profile.is_set_up(db):
         from app.ui.dialogs.setup_dialog import SetupDialog
 
-        dialog = SetupDialog(db, window)
+        dialog = SetupDialog(db, window, login=login)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-    window.attach(db, profile.load(db), RecordService(db, actor=actor), today, actor=actor)
+    station = profile.load(db)
+    actor = None if login is None else login.actor
+    if actor is not None:
+        demo_accounts.refuse_on_real_station(station, actor)
+    window.attach(db, station, RecordService(db, actor=actor), today, actor=actor)
     return True
 
 
-def build_main_window(db: Database, today: Callable[[], date] = date.today) -> MainWindow | None:
+def build_main_window(
+    db: Database, today: Callable[[], date] = date.today, login: LoginResult | None = None
+) -> MainWindow | None:
     """A filled main window for an open database (screenshots, benchmarks, tests)."""
     window = MainWindow()
-    return window if attach_station(window, db, today) else None
+    return window if attach_station(window, db, today, login) else None
 
 
 # minutes without a key press or a click before the screen locks (a shared station PC)
@@ -211,14 +218,18 @@ class StationSession(QObject):
     def _unlock(self, window: MainWindow, others: list[QWidget]) -> LoginResult | None:
         """The lock screen until someone logs in or ModelWard is closed. Another user logging
         in while forms are open is asked first: those forms and their input would be closed."""
+        from app.core.demo_accounts import read_card
         from app.security.accounts import Accounts
         from app.ui.dialogs.login_dialog import log_in
         from app.ui.errors import confirm
 
         assert self.login is not None
         locked_user = self.login.actor
+        demo = read_card(self.path)
         while True:
-            login = log_in(Accounts(self.path), window, username=locked_user.username, locked=True)
+            login = log_in(
+                Accounts(self.path), window, username=locked_user.username, locked=True, demo=demo
+            )
             if login is None or login.actor == locked_user or not others:
                 return login
             if confirm(
@@ -268,6 +279,7 @@ class StationSession(QObject):
         enable_log_rotation()
         window.build_menus()
         if self.login is None:
+            from app.core import demo_accounts
             from app.db import cipher
             from app.security.accounts import Accounts
             from app.ui.dialogs.login_dialog import log_in
@@ -285,7 +297,7 @@ class StationSession(QObject):
                             "it the data cannot be opened. Do not create new accounts."
                         ),
                     )
-                self.login = log_in(accounts, window)
+                self.login = log_in(accounts, window, demo=demo_accounts.read_card(self.path))
             except (UserFacingError, EnvironmentProblem) as error:  # a damaged accounts file
                 present_error(window, error)
             if self.login is None:
@@ -299,7 +311,7 @@ class StationSession(QObject):
         try:
             db = self.db or open_database(self.path)
             self.db = db
-            if not attach_station(window, db, actor=self.login.actor):
+            if not attach_station(window, db, login=self.login):
                 window.close()
                 return
         except (UserFacingError, EnvironmentProblem) as error:

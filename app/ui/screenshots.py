@@ -6,17 +6,22 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.errors import UserFacingError
 from app.core.records import KINDS
+from app.db import cipher
 from app.db.open import open_database
 from app.i18n import _
 from app.ui.app import build_main_window, make_application
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.dialogs.setup_dialog import SetupDialog
+
+if TYPE_CHECKING:
+    from app.security.accounts import LoginResult
 
 
 def _grab(widget: QWidget, path: Path) -> Path:
@@ -56,6 +61,55 @@ def _import_preview(window: QWidget, out: Path) -> Path:
     return path
 
 
+def _demo_login(db_path: Path) -> LoginResult | None:
+    """The demo's chief, logged in with the demo card's password (the screens a chief sees);
+    None for a station without accounts. Real stations are not photographed."""
+    from app.core import demo_accounts
+    from app.db import cipher
+    from app.security.accounts import Accounts, Role
+
+    accounts = Accounts(db_path)
+    if not accounts.exists():
+        return None
+    card = demo_accounts.read_card(db_path)
+    if card is None:
+        raise UserFacingError(
+            _("Screenshots are taken of the demo database; this station has real accounts."),
+            hint=_("Build the demo with `modelward demo`, then `modelward screenshots --demo`."),
+        )
+    chief = next(account for account in card.accounts if account.role is Role.CHIEF)
+    login = accounts.login(chief.username, chief.password)
+    cipher.unlock(db_path, login.db_key)
+    return login
+
+
+def _login_screens(db_path: Path, out: Path) -> list[Path]:
+    """The demo's login screen with its accounts, and the recovery-code step of a first start
+    (made with a throwaway accounts file, cheap to derive)."""
+    from app.core import demo_accounts
+    from app.security.accounts import Accounts, KdfParams
+    from app.ui.dialogs.login_dialog import CreateAdminDialog, LoginDialog
+
+    written = []
+    login = LoginDialog(Accounts(db_path), demo=demo_accounts.read_card(db_path))
+    login.show()
+    written.append(_grab(login, out / "91-login-demo.png"))
+    login.close()
+    with tempfile.TemporaryDirectory() as folder:
+        cheap = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
+        create = CreateAdminDialog(Accounts(Path(folder) / "station.sqlite", kdf=cheap))
+        create.username.setText("quantri")
+        create.display_name.setText("Lê Quản Trị")
+        for field in (create.password, create.again):
+            field.setText("mật khẩu quản trị")
+        create.show()
+        written.append(_grab(create, out / "92-create-admin.png"))
+        create.create_account()
+        written.append(_grab(create, out / "93-recovery-code.png"))
+        create.done(0)
+    return written
+
+
 def render_screenshots(db_path: Path, out: Path) -> list[Path]:
     """Write one PNG per screen (overview, each record page, a form, set-up) into ``out``."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,10 +120,11 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
         )
     make_application()
     out.mkdir(parents=True, exist_ok=True)
+    login = _demo_login(db_path)
     db = open_database(db_path)
     written: list[Path] = []
     try:
-        window = build_main_window(db)
+        window = build_main_window(db, login=login)
         if window is None:
             raise UserFacingError(_("This station has not been set up yet."))
         window.resize(1366, 768)
@@ -106,8 +161,11 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
         setup.show()
         written.append(_grab(setup, out / "90-setup.png"))
         setup.close()
+        if login is not None:
+            written += _login_screens(db_path, out)
         window.close()
         QTimer.singleShot(0, lambda: None)
     finally:
         db.close()
+        cipher.forget(db_path)
     return written

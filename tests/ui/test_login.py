@@ -297,3 +297,98 @@ def test_the_recovery_code_step_hides_the_account_form(qtbot, tmp_path: Path) ->
     assert dialog.isVisible() and dialog.result() == 0  # Esc does not skip the code
     _click(dialog, "written_down")
     assert not dialog.isVisible() and dialog.result_login is not None
+
+
+def _demo(path: Path) -> None:
+    from datetime import date
+
+    from app.core import demo_accounts
+    from app.core.demo import DemoBuilder
+
+    db = open_database(path)
+    DemoBuilder(db, 1, date(2026, 11, 23), seed=5).build()
+    db.close()
+    demo_accounts.create(path, kdf=CHEAP)
+
+
+def test_the_demo_login_shows_an_account_per_role_and_the_chief_approves_at_once(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    """A newcomer invents nothing: the demo's login screen lists its accounts, "Use" fills one
+    in, and the chief approves with the passphrase the same screen showed."""
+    from app.ui.widgets.demo_card import DemoCardBox
+
+    path = tmp_path / "demo.sqlite"
+    _demo(path)
+    shown: dict[str, str] = {}
+
+    def use_the_chief(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        card = dialog.findChild(DemoCardBox, "demo_card")
+        assert card is not None and card.isVisible()
+        shown["card"] = " ".join(label.text() for label in card.findChildren(QLabel))
+        _click(card, "demo_use_demo.truong")
+        assert dialog.chosen_username() == "demo.truong"
+        assert dialog.password.text() == "truong-demo"
+        dialog.ok.click()
+
+    when_modal(use_the_chief)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    qtbot.waitUntil(lambda: window.db is not None, timeout=15000)
+    for text in ("demo.canbo", "canbo-demo", "demo.quantri", "quantri-demo", "khoatram-demo"):
+        assert text in shown["card"], text
+    assert session.actor is not None and session.actor.role is Role.CHIEF
+    assert _("DEMO DATA, NOT REAL") in window.windowTitle()
+    from app.ui.widgets.approval_bar import ApprovalBar
+
+    window.show_page("indicators")
+    screen = window.stack.currentWidget()
+    assert screen is not None
+    bar = screen.findChild(ApprovalBar)
+    assert bar is not None and bar.button.isVisible()
+    bar.ask_passphrase = lambda: "khoatram-demo"  # what the card showed
+    bar.approve()
+    assert "Phạm Văn Thắng" in bar.label.text()
+    _close_all(session)
+
+
+def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    import shutil
+
+    from app.core import demo_accounts
+    from app.ui.widgets.demo_card import DemoCardBox
+
+    demo = tmp_path / "demo.sqlite"
+    _demo(demo)
+    path = tmp_path / "station.sqlite"
+    _ward(path)
+    accounts = Accounts(path, kdf=CHEAP)
+    admin, _code = accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    # someone names a real account like the demo's, and copies the demo's card beside it
+    accounts.add_user(admin, "demo.canbo", "Nguyễn Văn An", Role.OFFICER, "tạm thời 123")
+    accounts.change_password("demo.canbo", "tạm thời 123", "canbo-demo")
+    shutil.copy(demo_accounts.card_path(demo), demo_accounts.card_path(path))
+    seen: dict[str, object] = {}
+
+    def try_the_demo_name(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        seen["card"] = dialog.findChild(DemoCardBox)
+        dialog.user.setCurrentIndex(dialog.user.findData("demo.canbo"))
+        dialog.password.setText("canbo-demo")
+        when_modal(read_the_refusal)
+        dialog.ok.click()
+
+    def read_the_refusal(box: QWidget) -> None:
+        seen["message"] = box.text()  # type: ignore[attr-defined]
+        box.close()
+
+    when_modal(try_the_demo_name)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15000)
+    assert seen["card"] is None
+    assert "demo" in str(seen["message"]) and window.db is None
+    session.close()

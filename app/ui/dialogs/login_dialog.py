@@ -3,6 +3,8 @@ account with its recovery code, and the forced password change after a reset."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -23,6 +25,9 @@ from app.core.errors import UserFacingError, ValidationError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
 from app.ui.errors import confirm
+
+if TYPE_CHECKING:
+    from app.core.demo_accounts import DemoCard
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -64,6 +69,7 @@ class LoginDialog(QDialog):
         *,
         username: str | None = None,
         locked: bool = False,
+        demo: DemoCard | None = None,
     ) -> None:
         super().__init__(parent)
         self.accounts = accounts
@@ -96,6 +102,12 @@ class LoginDialog(QDialog):
         form.addRow(_("Account"), self.user)
         form.addRow(_("Password"), self.password)
         layout.addLayout(form)
+        if demo is not None:  # vouched for by the demo database itself (demo_accounts)
+            from app.ui.widgets.demo_card import DemoCardBox
+
+            card = DemoCardBox(demo, self)
+            card.account_chosen.connect(self.use_account)
+            layout.addWidget(card)
         self.error = _error_label(self)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(self)
@@ -108,6 +120,16 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.password.setFocus()
+
+    def use_account(self, username: str, password: str) -> None:
+        """A demo account's "Use" button: its name chosen and its password typed in."""
+        index = self.user.findData(username)
+        if index >= 0:
+            self.user.setCurrentIndex(index)
+        else:
+            self.user.setEditText(username)
+        self.password.setText(password)
+        self.ok.setFocus()
 
     def chosen_username(self) -> str:
         data = self.user.currentData()
@@ -370,13 +392,15 @@ def log_in(
     *,
     username: str | None = None,
     locked: bool = False,
+    demo: DemoCard | None = None,
 ) -> LoginResult | None:
     """The whole login at start: create the first administrator if there is none, log in,
-    replace a temporary password. None when the user closed a box."""
+    replace a temporary password. None when the user closed a box. ``demo``: the demo
+    database's accounts, shown on its login screen."""
     if not accounts.exists():
         create = CreateAdminDialog(accounts, parent)
         return create.result_login if create.exec() == QDialog.DialogCode.Accepted else None
-    dialog = LoginDialog(accounts, parent, username=username, locked=locked)
+    dialog = LoginDialog(accounts, parent, username=username, locked=locked, demo=demo)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_login is None:
         return None
     login = dialog.result_login

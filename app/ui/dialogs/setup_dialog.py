@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,14 +24,26 @@ from app.core.progress import CancelToken, ProgressCallback
 from app.core.station import set_up_station
 from app.db.engine import Database
 from app.i18n import _
-from app.ui.errors import confirm, present_error
+from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import GuardedDialog, run_in_background
+
+if TYPE_CHECKING:
+    from app.core.demo_accounts import DemoCard
+    from app.security.accounts import LoginResult
 
 
 class SetupDialog(GuardedDialog):
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    """``login``: the administrator just created; a demo built here gets the demo accounts
+    beside that administrator (``app.core.demo_accounts``), since an administrator does not
+    enter data."""
+
+    def __init__(
+        self, db: Database, parent: QWidget | None = None, *, login: LoginResult | None = None
+    ) -> None:
         super().__init__(parent)
         self.db = db
+        self.login = login
+        self.demo_card: DemoCard | None = None
         self.result_profile: StationProfile | None = None
         self.setObjectName("setup_dialog")
         self.setWindowTitle(_("Set up this station"))
@@ -155,13 +168,17 @@ class SetupDialog(GuardedDialog):
             yes=_("Build the demo ward"),
         ):
             return
+        from app.core import demo_accounts
         from app.core.demo import DemoBuilder
 
-        db = self.db
+        db, login = self.db, self.login
 
-        def work(progress: ProgressCallback, token: CancelToken) -> StationProfile:
+        def work(
+            progress: ProgressCallback, token: CancelToken
+        ) -> tuple[StationProfile, DemoCard | None]:
             DemoBuilder(db, 3, date.today()).build(progress, token)
-            return profile.load(db)
+            card = None if login is None else demo_accounts.add_to_station(db.path, login)
+            return profile.load(db), card
 
         self._set_busy(True)
         self._operation = run_in_background(
@@ -172,8 +189,20 @@ class SetupDialog(GuardedDialog):
             on_error=self._demo_failed,
         )
 
-    def _demo_built(self, station: StationProfile) -> None:
-        self.result_profile = station
+    def _demo_built(self, built: tuple[StationProfile, DemoCard | None]) -> None:
+        self.result_profile, self.demo_card = built
+        if self.demo_card is not None:
+            from app.core.demo_accounts import card_lines
+
+            inform(
+                self,
+                _("Demo ward"),
+                _(
+                    "The demo ward is ready. Lock the screen (Ctrl+L) to log in as the officer "
+                    "or the chief of the demo: the lock screen shows their accounts."
+                ),
+                "\n".join(card_lines(self.demo_card)),
+            )
         self.accept()
 
     def _demo_failed(self, error: BaseException) -> None:
