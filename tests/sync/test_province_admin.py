@@ -215,3 +215,76 @@ def test_re_enrolling_and_reopening_on_the_command_line(tmp_path: Path) -> None:
     assert "từ số 2 đến số 4" in reopened.stdout and "Mốc cũ là gói số 1" in reopened.stdout
     overview = admin_run("--db", str(province), "province", "overview").stdout
     assert "đã thu hồi sau gói số 4" in overview
+
+
+def test_a_lost_receipt_on_the_command_line_says_the_import_is_in(tmp_path: Path) -> None:
+    """Both stations set up from the command line, each with an administrator and a chief:
+    the receipt folder is missing at import time; the import says it was committed and how to
+    write the receipt again, and that command does it."""
+    from tests.sync.test_fingerprints import ENV, set_up
+    from tests.sync.test_fingerprints import run as admin_run
+
+    ward, province, stick = set_up(tmp_path)
+    chief = {"MODELWARD_USER": "truong", "MODELWARD_PASSWORD": "mật khẩu trưởng 2026"}
+
+    def as_chief(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", "--lang", "vi", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, **ENV, **chief},
+            timeout=120,
+        )
+
+    for db in (ward, province):
+        admin_run("--db", str(db), "keys", "create")
+        added = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--db", str(db), "users", "add", "truong",
+             "--role", "chief"],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={**os.environ, **ENV, "MODELWARD_NEW_PASSWORD": "tạm thời 2026"},
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        changed = subprocess.run(
+            [sys.executable, "-m", "app.cli", "--db", str(db), "users", "password", "--user",
+             "truong"],
+            capture_output=True, text=True, cwd=ROOT, timeout=120,
+            env={**os.environ, "MODELWARD_PASSWORD": "tạm thời 2026",
+                 "MODELWARD_NEW_PASSWORD": chief["MODELWARD_PASSWORD"]},
+        )  # fmt: skip
+        assert changed.returncode == 0, changed.stderr
+    shown = admin_run("--db", str(ward), "keys", "show").stdout
+    ward_fp = next(line for line in shown.splitlines() if "ký" in line).split(":", 1)[1].strip()
+    shown = admin_run("--db", str(province), "keys", "show").stdout
+    province_fp = next(line for line in shown.splitlines() if "ký" in line).split(":", 1)[1]
+    request, trust_list = stick / "dang-ky.mwe", stick / "tin-cay.mwt"
+    admin_run("--db", str(ward), "keys", "enrollment", "--out", str(request))
+    admin_run("--db", str(province), "trust", "enroll", str(request), "--fingerprint", ward_fp)
+    admin_run("--db", str(province), "trust", "publish", "--out", str(trust_list))
+    admin_run(
+        "--db", str(ward), "trust", "import", str(trust_list), "--fingerprint",
+        province_fp.strip(),
+    )  # fmt: skip
+    exported = as_chief("--db", str(ward), "bundle", "export", "--out", str(stick))
+    assert exported.returncode == 0, exported.stderr
+    (bundle,) = stick.glob("*.wsb")
+    missing = tmp_path / "usb-removed"
+    imported = as_chief(
+        "--db", str(province), "bundle", "import", str(bundle), "--receipts", str(missing)
+    )
+    assert imported.returncode == 1, imported.stderr
+    assert "đã nhập" in imported.stdout and "Dữ liệu đã được nhập" in imported.stdout
+    bundle_id = bundle.stem.split("_")[-1]
+    assert f"modelward bundle receipt {bundle_id} --out" in imported.stdout
+    again = as_chief("--db", str(province), "bundle", "import", str(bundle))
+    assert again.returncode == 0 and "đã nhập trước đó" in again.stdout  # nothing twice
+    for receipt in stick.glob("*.wsr"):
+        receipt.unlink()
+    written = as_chief(
+        "--db", str(province), "bundle", "receipt", bundle_id[:8], "--out", str(stick)
+    )
+    assert written.returncode == 0, written.stderr
+    (receipt,) = stick.glob("*.wsr")
+    taken = as_chief("--db", str(ward), "receipt", "import", str(receipt))
+    assert taken.returncode == 0 and "xác nhận" in taken.stdout, taken.stderr
