@@ -42,6 +42,23 @@ def _details(plan: PackPlan) -> str:
     return "\n".join(parts)
 
 
+def _warnings(inspection: Inspection) -> list[str]:
+    warnings = []
+    if inspection.development_root:
+        warnings.append(_("Signed with the DEVELOPMENT keys: for demos and training only."))
+    if inspection.clock_behind:
+        warnings.append(
+            _(
+                "The computer's clock is behind a date this station has "
+                "already seen. Correct the clock; expiry checks use the later "
+                "date."
+            )
+        )
+    if not inspection.installable:
+        warnings.append(_("No pack on this drive can be installed; the table says why."))
+    return warnings
+
+
 class PackInstallDialog(QDialog):
     def __init__(self, inspection: Inspection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,19 +75,7 @@ class PackInstallDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        warnings = []
-        if inspection.development_root:
-            warnings.append(_("Signed with the DEVELOPMENT keys: for demos and training only."))
-        if inspection.clock_behind:
-            warnings.append(
-                _(
-                    "The computer's clock is behind a date this station has "
-                    "already seen. Correct the clock; expiry checks use the later "
-                    "date."
-                )
-            )
-        if not inspection.installable:
-            warnings.append(_("No pack on this drive can be installed; the table says why."))
+        warnings = _warnings(inspection)
         if warnings:
             warning = QLabel("\n".join(warnings), self)
             warning.setObjectName("warning")
