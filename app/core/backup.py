@@ -180,17 +180,10 @@ def write_backup(
     target = folder / f"{db_path.stem}-{reason}-{stamp}{SUFFIX}"
     with temp_beside(folder, ".backup-") as temp:
         key = cipher.key_for_file(db_path)  # the copy is keyed like its source
-        source = cipher.connect(db_path, readonly=True, key=key)
-        try:
-            with contextlib.closing(cipher.connect(temp, key=key)) as copy:
-                if progress is None:
-                    source.backup(copy)
-                else:
-                    source.backup(copy, pages=4096, progress=lambda _s, r, t: progress(t - r, t))
-                copy.execute("PRAGMA journal_mode = DELETE")
-                schema, instance, mark = _identity(copy)
-        finally:
-            source.close()
+        _snapshot_copy(db_path, temp, key, progress)
+        with contextlib.closing(cipher.connect(temp, key=key)) as copy:
+            copy.execute("PRAGMA journal_mode = DELETE")
+            schema, instance, mark = _identity(copy)
         fsync_file(temp)
         size = temp.stat().st_size
         os.replace(temp, target)
@@ -200,6 +193,65 @@ def write_backup(
     )
     write_sidecar(info)
     return info
+
+
+COPY_CHUNK = 8 << 20
+
+
+def _snapshot_copy(db_path: Path, temp: Path, key: bytes | None, progress: Progress | None) -> None:
+    """A consistent snapshot of the database written to ``temp``.
+
+    Fast path, byte for byte: the WAL is checkpointed into the file and truncated (if no one
+    is writing), then a read transaction is opened; if the WAL is still empty, that snapshot
+    reads the file alone, and while the transaction stays open no checkpoint may write into
+    the file (writers only append to the WAL), so the file's bytes are the snapshot. The pages
+    are copied as they are: on an encrypted station none is decrypted and encrypted again,
+    which made the backup API four times slower than a plaintext one. Otherwise (a write
+    under way, the WAL not empty, a rollback-journal file) SQLite's online backup API copies
+    the snapshot page by page.
+    """
+    in_wal = _checkpointed(db_path, key)
+    wal = Path(f"{db_path}-wal")
+    source = cipher.connect(db_path, readonly=True, key=key)
+    try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot
+        if in_wal and (not wal.exists() or wal.stat().st_size == 0):
+            _copy_bytes(db_path, temp, progress)
+            return
+        with contextlib.closing(cipher.connect(temp, key=key)) as copy:
+            if progress is None:
+                source.backup(copy)
+            else:
+                source.backup(copy, pages=4096, progress=lambda _s, r, t: progress(t - r, t))
+    finally:
+        source.close()
+
+
+def _checkpointed(db_path: Path, key: bytes | None) -> bool:
+    """Whether the database is in WAL mode; its WAL is checkpointed and truncated unless
+    someone is writing (then it stays as it is: the backup API will copy)."""
+    try:
+        with contextlib.closing(cipher.connect(db_path, key=key)) as raw:
+            raw.execute("PRAGMA busy_timeout = 200")  # never keep a writer waiting long
+            mode = raw.execute("PRAGMA journal_mode").fetchone()
+            if not mode or str(mode[0]).lower() != "wal":
+                return False
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return True
+    except database_errors():  # a read-only folder, a busy writer: the slow path
+        return False
+
+
+def _copy_bytes(source: Path, target: Path, progress: Progress | None) -> None:
+    total = source.stat().st_size
+    done = 0
+    with source.open("rb") as reader, target.open("wb") as writer:
+        while chunk := reader.read(COPY_CHUNK):
+            writer.write(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
 
 
 def _identity(copy: sqlite3.Connection) -> tuple[str, str, HighWater]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -36,6 +38,7 @@ from app.db.cipher import REGISTERED, KeyArg, key_for_file
 
 log = logging.getLogger(__name__)
 Outcome = BackupInfo | Exception
+BACKGROUND_NICE = 10
 
 _running: dict[Path, threading.Thread] = {}
 _guard = threading.Lock()
@@ -73,6 +76,7 @@ def verify_in_background(
     key = key_for_file(info.path)
 
     def run() -> None:
+        _lower_priority()
         outcome: Outcome
         try:
             outcome = finish_verification(info, key)
@@ -91,6 +95,14 @@ def verify_in_background(
         _running[info.path] = thread
     thread.start()
     return thread
+
+
+def _lower_priority() -> None:
+    """Let the work the officer waits for (an import, the screen) go first: on Linux a
+    thread has its own nice value."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
 
 
 def is_being_verified(path: Path) -> bool:

@@ -80,6 +80,9 @@ def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal)
     page.back_up_now()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10000)
     assert page.table.item(0, 1).text() == _("taken by hand")
+    # written first, then checked in the background: the box says so once it is verified
+    qtbot.waitUntil(lambda: page.table.item(0, 2).text() == _("verified"), timeout=10000)
+    assert page.table.item(0, 3).text() == "Lê Quản Trị"  # who took it, not the OS login
     first_instance = load(session.db).instance_id  # type: ignore[arg-type]
 
     RecordService(session.db, author="x").create("sessions", {**SESSION, "place": "Sau"})  # type: ignore[arg-type]
