@@ -197,7 +197,7 @@ def test_global_options_before_or_after_the_verb(
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "app", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
