@@ -404,3 +404,58 @@ def test_a_copy_left_pending_by_a_killed_process_is_checked_at_the_daily_check(
     backup.daily_backup_if_due(db.path, now=NOW)
     states = {b.path: b.state for b in backup.list_backups(db.path)}
     assert states[left.path] == backup.VERIFIED and set(states.values()) == {backup.VERIFIED}
+
+
+def test_a_quiet_encrypted_station_is_copied_page_for_page(tmp_path: Path) -> None:
+    """With the WAL empty the snapshot is the file itself: its encrypted pages are copied as
+    they are (the backup API would have decrypted and re-encrypted each with a new IV)."""
+    import os
+
+    from app.db import cipher
+
+    path = tmp_path / "station.sqlite"
+    cipher.unlock(path, os.urandom(cipher.KEY_BYTES))
+    db = open_database(path)
+    try:
+        from app.core.demo import DEMO_PROFILE
+        from app.core.profile import set_up
+
+        set_up(db, DEMO_PROFILE)
+        RecordService(db, author="Nguyễn Văn An").create_many(
+            "sessions", [{**SESSION, "place": f"Tổ {n}"} for n in range(300)]
+        )
+        info = backup.create_backup(db.path, "manual", now=NOW)
+    finally:
+        db.close()
+    assert cipher.is_encrypted(info.path)
+    assert info.path.read_bytes()[4096:] == path.read_bytes()[4096:]
+    assert _count_encrypted(info.path) == 300
+
+
+def _count_encrypted(path: Path) -> int:
+    import contextlib
+
+    from app.db import cipher
+
+    with contextlib.closing(cipher.connect(path, readonly=True)) as raw:
+        return int(raw.execute("SELECT count(*) FROM outreach_sessions").fetchone()[0])
+
+
+def test_a_wal_that_cannot_be_emptied_is_copied_by_the_backup_api(
+    service: RecordService, db: Database
+) -> None:
+    """A reader holding the WAL keeps it from being truncated: the copy is then the backup
+    API's snapshot, whole and verified, with every committed row."""
+    from app.db import cipher
+
+    service.create("sessions", {**SESSION, "place": "Trước"})
+    reader = cipher.connect(db.path, readonly=True)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM outreach_sessions").fetchone()
+        service.create("sessions", {**SESSION, "place": "Sau"})  # a frame the reader pins
+        assert Path(f"{db.path}-wal").stat().st_size > 0
+        info = backup.create_backup(db.path, "manual", now=NOW)
+    finally:
+        reader.close()
+    assert info.verified and _count(info.path) == _count(db.path) == 2
