@@ -42,6 +42,7 @@ class Candidate:
     manifest_sha256: str
     prev_manifest_sha256: str
     void_seqs: frozenset[int]
+    instance_id: str = ""  # the ward database that sent it (``station_instance_id``)
     audit_span: AuditRange | None = None
     audit_lines: Sequence[AuditLine] = ()
 
@@ -115,7 +116,11 @@ def fork_reason(session: Session, bundle: Candidate) -> str | None:
 def audit_diverges(session: Session, bundle: Candidate) -> bool:
     """Whether the audit entries ``bundle`` carries contradict the ward's trail held here: an
     entry with another hash under a number held, a first entry that does not link to the
-    entry held before it, or a head that names another hash for an entry held."""
+    entry held before it, or a head that names another hash for an entry held.
+
+    Only entries sent by the same ward database (instance) count: a copy of the file keeps
+    its instance, while a database restored from a backup gets a new one and rewrites entries
+    on purpose (that is flagged by the audit check, §8.11, not taken for a fork)."""
     span = bundle.audit_span
     if span is None:
         return False
@@ -127,6 +132,7 @@ def audit_diverges(session: Session, bundle: Candidate) -> bool:
         session.execute(
             select(WardAuditEntry.entry_id, WardAuditEntry.hash).where(
                 WardAuditEntry.station_id == bundle.station_id,
+                WardAuditEntry.instance_id == bundle.instance_id,
                 WardAuditEntry.entry_id.in_(wanted),
             )
         ).all()

@@ -436,6 +436,7 @@ class ProvinceSync(ProvinceReceipts):
             manifest_sha256=item.inner.manifest_sha256,
             prev_manifest_sha256=str(manifest["prev_manifest_sha256"]),
             void_seqs=frozenset(manifest["void_seqs"]),
+            instance_id=str(manifest["station_instance_id"]),
             audit_span=item.inner.audit_range,
             audit_lines=item.audit,
         )

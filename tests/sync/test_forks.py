@@ -335,3 +335,32 @@ def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[n
         assert "nhánh" not in page.overview.item(0, 7).text()
     finally:
         db.close()
+
+
+def test_a_restored_ward_arriving_out_of_order_is_not_a_fork(pair: Pair) -> None:
+    """A ward restored from a backup rewrites audit entries on purpose, under a new instance.
+    Its next bundle arrives before the one it follows, while the province already holds other
+    entries under the same numbers: it is applied, not taken for a copy's fork."""
+    from app.core import backup
+
+    ward_path = pair.ward_db.path
+    (report,) = pair.import_(pair.export())
+    pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    old = backup.create_backup(ward_path, "manual")
+    _records(pair.ward_db).create("sessions", {**SESSION, "place": "Trước khôi phục"})
+    (second,) = pair.import_(pair.export())  # carries entry N+1; no receipt reaches the ward
+    assert second.outcome == "new"
+    _records(pair.ward_db).create("sessions", {**SESSION, "place": "Trước khôi phục 2"})
+    third = pair.export()  # not imported yet
+    pair.ward_db.close()
+    backup.restore_backup(ward_path, old.path, actor="Quản trị")
+    pair.ward_db = open_database(ward_path)
+    pair.ward = WardSync(pair.ward_db, now=pair.clock, author="Nguyễn Văn An")
+    _records(pair.ward_db).create("sessions", {**SESSION, "place": "Sau khôi phục"})
+    fourth = pair.export()  # links to the third, carries other entries from N+1 on
+    (late,) = pair.import_(fourth)
+    assert late.outcome == "new", late.reason
+    (early,) = pair.import_(third)
+    assert early.outcome == "new", early.reason
+    row = pair.province.overview()[0]
+    assert row.forks == 0 and row.branches == () and row.missing_seqs == ()
