@@ -86,7 +86,9 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
     parser.add_argument(
         "--db",
         type=Path,
-        help=_("database file (default: {path})").format(path=Path("<data folder>") / DB_FILE_NAME),
+        help=_("database file (default: {path})").format(
+            path=Path(_("<data folder>")) / DB_FILE_NAME
+        ),
         **default,  # type: ignore[arg-type]
     )
     parser.add_argument(
@@ -134,6 +136,28 @@ POSITIONAL_NAMES = {
     "VERB": N_("VERB"),
     "ACTION": N_("ACTION"),
 }
+# the names of option values in usage lines ("--out FILE"); others are called VALUE
+VALUE_NAME = N_("VALUE")
+OPTION_VALUE_NAMES = {
+    "db": N_("FILE"),
+    "out": N_("PATH"),
+    "file": N_("FILE"),
+    "receipts": N_("FOLDER"),
+    "repo": N_("FOLDER"),
+    "keys": N_("FOLDER"),
+    "user": N_("USER"),
+    "admin": N_("USER"),
+    "full_name": N_("FULL_NAME"),
+    "name": N_("NAME"),
+    "date": N_("DATE"),
+    "period": N_("PERIOD"),
+    "year": N_("YEAR"),
+    "years": N_("NUMBER"),
+    "last": N_("NUMBER"),
+    "after_seq": N_("NUMBER"),
+    "fingerprint": N_("FINGERPRINT"),
+    "record_kind": N_("KIND"),
+}
 
 
 def finish(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -148,10 +172,19 @@ def finish(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         for action in each._actions:
             if action.type is int:
                 action.type = whole_number
-            name = action.metavar if isinstance(action.metavar, str) else action.dest
-            if not action.option_strings and name in POSITIONAL_NAMES:
-                action.metavar = _(POSITIONAL_NAMES[name])
+            _name_value(action)
     return parser
+
+
+def _name_value(action: argparse.Action) -> None:
+    """Name a positional argument or an option's value in the interface language (usage lines
+    and errors); choices keep their list."""
+    if not action.option_strings:
+        name = action.metavar if isinstance(action.metavar, str) else action.dest
+        if name in POSITIONAL_NAMES:
+            action.metavar = _(POSITIONAL_NAMES[name])
+    elif action.metavar is None and action.choices is None and action.nargs != 0:
+        action.metavar = _(OPTION_VALUE_NAMES.get(action.dest, VALUE_NAME))
 
 
 # (verb, action) -> the arguments that name files or folders the command reads
