@@ -19,7 +19,6 @@ PUBLISH = "publish"
 QUARANTINE = "quarantine"
 RESOLVE_FORK = "resolve_fork"
 REFUSE = "refuse"
-RECEIPT = "receipt"
 
 # which table each action is about (the entry's record id is that row's natural key)
 TABLES = {
@@ -30,7 +29,6 @@ TABLES = {
     PUBLISH: "sync_trust_lists",
     QUARANTINE: "sync_inbox",
     REFUSE: "sync_inbox",
-    RECEIPT: "sync_inbox",
 }
 
 

@@ -288,3 +288,18 @@ def test_a_lost_receipt_on_the_command_line_says_the_import_is_in(tmp_path: Path
     (receipt,) = stick.glob("*.wsr")
     taken = as_chief("--db", str(ward), "receipt", "import", str(receipt))
     assert taken.returncode == 0 and "xác nhận" in taken.stdout, taken.stderr
+
+
+def test_the_audit_screen_names_the_province_decisions_in_vietnamese(pair: Pair) -> None:
+    from app.db import audit
+    from app.ui.widgets.audit_page import entry_cells
+
+    pair.province.revoke("16681", 3, "Máy tính bị mất")
+    with pair.province_db.read() as session:
+        entry = audit.entries(session, limit=1)[0]
+        cells = entry_cells(
+            entry.id, entry.at, entry.actor, entry.action, entry.table_name, entry.changes
+        )
+    assert cells[3] == "đã thu hồi khoá của đơn vị" and cells[4] == "Đơn vị đã đăng ký"
+    assert "Tình trạng: đang hoạt động → đã thu hồi" in cells[5]
+    assert "Gói tin cậy cuối cùng: 3" in cells[5] and "Lý do: Máy tính bị mất" in cells[5]

@@ -23,7 +23,34 @@ ACTIONS = {
     "import": N_("bundle imported"),
     "restore-db": N_("database restored from a backup"),
     "lock-override": N_("changed records of a locked month (chief confirmed)"),
+    # the province's own decisions (app.core.province_audit)
+    "enroll": N_("station enrolled"),
+    "replace_key": N_("station key replaced"),
+    "revoke": N_("station key revoked"),
+    "publish": N_("trust list published"),
+    "quarantine": N_("bundle quarantined (fork)"),
+    "resolve_fork": N_("fork resolved"),
+    "refuse": N_("bundle refused"),
 }
+# the fields of the province's decisions
+PROVINCE_FIELDS = {
+    "station": N_("Station"),
+    "seq": N_("Bundle number"),
+    "reason": N_("Reason"),
+    "key": N_("Key"),
+    "status": N_("Status"),
+    "cutoff": N_("Last trusted bundle"),
+    "reopened": N_("Bundles accepted again"),
+    "name": N_("Name"),
+    "stations": N_("Stations"),
+    "revoked": N_("Revoked stations"),
+    "file": N_("File"),
+    "kept_seqs": N_("Bundles kept"),
+    "rejected": N_("Bundles refused"),
+    "rejected_seqs": N_("Numbers refused"),
+    "rows": N_("Records"),
+}
+PROVINCE_VALUES = {"active": N_("active"), "revoked": N_("revoked")}
 # the fields of a month's lock and of a chief's override of it (app.core.locked_months)
 LOCK_FIELDS = {
     "year": N_("Year"),
@@ -44,6 +71,8 @@ TABLES = {
     "assessments": N_("Self-assessment"),
     "assessment_items": N_("Self-assessment"),
     "sync_inbox": N_("Sync bundles"),
+    "sync_stations": N_("Enrolled stations"),
+    "sync_trust_lists": N_("Trust list"),
     "approvals": N_("Approvals"),
 }
 
@@ -66,6 +95,8 @@ def _labels(table: str) -> dict[str, str]:
     labels = {"deleted_at": _("deleted at"), "notes": _("Notes")}
     if table == "period_locks":
         labels.update({name: _(label) for name, label in LOCK_FIELDS.items()})
+    if table in ("sync_inbox", "sync_stations", "sync_trust_lists"):
+        labels.update({name: _(label) for name, label in PROVINCE_FIELDS.items()})
     if code is not None:
         labels.update({spec.name: _(spec.label) for spec in kind_by_code(code).fields})
     return labels
@@ -89,6 +120,8 @@ def _describe(table: str, changes: str) -> str:
     for name, value in parsed.items():
         old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
         field = labels.get(name, name)
+        if table in ("sync_stations",) and name == "status":
+            old, new = (_(PROVINCE_VALUES.get(v, str(v))) if v else v for v in (old, new))
         if old is None:
             parts.append(f"{field}: {new}")
         else:
