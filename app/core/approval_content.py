@@ -14,8 +14,9 @@ size):
   narrative is not stored in the database, so only a screen or a printout that has the text
   can check this part; the province, which never receives it, checks the figures only.
 
-Truncation keeps 208 to 212 bits of SHA-256 per part: finding other data with the same hash
-stays out of reach. Scheme 1 (a bare 64-hex SHA-256 of the typed values only) is what
+Truncation keeps 212 bits of SHA-256 for a month and 104 bits for each part of a report:
+making other figures or another narrative match an approval takes a second preimage, some
+2^104 hash computations at the least, out of reach. Scheme 1 (a bare 64-hex SHA-256 of the typed values only) is what
 approvals made before held; they are still checked the way they were made.
 """
 
