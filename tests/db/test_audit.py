@@ -116,6 +116,8 @@ def test_a_rewritten_chain_without_the_head_is_found(db: Database, service: Reco
 def test_the_province_logs_each_imported_bundle(pair) -> None:  # type: ignore[no-untyped-def]
     (report,) = pair.import_(pair.export())
     with pair.province_db.read() as session:
-        (entry,) = audit.entries(session)
+        entry, *earlier = audit.entries(session)  # newest first
         assert entry.action == "import" and entry.record_uuid == report.bundle_id
+        # before it, the province's own decisions: the ward enrolled, the trust list published
+        assert [e.action for e in earlier] == ["publish", "enroll"]
     assert verify(pair.province_db).ok
