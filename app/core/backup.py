@@ -202,9 +202,10 @@ def _snapshot_copy(db_path: Path, temp: Path, key: bytes | None, progress: Progr
     """A consistent snapshot of the database written to ``temp``.
 
     Fast path, byte for byte: the WAL is checkpointed into the file and truncated (if no one
-    is writing), then a read transaction is opened; if the WAL is still empty, that snapshot
-    reads the file alone, and while the transaction stays open no checkpoint may write into
-    the file (writers only append to the WAL), so the file's bytes are the snapshot. The pages
+    is reading or writing at that moment; nobody is made to wait), then a read transaction is
+    opened; if the WAL is still empty, that snapshot reads the file alone, and while the
+    transaction stays open no checkpoint may write into the file (writers only append to the
+    WAL), so the file's bytes are the snapshot. The pages
     are copied as they are: on an encrypted station none is decrypted and encrypted again,
     which made the backup API four times slower than a plaintext one. Otherwise (a write
     under way, the WAL not empty, a rollback-journal file) SQLite's online backup API copies
@@ -233,7 +234,7 @@ def _checkpointed(db_path: Path, key: bytes | None) -> bool:
     someone is writing (then it stays as it is: the backup API will copy)."""
     try:
         with contextlib.closing(cipher.connect(db_path, key=key)) as raw:
-            raw.execute("PRAGMA busy_timeout = 200")  # never keep a writer waiting long
+            raw.execute("PRAGMA busy_timeout = 0")  # a writer or reader busy: the slow path
             mode = raw.execute("PRAGMA journal_mode").fetchone()
             if not mode or str(mode[0]).lower() != "wal":
                 return False
