@@ -5,6 +5,7 @@ officer's language what is wrong with a value."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -212,10 +213,17 @@ def check_input_paths(args: argparse.Namespace) -> None:
     for dest in INPUT_PATHS.get(step, ()):
         value = getattr(args, dest, None)
         for path in value if isinstance(value, list) else [value]:
-            if isinstance(path, Path) and not path.exists():
+            if not isinstance(path, Path):
+                continue
+            if not path.exists():
                 raise UserFacingError(
                     _("The file or folder {path} does not exist.").format(path=path),
                     hint=_("Check the name and the folder, and that the USB stick is plugged in."),
+                )
+            if not os.access(path, os.R_OK):
+                raise UserFacingError(
+                    _("This computer account may not read {path}.").format(path=path),
+                    hint=_("Copy the file to a folder of your own, or ask the administrator."),
                 )
 
 
