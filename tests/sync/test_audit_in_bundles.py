@@ -33,7 +33,7 @@ from tests.sync.bundle_pairs import Pair
 from tests.sync.helpers import audit_actions, db_digest
 
 SESSION = {
-    "held_on": date(2026, 11, 2),
+    "held_on": date(2026, 11, 20),  # in the open reporting month (from 15/11): past ones are locked
     "topic": "pccc_cnch",
     "place": "Nhà văn hoá khối 3",
     "audience": "Nhân dân khối 3",
