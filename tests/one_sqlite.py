@@ -21,7 +21,7 @@ from app.db import cipher
 stdlib_connect = sqlite3.connect
 
 
-class _Connection(cipher.dbapi().Connection):  # type: ignore[misc, name-defined]
+class _Connection(cipher.dbapi().Connection):  # type: ignore[misc]
     """sqlcipher3's connection with the standard module's ``iterdump`` (pure Python there)."""
 
     def iterdump(self) -> Iterator[str]:
@@ -35,4 +35,4 @@ def _one_build(database: Any, *args: Any, **kwargs: Any) -> Any:
     return cipher.dbapi().connect(database, *args, **kwargs)
 
 
-sqlite3.connect = _one_build  # type: ignore[assignment]
+sqlite3.connect = _one_build
