@@ -277,7 +277,11 @@ class AssessmentService(StationService):
             model = RECORD_MODELS[kind_code]
             first, second = record_kind.fields[0], record_kind.fields[1]
             rows = session.execute(
-                select(model).where(model.uuid.in_(uuids), model.deleted_at.is_(None))
+                select(model).where(
+                    model.owner_unit_id == self.unit_id,  # a uuid is unique per unit only
+                    model.uuid.in_(uuids),
+                    model.deleted_at.is_(None),
+                )
             ).scalars()
             for record in rows:
                 labels[record.uuid] = " – ".join(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.models import SyncedRow
+from app.db.models import SyncedRow, identity
 
 
 class Approval(SyncedRow):
@@ -16,7 +16,10 @@ class Approval(SyncedRow):
     every earlier one)."""
 
     __tablename__ = "approvals"
-    __table_args__ = (UniqueConstraint("owner_unit_id", "subject", "subject_ref"),)
+    __table_args__ = (
+        identity(),
+        UniqueConstraint("owner_unit_id", "subject", "subject_ref"),
+    )
 
     subject: Mapped[str] = mapped_column(String(24))  # indicators-month | assessment | report
     # "2026-10", an assessment uuid, …; not "subject_key": sync takes *_key for derived keys

@@ -1,10 +1,11 @@
 """Applying one ward's change rows at the province: the highest version wins, per station.
 
-Every ward record has one writer, its ward (signing-sync.md §2.8). The province keeps each
-record's version and the station it came from (``sync_versions``): a row whose id the province
-holds for another station, unit or table is a conflict for the sender only, and the other
-station's record and version are not touched. The rows are always written; a dry run rolls
-the whole import transaction back, so its counts are the import's.
+Every ward record has one writer, its ward (signing-sync.md §2.8). At the province a record
+is known by its station's unit and its uuid, and its version by the station and the uuid
+(``sync_versions``): the same uuid sent by two stations is two independent records, whichever
+arrives first, each updated only by the station that sent it. A row whose uuid its own station
+already sent for another table is a conflict for that station only. The rows are always
+written; a dry run rolls the whole import transaction back, so its counts are the import's.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def natural_key_columns(name: str) -> list[list[str]]:
     for constraint in sync_table(name).constraints:
         if isinstance(constraint, UniqueConstraint):
             columns = [c.name for c in constraint.columns]
-            if columns != ["uuid"]:
+            if "uuid" not in columns:  # the record's identity, not a natural key
                 keys.append(columns)
     return keys
 
@@ -119,11 +120,19 @@ class _TableMerge:
             known = {
                 row.record_uuid: row
                 for row in self.session.execute(
-                    select(versions).where(versions.c.record_uuid.in_(ids))
+                    select(versions).where(
+                        versions.c.station_id == self.origin.station_id,
+                        versions.c.record_uuid.in_(ids),
+                    )
                 )
             }
             present = set(
-                self.session.execute(select(self.table.c.uuid).where(self.table.c.uuid.in_(ids)))
+                self.session.execute(
+                    select(self.table.c.uuid).where(
+                        self.table.c.owner_unit_id == self.origin.unit_id,
+                        self.table.c.uuid.in_(ids),
+                    )
+                )
                 .scalars()
                 .all()
             )
@@ -182,11 +191,11 @@ class _TableMerge:
             values.update(derived_values(kind_by_code(kind_code), values))
         origin = self.origin
         if (previous is None and change.record_id in present) or (
-            previous is not None
-            and (previous.station_id != origin.station_id or previous.table_name != self.name)
+            previous is not None and previous.table_name != self.name
         ):
-            # the province holds this id for another station, unit or table: the sender's
-            # conflict only; the other station's record and version are left as they are
+            # the province holds this id for the sender's unit, but not from this station, or
+            # from this station for another table: the sender's conflict only; what is held
+            # is left as it is
             self._conflict(
                 change.record_id,
                 _("{table} {id}: a record with this id already belongs to another unit."),
@@ -206,7 +215,7 @@ class _TableMerge:
             ):
                 self.summary.count(self.name, "duplicate")
                 return
-            self.updates.append({"b_uuid": change.record_id, **values})
+            self.updates.append({"b_uuid": change.record_id, "b_unit": origin.unit_id, **values})
             self.version_rows.append(version_row)
             self.summary.count(self.name, "updated")
             return
@@ -262,16 +271,18 @@ def _write(
         last = next_change_seq(session, len(updates))
         for offset, row in enumerate(updates):
             row["change_seq"] = last - len(updates) + 1 + offset
-        names = [n for n in updates[0] if n != "b_uuid"]
+        names = [n for n in updates[0] if n not in ("b_uuid", "b_unit")]
         connection.exec_driver_sql(
-            f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} WHERE uuid = ?",
-            [(*(row[n] for n in names), row["b_uuid"]) for row in updates],
+            f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in names)} "
+            "WHERE uuid = ? AND owner_unit_id = ?",
+            [(*(row[n] for n in names), row["b_uuid"], row["b_unit"]) for row in updates],
         )
     if version_rows:
         connection.exec_driver_sql(
             f"INSERT INTO {versions.name} (record_uuid, table_name, station_id, "
             "origin_instance, origin_counter) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (record_uuid) DO UPDATE SET origin_instance = excluded.origin_instance, "
+            "ON CONFLICT (station_id, record_uuid) DO UPDATE SET "
+            "origin_instance = excluded.origin_instance, "
             "origin_counter = excluded.origin_counter",
             [
                 (

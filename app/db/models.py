@@ -12,10 +12,27 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+
+
+def identity() -> UniqueConstraint:
+    """A synced row is known by its uuid within its owner unit: the province holds every
+    ward's rows, and two stations may send the same uuid, each for its own record."""
+    return UniqueConstraint("uuid", "owner_unit_id")
 
 
 def listing_indexes(table: str, *columns: str) -> tuple[Any, ...]:
@@ -73,7 +90,7 @@ class SyncedRow(Base):
     __abstract__ = True
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36))  # unique per owner unit: see identity()
     owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -96,14 +113,17 @@ class OutreachSession(SyncedRecord):
     """A propaganda / legal-education session (buổi tuyên truyền, PBGDPL)."""
 
     __tablename__ = "outreach_sessions"
-    __table_args__ = listing_indexes(
-        "outreach_sessions",
-        "held_on",
-        "topic",
-        "place_key",
-        "audience_key",
-        "attendance",
-        "presenter_key",
+    __table_args__ = (
+        identity(),
+        *listing_indexes(
+            "outreach_sessions",
+            "held_on",
+            "topic",
+            "place_key",
+            "audience_key",
+            "attendance",
+            "presenter_key",
+        ),
     )
 
     held_on: Mapped[date] = mapped_column(Date)
@@ -121,14 +141,17 @@ class FireSafetyTeam(SyncedRecord):
     """A neighbourhood fire-safety team (Tổ liên gia an toàn PCCC)."""
 
     __tablename__ = "fire_safety_teams"
-    __table_args__ = listing_indexes(
-        "fire_safety_teams",
-        "name_key",
-        "households",
-        "leader_key",
-        "area_key",
-        "established_on",
-        "status",
+    __table_args__ = (
+        identity(),
+        *listing_indexes(
+            "fire_safety_teams",
+            "name_key",
+            "households",
+            "leader_key",
+            "area_key",
+            "established_on",
+            "status",
+        ),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -146,8 +169,11 @@ class FirePoint(SyncedRecord):
     """A public fire-fighting point (Điểm chữa cháy công cộng)."""
 
     __tablename__ = "fire_points"
-    __table_args__ = listing_indexes(
-        "fire_points", "location_key", "equipment_key", "last_inspected_on", "status"
+    __table_args__ = (
+        identity(),
+        *listing_indexes(
+            "fire_points", "location_key", "equipment_key", "last_inspected_on", "status"
+        ),
     )
 
     location: Mapped[str] = mapped_column(String(200))
@@ -162,14 +188,17 @@ class Camera(SyncedRecord):
     """A security camera on the ward's list (camera an ninh)."""
 
     __tablename__ = "cameras"
-    __table_args__ = listing_indexes(
-        "cameras",
-        "address_key",
-        "owner_type",
-        "owner_name_key",
-        "linked_to_police",
-        "installed_on",
-        "status",
+    __table_args__ = (
+        identity(),
+        *listing_indexes(
+            "cameras",
+            "address_key",
+            "owner_type",
+            "owner_name_key",
+            "linked_to_police",
+            "installed_on",
+            "status",
+        ),
     )
 
     address: Mapped[str] = mapped_column(String(200))
@@ -188,8 +217,11 @@ class CommunityModel(SyncedRecord):
     """A self-management or movement model (mô hình)."""
 
     __tablename__ = "community_models"
-    __table_args__ = listing_indexes(
-        "community_models", "model_type", "name_key", "established_on", "members", "status"
+    __table_args__ = (
+        identity(),
+        *listing_indexes(
+            "community_models", "model_type", "name_key", "established_on", "members", "status"
+        ),
     )
 
     model_type: Mapped[str] = mapped_column(String(40))
@@ -204,7 +236,10 @@ class Officer(SyncedRecord):
     """An officer of the unit: name, rank, position."""
 
     __tablename__ = "officers"
-    __table_args__ = listing_indexes("officers", "full_name_key", "rank", "position", "phone_key")
+    __table_args__ = (
+        identity(),
+        *listing_indexes("officers", "full_name_key", "rank", "position", "phone_key"),
+    )
 
     full_name: Mapped[str] = mapped_column(String(200))
     full_name_key: Mapped[str] = mapped_column(String, default="")

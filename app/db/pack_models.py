@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.models import SyncedRow
+from app.db.models import SyncedRow, identity
 
 
 class InstalledPack(Base):
@@ -65,7 +65,10 @@ class IndicatorValue(SyncedRow):
     """The value an officer typed for one indicator in one reporting month."""
 
     __tablename__ = "indicator_values"
-    __table_args__ = (UniqueConstraint("owner_unit_id", "indicator_code", "year", "month"),)
+    __table_args__ = (
+        identity(),
+        UniqueConstraint("owner_unit_id", "indicator_code", "year", "month"),
+    )
 
     indicator_code: Mapped[str] = mapped_column(String(32))
     year: Mapped[int] = mapped_column(Integer)
@@ -78,7 +81,10 @@ class PeriodLock(SyncedRow):
     """Whether a reporting month's indicators are complete and locked."""
 
     __tablename__ = "period_locks"
-    __table_args__ = (UniqueConstraint("owner_unit_id", "year", "month"),)
+    __table_args__ = (
+        identity(),
+        UniqueConstraint("owner_unit_id", "year", "month"),
+    )
 
     year: Mapped[int] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
@@ -105,7 +111,10 @@ class Assessment(SyncedRow):
     """A unit's self-assessment against one pack for one year, pinned to a pack version."""
 
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("owner_unit_id", "pack_id", "year"),)
+    __table_args__ = (
+        identity(),
+        UniqueConstraint("owner_unit_id", "pack_id", "year"),
+    )
 
     pack_id: Mapped[str] = mapped_column(String(64))
     pack_version: Mapped[int] = mapped_column(Integer)
@@ -116,7 +125,10 @@ class AssessmentItem(SyncedRow):
     """The officer's finding on one criterion: status, points, evidence, linked records."""
 
     __tablename__ = "assessment_items"
-    __table_args__ = (UniqueConstraint("assessment_id", "criterion_code"),)
+    __table_args__ = (
+        identity(),
+        UniqueConstraint("assessment_id", "criterion_code"),
+    )
 
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
     criterion_code: Mapped[str] = mapped_column(String(32))

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -102,11 +110,13 @@ class InboxBundle(Base):
 
 
 class RecordVersion(Base):
-    """At the province: the version of each ward record held, by its origin counter."""
+    """At the province: the version of each ward record held, by its origin counter. A record
+    is its station's: the same uuid from two stations is two records, two versions."""
 
     __tablename__ = "sync_versions"
+    __table_args__ = (PrimaryKeyConstraint("station_id", "record_uuid"),)
 
-    record_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_uuid: Mapped[str] = mapped_column(String(36))
     table_name: Mapped[str] = mapped_column(String(40))
     station_id: Mapped[str] = mapped_column(String(16))
     origin_instance: Mapped[str] = mapped_column(String(36))

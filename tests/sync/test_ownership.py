@@ -1,9 +1,11 @@
 """Records at the province belong to the station that sent them (issue 13, 8).
 
-A second enrolled ward sends rows carrying the id of a record of the first ward (a copied
-database, a hand-edited file, a malicious officer). That is a conflict for the sender only:
-the first ward's record is untouched, the sender's bundle and receipt say why in Vietnamese,
-and the first ward can still update its own record afterwards.
+A ward's rows can carry the id of a record of another ward (two stations holding copies of
+the same records after the 2025 ward mergers, a copied database, a hand-edited file, a
+malicious officer). The province keeps a record per station and id: the same id sent by two
+stations makes two independent records, whichever arrives first, each updated only by the
+station that owns it. Neither station's bundle is blocked, and neither can touch the other's
+record.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from app.core.sync_ward import WardSync
 from app.db.cipher import connect
 from app.db.engine import Database
 from app.db.open import open_database
-from app.i18n import _
 from app.sync.keys import StationKeys
 from tests.sync.bundle_pairs import PASSPHRASE, TODAY, Pair
 
@@ -32,6 +33,12 @@ OTHER_WARD = ProfileInput(
     ward_code="16684",
     ward_name="Công an phường Vinh Hưng",
     place_name="Vinh Hưng",
+)
+THIRD_WARD = ProfileInput(
+    province_code="40",
+    ward_code="16687",
+    ward_name="Công an phường Trường Vinh",
+    place_name="Trường Vinh",
 )
 SESSION = {
     "held_on": date(2026, 11, 2),
@@ -53,50 +60,76 @@ class _Ward:
         return RecordService(self.db, author="Phạm Thị Lan", today=lambda: TODAY)
 
 
-@pytest.fixture
-def two_wards(pair: Pair, tmp_path: Path) -> Iterator[tuple[Pair, _Ward]]:
-    """The pair's ward (16681) and a second ward (16684), both enrolled with the province."""
-    path = tmp_path / "other" / "ward.sqlite"
-    path.parent.mkdir()
+def _enroll(pair: Pair, folder: Path, profile: ProfileInput) -> _Ward:
+    """Another ward station, set up, keyed, enrolled with the pair's province, trusting it."""
+    from app.sync.envelope import fingerprint
+    from app.sync.trust import signing_key_id
+
+    path = folder / "ward.sqlite"
+    folder.mkdir()
     db = open_database(path)
-    set_up(db, OTHER_WARD, today=TODAY - timedelta(days=30))
+    set_up(db, profile, today=TODAY - timedelta(days=30))
     sync = WardSync(db, now=pair.clock, author="Phạm Thị Lan")
     sync.create_keys(PASSPHRASE)
     keys = sync.unlock(PASSPHRASE)
     pair.province.enroll(sync.enrollment_request(keys))
     trust_list = pair.publish()
-    from app.sync.envelope import fingerprint
-    from app.sync.trust import signing_key_id
-
     sync.import_trust_list(
         trust_list.read_bytes(),
         confirm_fingerprint=fingerprint(signing_key_id(pair.province_keys.public.signing)),
     )
-    yield pair, _Ward(db, sync, keys)
-    db.close()
+    return _Ward(db, sync, keys)
+
+
+@pytest.fixture
+def two_wards(pair: Pair, tmp_path: Path) -> Iterator[tuple[Pair, _Ward]]:
+    """The pair's ward (16681) and a second ward (16684), both enrolled with the province."""
+    other = _enroll(pair, tmp_path / "other", OTHER_WARD)
+    yield pair, other
+    other.db.close()
 
 
 def _take_id(ward: _Ward, record_id: int, foreign_uuid: str) -> None:
-    """Give the second ward's session the id of a record of the first ward, as a copied or
-    hand-edited database would."""
+    """Give a ward's session the id of a record of the first ward, as two stations holding
+    copies of the same records, a copied or a hand-edited database would."""
     ward.db.engine.dispose()
     ward.db.write_engine.dispose()
     with closing(connect(ward.db.path)) as raw, raw:
         raw.execute("UPDATE outreach_sessions SET uuid = ? WHERE id = ?", (foreign_uuid, record_id))
 
 
-def _province_row(pair: Pair, record_uuid: str) -> tuple[Any, ...]:
+def _province_row(pair: Pair, record_uuid: str, unit: str = "16681") -> tuple[Any, ...]:
+    """(unit code, place, attendance, deleted, owning station) of ``unit``'s record."""
     with closing(connect(pair.province_db.path, readonly=True)) as raw, raw:
         row = raw.execute(
-            "SELECT u.code, s.place, s.attendance FROM outreach_sessions s "
-            "JOIN units u ON u.id = s.owner_unit_id WHERE s.uuid = ?",
-            (record_uuid,),
+            "SELECT u.code, s.place, s.attendance, s.deleted_at IS NOT NULL "
+            "FROM outreach_sessions s JOIN units u ON u.id = s.owner_unit_id "
+            "WHERE s.uuid = ? AND u.code = ?",
+            (record_uuid, unit),
         ).fetchone()
         owner = raw.execute(
-            "SELECT station_id FROM sync_versions WHERE record_uuid = ?", (record_uuid,)
+            "SELECT station_id FROM sync_versions WHERE record_uuid = ? AND station_id = ?",
+            (record_uuid, unit),
         ).fetchone()
-    assert row is not None
+    assert row is not None and owner is not None
     return (*row, owner[0])
+
+
+def _holders(pair: Pair, record_uuid: str) -> list[str]:
+    """The units whose record at the province has this id, and the stations holding a version
+    of it: each unit once, each with its own station."""
+    with closing(connect(pair.province_db.path, readonly=True)) as raw, raw:
+        units = raw.execute(
+            "SELECT u.code FROM outreach_sessions s JOIN units u ON u.id = s.owner_unit_id "
+            "WHERE s.uuid = ? ORDER BY u.code",
+            (record_uuid,),
+        ).fetchall()
+        stations = raw.execute(
+            "SELECT station_id FROM sync_versions WHERE record_uuid = ? ORDER BY station_id",
+            (record_uuid,),
+        ).fetchall()
+    assert units == stations
+    return [code for (code,) in units]
 
 
 def _first_wards_session(pair: Pair) -> tuple[int, str]:
@@ -105,7 +138,21 @@ def _first_wards_session(pair: Pair) -> tuple[int, str]:
     return row.id, row.uuid
 
 
-def test_a_foreign_id_is_a_conflict_for_the_sender_only(two_wards: tuple[Pair, _Ward]) -> None:
+def _set_attendance(records: RecordService, record_id: int, attendance: int) -> None:
+    (row,) = records.fetch("sessions", [record_id])
+    records.update("sessions", record_id, {**row.values, "attendance": attendance})
+
+
+def _first_ward_updates(pair: Pair, own_id: int, attendance: int) -> None:
+    records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
+    _set_attendance(records, own_id, attendance)
+    (update,) = pair.import_(pair.export())
+    assert update.outcome == "new" and update.summary["conflict"] == 0
+    assert update.summary["updated"] == 1 and update.summary["new"] == 0
+
+
+def test_a_foreign_id_makes_the_senders_own_record(two_wards: tuple[Pair, _Ward]) -> None:
+    """The first ward's record arrives, then the second ward's row with its id."""
     pair, other = two_wards
     (first,) = pair.import_(pair.export())
     assert first.outcome == "new" and first.summary["conflict"] == 0
@@ -119,32 +166,32 @@ def test_a_foreign_id_is_a_conflict_for_the_sender_only(two_wards: tuple[Pair, _
     _take_id(other, created.created[0], target)
     (sent,) = pair.import_(other.sync.export(pair.stick, other.keys).path)
 
-    # the sender's bundle is applied except that row, which is reported in Vietnamese
+    # the sender's whole bundle is applied: the row is its own record, not a conflict
     assert sent.outcome == "new", sent.reason
-    assert sent.summary["new"] == 1 and sent.summary["conflict"] == 1
-    (conflict,) = sent.summary["conflicts"]
-    assert target in conflict and "đơn vị khác" in conflict
-    # named as the officer knows the records, not by the database table
-    assert conflict.startswith(_("Outreach sessions")) and "outreach_sessions" not in conflict
+    assert sent.summary["new"] == 2 and sent.summary["conflict"] == 0
+    assert sent.summary["conflicts"] == []
     receipt = other.sync.import_receipt(sent.receipt_path.read_bytes())
-    assert receipt.status == "returned" and target in receipt.comments
-    # the first ward's record is untouched, and still its own
+    assert receipt.status == "accepted"
+    assert _holders(pair, target) == ["16681", "16684"]
+    assert _province_row(pair, target, "16684") == (
+        "16684",
+        "Nhà văn hoá khối 7",
+        40,
+        0,
+        "16684",
+    )
+    # the first ward's record is untouched, and still its own; it can still update it
     assert _province_row(pair, target) == held
-
-    # the first ward can still update it
-    records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
-    (row,) = records.fetch("sessions", [own_id])
-    records.update("sessions", own_id, {**row.values, "attendance": 321})
-    (update,) = pair.import_(pair.export())
-    assert update.outcome == "new" and update.summary["conflict"] == 0
-    assert update.summary["updated"] == 1
-    assert _province_row(pair, target)[2] == 321 and _province_row(pair, target)[0] == "16681"
+    _first_ward_updates(pair, own_id, 321)
+    assert _province_row(pair, target)[:3] == ("16681", held[1], 321)
+    assert _province_row(pair, target, "16684")[2] == 40
 
 
 def test_the_sender_cannot_take_the_id_over_with_a_later_version(
     two_wards: tuple[Pair, _Ward],
 ) -> None:
-    """However high the sender's counter, and whether it updates or deletes the row."""
+    """However high the sender's counter, and whether it updates or deletes the row, it
+    changes its own record only."""
     pair, other = two_wards
     (first,) = pair.import_(pair.export())
     _own_id, target = _first_wards_session(pair)
@@ -152,21 +199,21 @@ def test_the_sender_cannot_take_the_id_over_with_a_later_version(
     records = other.records()
     created = records.create("sessions", SESSION)
     for attendance in range(50, 60):  # push its counter past the first ward's
-        (row,) = records.fetch("sessions", [created.created[0]])
-        records.update("sessions", created.created[0], {**row.values, "attendance": attendance})
+        _set_attendance(records, created.created[0], attendance)
     records.delete("sessions", created.created[0])
     _take_id(other, created.created[0], target)
     (sent,) = pair.import_(other.sync.export(pair.stick, other.keys).path)
-    assert sent.outcome == "new" and sent.summary["conflict"] == 1
+    assert sent.outcome == "new" and sent.summary["conflict"] == 0
     assert _province_row(pair, target) == held
+    assert _province_row(pair, target, "16684")[2:] == (59, 1, "16684")
     assert first.outcome == "new"
 
 
-def test_in_one_batch_the_preview_shows_the_senders_conflict_too(
+def test_in_one_batch_both_records_arrive_and_the_preview_says_so(
     two_wards: tuple[Pair, _Ward],
 ) -> None:
-    """Both wards' bundles in one import: the first ward's record arrives, the second ward's
-    row with its id is the second ward's conflict, in the preview exactly as in the import."""
+    """Both wards' bundles in one import: each ward's record with the same id arrives as its
+    own, in the preview exactly as in the import."""
     pair, other = two_wards
     _own_id, target = _first_wards_session(pair)
     created = other.records().create("sessions", SESSION)
@@ -176,8 +223,63 @@ def test_in_one_batch_the_preview_shows_the_senders_conflict_too(
     preview = pair.import_(own_bundle, foreign_bundle, dry_run=True)
     imported = pair.import_(own_bundle, foreign_bundle)
     shown = [(r.station_id, r.outcome, r.summary["conflict"]) for r in imported]
-    assert sorted(shown) == [("16681", "new", 0), ("16684", "new", 1)]
+    assert sorted(shown) == [("16681", "new", 0), ("16684", "new", 0)]
     assert [(r.station_id, r.summary) for r in preview] == [
         (r.station_id, r.summary) for r in imported
     ]
-    assert _province_row(pair, target)[0] == "16681"
+    assert _holders(pair, target) == ["16681", "16684"]
+    assert _province_row(pair, target, "16684")[1:3] == ("Nhà văn hoá khối 7", 40)
+
+
+def test_a_foreign_id_arriving_first_does_not_block_the_owner(
+    two_wards: tuple[Pair, _Ward], tmp_path: Path
+) -> None:
+    """The second ward's row with the first ward's id reaches the province before the first
+    ward's own bundle: the first ward's record still arrives as its own (not a conflict), and
+    each ward, and only it, updates its record; a third ward sending the id changes neither."""
+    pair, other = two_wards
+    own_id, target = _first_wards_session(pair)
+    created = other.records().create("sessions", SESSION)
+    _take_id(other, created.created[0], target)
+    (early,) = pair.import_(other.sync.export(pair.stick, other.keys).path)
+    assert early.outcome == "new" and early.summary["conflict"] == 0
+    other.sync.import_receipt(early.receipt_path.read_bytes())
+    assert _holders(pair, target) == ["16684"]
+
+    (own,) = pair.import_(pair.export())
+    assert own.outcome == "new", own.reason
+    assert own.summary["conflict"] == 0 and own.summary["conflicts"] == []
+    assert pair.ward.import_receipt(own.receipt_path.read_bytes()).status == "accepted"
+    assert _holders(pair, target) == ["16681", "16684"]
+    held = _province_row(pair, target)
+    assert held[0] == "16681" and held[-1] == "16681" and held[1] != SESSION["place"]
+    foreign = _province_row(pair, target, "16684")
+    assert foreign == ("16684", "Nhà văn hoá khối 7", 40, 0, "16684")
+
+    # each station updates its own record, and only its own
+    _first_ward_updates(pair, own_id, 321)
+    assert _province_row(pair, target) == (*held[:2], 321, *held[3:])
+    assert _province_row(pair, target, "16684") == foreign
+    _set_attendance(other.records(), created.created[0], 77)
+    (later,) = pair.import_(other.sync.export(pair.stick, other.keys).path)
+    assert later.summary["updated"] == 1 and later.summary["conflict"] == 0
+    assert _province_row(pair, target, "16684")[2] == 77
+    assert _province_row(pair, target)[2] == 321
+
+    # a third station's row with the id, at a far higher version, is its own record only
+    third = _enroll(pair, tmp_path / "third", THIRD_WARD)
+    try:
+        records = third.records()
+        made = records.create("sessions", {**SESSION, "place": "Nhà văn hoá khối 9"})
+        for attendance in range(900, 920):
+            _set_attendance(records, made.created[0], attendance)
+        _take_id(third, made.created[0], target)
+        (stranger,) = pair.import_(third.sync.export(pair.stick, third.keys).path)
+    finally:
+        third.db.close()
+    assert stranger.outcome == "new" and stranger.summary["conflict"] == 0
+    assert stranger.summary["updated"] == 0
+    assert _holders(pair, target) == ["16681", "16684", "16687"]
+    assert _province_row(pair, target)[2] == 321
+    assert _province_row(pair, target, "16684")[2] == 77
+    assert _province_row(pair, target, "16687")[1:3] == ("Nhà văn hoá khối 9", 919)
