@@ -190,15 +190,20 @@ class _TableMerge:
         if kind_code is not None:
             values.update(derived_values(kind_by_code(kind_code), values))
         origin = self.origin
-        if (previous is None and change.record_id in present) or (
-            previous is not None and previous.table_name != self.name
-        ):
-            # the province holds this id for the sender's unit, but not from this station, or
-            # from this station for another table: the sender's conflict only; what is held
-            # is left as it is
+        # the sender's conflicts only: what the province holds is left as it is
+        if previous is not None and previous.table_name != self.name:
             self._conflict(
                 change.record_id,
-                _("{table} {id}: a record with this id already belongs to another unit."),
+                _("{table} {id}: this station already sent a record of another kind with this id."),
+            )
+            return
+        if previous is None and change.record_id in present:
+            self._conflict(
+                change.record_id,
+                _(
+                    "{table} {id}: the province holds a record of this unit with this id that "
+                    "this station did not send."
+                ),
             )
             return
         version_row = {

@@ -25,6 +25,7 @@ from app.core.sync_ward import WardSync
 from app.db.cipher import connect
 from app.db.engine import Database
 from app.db.open import open_database
+from app.i18n import _
 from app.sync.keys import StationKeys
 from tests.sync.bundle_pairs import PASSPHRASE, TODAY, Pair
 
@@ -89,13 +90,16 @@ def two_wards(pair: Pair, tmp_path: Path) -> Iterator[tuple[Pair, _Ward]]:
     other.db.close()
 
 
-def _take_id(ward: _Ward, record_id: int, foreign_uuid: str) -> None:
-    """Give a ward's session the id of a record of the first ward, as two stations holding
-    copies of the same records, a copied or a hand-edited database would."""
-    ward.db.engine.dispose()
-    ward.db.write_engine.dispose()
-    with closing(connect(ward.db.path)) as raw, raw:
-        raw.execute("UPDATE outreach_sessions SET uuid = ? WHERE id = ?", (foreign_uuid, record_id))
+def _take_id(
+    ward: _Ward | Database, record_id: int, foreign_uuid: str, table: str = "outreach_sessions"
+) -> None:
+    """Give a ward's record the id of another record, as two stations holding copies of the
+    same records, a copied or a hand-edited database would."""
+    db = ward.db if isinstance(ward, _Ward) else ward
+    db.engine.dispose()
+    db.write_engine.dispose()
+    with closing(connect(db.path)) as raw, raw:
+        raw.execute(f"UPDATE {table} SET uuid = ? WHERE id = ?", (foreign_uuid, record_id))
 
 
 def _province_row(pair: Pair, record_uuid: str, unit: str = "16681") -> tuple[Any, ...]:
@@ -283,3 +287,51 @@ def test_a_foreign_id_arriving_first_does_not_block_the_owner(
     assert _province_row(pair, target)[2] == 321
     assert _province_row(pair, target, "16684")[2] == 77
     assert _province_row(pair, target, "16687")[1:3] == ("Nhà văn hoá khối 9", 919)
+
+
+def test_an_id_sent_again_for_another_kind_is_the_senders_conflict(pair: Pair) -> None:
+    """A station's own id used for a record of another kind: that row is its conflict, said in
+    Vietnamese and naming the kind; the rest of the bundle is applied."""
+    (first,) = pair.import_(pair.export())
+    pair.ward.import_receipt(first.receipt_path.read_bytes())
+    _own_id, target = _first_wards_session(pair)
+    records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
+    (team_id,) = records.list_ids("teams")[:1]
+    _take_id(pair.ward_db, team_id, target, "fire_safety_teams")
+    records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
+    (team,) = records.fetch("teams", [team_id])
+    records.update("teams", team_id, {**team.values, "households": 77})
+    (report,) = pair.import_(pair.export())
+    assert report.outcome == "new", report.reason
+    assert report.summary["conflict"] == 1 and report.summary["updated"] == 0
+    (conflict,) = report.summary["conflicts"]
+    assert conflict.startswith(_("Fire-safety teams")) and target in conflict
+    assert "fire_safety_teams" not in conflict and "loại khác" in conflict
+    assert _holders(pair, target) == ["16681"]
+
+
+def test_a_record_of_the_unit_held_without_the_stations_version_is_a_conflict(
+    pair: Pair,
+) -> None:
+    """The province holds the unit's record but no version of it from this station: the row
+    is the station's conflict, and the record is left as it is."""
+    (first,) = pair.import_(pair.export())
+    own_id, target = _first_wards_session(pair)
+    held = _province_row(pair, target)
+    pair.province_db.engine.dispose()
+    pair.province_db.write_engine.dispose()
+    with closing(connect(pair.province_db.path)) as raw, raw:
+        raw.execute("DELETE FROM sync_versions WHERE record_uuid = ?", (target,))
+    records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
+    _set_attendance(records, own_id, 555)
+    (report,) = pair.import_(pair.export())
+    assert first.outcome == report.outcome == "new"
+    assert report.summary["conflict"] == 1 and report.summary["updated"] == 0
+    (conflict,) = report.summary["conflicts"]
+    assert conflict.startswith(_("Outreach sessions")) and target in conflict
+    assert "không do trạm này gửi" in conflict
+    with closing(connect(pair.province_db.path, readonly=True)) as raw, raw:
+        row = raw.execute(
+            "SELECT attendance FROM outreach_sessions WHERE uuid = ?", (target,)
+        ).fetchone()
+    assert row == (held[2],)
