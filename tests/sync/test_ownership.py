@@ -10,6 +10,7 @@ record.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import pytest
 from app.core.profile import ProfileInput, set_up
 from app.core.record_service import RecordService
 from app.core.sync_ward import WardSync
-from app.db.cipher import connect
+from app.db.cipher import connect, dbapi
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
@@ -335,3 +336,53 @@ def test_a_record_of_the_unit_held_without_the_stations_version_is_a_conflict(
             "SELECT attendance FROM outreach_sessions WHERE uuid = ?", (target,)
         ).fetchone()
     assert row == (held[2],)
+
+
+FROZEN_0006 = Path(__file__).parent.parent / "data" / "db" / "0006.sqlite"
+
+
+def _all_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with closing(connect(path, readonly=True)) as raw:
+        tables = raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
+        ).fetchall()
+        return {
+            name: sorted(raw.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+            for (name,) in tables
+        }
+
+
+def test_the_upgrade_keeps_every_row_and_lets_two_units_hold_one_id(tmp_path: Path) -> None:
+    """Migration 0007 rebuilds the synced tables (and sets aside the rows naming them, an
+    assessment's items and events): every row comes back, every reference holds, and the
+    uuid is unique per unit from then on."""
+    copy = tmp_path / "0006.sqlite"
+    shutil.copy(FROZEN_0006, copy)
+    before = _all_rows(copy)
+    assert before["assessment_items"] and before["assessment_events"]
+    open_database(copy).close()
+    after = _all_rows(copy)
+    # sync_versions (empty at a ward) is rebuilt with its new key, the rest row for row
+    assert after == before
+    with closing(connect(copy)) as raw, raw:
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        raw.execute(
+            "INSERT INTO units (uuid, code, name, kind, valid_from, created_at, "
+            "updated_at, place_name) SELECT 'u2', '16699', 'Công an phường X', kind, "
+            "valid_from, created_at, updated_at, '' FROM units LIMIT 1"
+        )
+        other_unit = raw.execute("SELECT id FROM units WHERE uuid = 'u2'").fetchone()[0]
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(outreach_sessions)")]
+        copied = ", ".join("?" if c == "owner_unit_id" else c for c in columns if c != "id")
+        names = ", ".join(c for c in columns if c != "id")
+        first = "(SELECT id FROM outreach_sessions ORDER BY id LIMIT 1)"
+        raw.execute(
+            f"INSERT INTO outreach_sessions ({names}) SELECT {copied} FROM outreach_sessions "
+            f"WHERE id = {first}",
+            (other_unit,),
+        )
+        with pytest.raises(dbapi().IntegrityError, match="UNIQUE"):
+            raw.execute(
+                f"INSERT INTO outreach_sessions ({names}) SELECT {names} FROM "
+                f"outreach_sessions WHERE id = {first}"
+            )
