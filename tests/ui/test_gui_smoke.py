@@ -93,8 +93,9 @@ class Coverage:
 class Answers:
     """Answers every modal dialog as it opens and writes down everything that went wrong."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, imports: Path) -> None:
         self.folder = folder
+        self.imports = imports  # a spreadsheet per record kind, of rows the ward lacks
         self.step = "start"
         self.user: tuple[str, str] | None = None
         self.problems: list[str] = []
@@ -134,7 +135,7 @@ class Answers:
         self, parent: QWidget, _caption: str = "", _folder: str = "", filters: str = "", *_a: str
     ) -> tuple[str, str]:
         kind = getattr(parent, "kind", None)
-        prepared = self.folder / "imports" / f"{getattr(kind, 'code', '')}.xlsx"
+        prepared = self.imports / f"{getattr(kind, 'code', '')}.xlsx"
         if prepared.exists():
             return str(prepared), ""
         # not a file of the kind asked for: the screen must refuse it in clear words
@@ -360,6 +361,7 @@ def exercise_window(qtbot, window: MainWindow, answers: Answers, role: Role) -> 
 class Stations:
     ward: Path
     province: Path
+    imports: Path
 
 
 def _prepare_imports(ward: Path, folder: Path) -> None:
@@ -387,24 +389,28 @@ def _accounts(path: Path) -> None:
         accounts.change_password(username, "tạm thời 123456", password)
 
 
-@pytest.fixture
-def stations(tmp_path: Path, ward_template: Path) -> Stations:
-    """A ward with a year of data and keys, and its province, each with the three roles."""
-    pair = make_pair(tmp_path / "pair", ward_template)
+@pytest.fixture(scope="module")
+def stations(tmp_path_factory: pytest.TempPathFactory, ward_template: Path) -> Stations:
+    """A ward with a year of data and keys, and its province, each with the three roles
+    (made once: the ward test uses one, the province test the other)."""
+    folder = tmp_path_factory.mktemp("smoke")
+    pair = make_pair(folder / "pair", ward_template)
     ward, province = Path(pair.ward_db.path), Path(pair.province_db.path)
     pair.ward_db.close()
     pair.province_db.close()
-    _prepare_imports(ward, tmp_path / "answers" / "imports")
+    _prepare_imports(ward, folder / "imports")
     for path in (ward, province):
         _accounts(path)
-    return Stations(ward, province)
+    return Stations(ward, province, folder / "imports")
 
 
 @pytest.fixture
-def answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Answers]:
+def answers(
+    tmp_path: Path, stations: Stations, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Answers]:
     folder = tmp_path / "answers"
-    folder.mkdir(exist_ok=True)
-    watcher = Answers(folder)
+    folder.mkdir()
+    watcher = Answers(folder, stations.imports)
     monkeypatch.setattr(sys, "excepthook", watcher.excepthook)
     monkeypatch.setattr(errors, "error_listeners", [watcher.error_shown])
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(watcher.save_name))
