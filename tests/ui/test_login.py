@@ -392,3 +392,46 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type:
     assert seen["card"] is None
     assert "demo" in str(seen["message"]) and window.db is None
     session.close()
+
+
+def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    """The newcomer's own administrator cannot enter data: the demo built from the set-up
+    screen adds the demo's officer and chief, says so, and the lock screen shows them."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.core import demo_accounts
+    from app.ui.dialogs.setup_dialog import SetupDialog
+
+    path = tmp_path / "station.sqlite"
+    admin, _code = Accounts(path, kdf=CHEAP).create("nguoimoi", "Người Mới", "mật khẩu 1234")
+    cipher.unlock(path, admin.db_key)
+    db = open_database(path)
+    told: list[str] = []
+
+    def read(box: QWidget) -> None:
+        told.append(box.text() + " " + box.informativeText())  # type: ignore[attr-defined]
+        box.close()
+
+    def wait_for_the_box(left: int = 6000) -> None:  # the progress dialog comes first
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.isVisible():
+            when_modal(read)
+        elif left > 0:
+            QTimer.singleShot(20, lambda: wait_for_the_box(left - 1))
+
+    dialog = SetupDialog(db, login=admin)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    QTimer.singleShot(0, wait_for_the_box)
+    with qtbot.waitSignal(dialog.accepted, timeout=120000):
+        dialog.build_demo(ask=False)
+    db.close()
+    assert told and "Ctrl+L" in told[0] and "demo.truong" in told[0], told
+    card = demo_accounts.read_card(path)
+    assert card is not None and dialog.demo_card == card
+    names = {user.username for user in Accounts(path).users()}
+    assert {"nguoimoi", "demo.canbo", "demo.truong"} <= names
+    cipher.forget(path)

@@ -58,7 +58,17 @@ class SetupDialog(GuardedDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        layout.addLayout(self._unit_form())
+        self.is_province = QCheckBox(
+            _("This computer belongs to the provincial police: it receives the wards' bundles"),
+            self,
+        )
+        self.is_province.setObjectName("is_province")
+        self.is_province.toggled.connect(self._province_toggled)
+        layout.addWidget(self.is_province)
+        layout.addWidget(self._buttons())
 
+    def _unit_form(self) -> QFormLayout:
         form = QFormLayout()
         self.province = QComboBox(self)
         self.province.setObjectName("province")
@@ -95,15 +105,9 @@ class SetupDialog(GuardedDialog):
             column.addWidget(widget)
             column.addWidget(error)
             form.addRow(label, column)
-        layout.addLayout(form)
-        self.is_province = QCheckBox(
-            _("This computer belongs to the provincial police: it receives the wards' bundles"),
-            self,
-        )
-        self.is_province.setObjectName("is_province")
-        self.is_province.toggled.connect(self._province_toggled)
-        layout.addWidget(self.is_province)
+        return form
 
+    def _buttons(self) -> QDialogButtonBox:
         buttons = QDialogButtonBox(self)
         self.demo_button = buttons.addButton(
             _("Try with a demo ward…"), QDialogButtonBox.ButtonRole.ActionRole
@@ -120,7 +124,7 @@ class SetupDialog(GuardedDialog):
         buttons.addButton(_("Quit"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        return buttons
 
     def _province_toggled(self, province: bool) -> None:
         for widget in (self.kind, self.code, self.name, self.place, self.demo_button):
