@@ -75,7 +75,8 @@ class Operation(QObject):
         self.signals.op_did_fail.connect(self._fail, Qt.ConnectionType.QueuedConnection)
         self.signals.op_was_cancelled.connect(self._cancelled, Qt.ConnectionType.QueuedConnection)
         self.dialog: QProgressDialog | None = None
-        self._done = False
+        self._done = False  # the background work has ended
+        self._delivered = False  # ... and its end was delivered: the operation is over
         self._updating = False  # inside a progress update that may process events
         self._held_end: Callable[[], None] | None = None
 
@@ -98,7 +99,11 @@ class Operation(QObject):
         if self._updating:
             self._held_end = deliver  # run by _progress once the dialog is no longer in use
             return
+        self._deliver(deliver)
+
+    def _deliver(self, deliver: Callable[[], None]) -> None:
         self._close_dialog()
+        self._delivered = True
         deliver()
 
     def _close_dialog(self) -> None:
@@ -132,7 +137,7 @@ class Operation(QObject):
 
     @property
     def running(self) -> bool:
-        return not self._done
+        return not self._delivered
 
     @Slot(int, int, str)
     def _progress(self, done: int, total: int, message: str) -> None:
@@ -147,10 +152,9 @@ class Operation(QObject):
             dialog.setValue(done)  # may process events: the end can arrive in here
         finally:
             self._updating = False
-        held, self._held_end = self._held_end, None
-        if held is not None:
-            self._close_dialog()
-            held()
+            held, self._held_end = self._held_end, None
+            if held is not None:  # the end arrived meanwhile: delivered now, once
+                self._deliver(held)
 
 
 _writer_pool: QThreadPool | None = None
