@@ -57,8 +57,6 @@ def _answer_dialogs() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QDialog, QMessageBox
 
-    from app.ui.dialogs.login_dialog import LoginDialog
-
     plain_exec = QDialog.exec
 
     def refuse(dialog: QDialog) -> int:
@@ -72,6 +70,10 @@ def _answer_dialogs() -> None:
         os._exit(UNEXPECTED_DIALOG)
 
     def answering_exec(dialog: QDialog) -> int:
+        # imported here, once the app has imported it: importing it before the window is shown
+        # would add its imports (accounts, argon2, print support) to the measured start
+        from app.ui.dialogs.login_dialog import LoginDialog
+
         if not isinstance(dialog, LoginDialog):
             return refuse(dialog)
         index = dialog.user.findData(os.environ["BENCH_USER"])
