@@ -410,24 +410,30 @@ def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(  # type: ign
     cipher.unlock(path, admin.db_key)
     db = open_database(path)
     told: list[str] = []
+    finished: list[bool] = []  # stops the polling below once the test is past the build
 
     def read(box: QWidget) -> None:
         told.append(box.text() + " " + box.informativeText())  # type: ignore[attr-defined]
         box.close()
 
-    def wait_for_the_box(left: int = 6000) -> None:  # the progress dialog comes first
+    def wait_for_the_box() -> None:  # the progress dialog comes first
+        # polled for as long as the demo takes to build (slow on a loaded machine): a box
+        # that opened after the polling stopped would block the test in its exec() forever
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox) and box.isVisible():
             when_modal(read)
-        elif left > 0:
-            QTimer.singleShot(20, lambda: wait_for_the_box(left - 1))
+        elif not told and not finished:
+            QTimer.singleShot(20, wait_for_the_box)
 
     dialog = SetupDialog(db, login=admin)
     qtbot.addWidget(dialog)
     dialog.show()
     QTimer.singleShot(0, wait_for_the_box)
-    with qtbot.waitSignal(dialog.accepted, timeout=120000):
-        dialog.build_demo(ask=False)
+    try:
+        with qtbot.waitSignal(dialog.accepted, timeout=120000):
+            dialog.build_demo(ask=False)
+    finally:
+        finished.append(True)
     db.close()
     assert told and "Ctrl+L" in told[0] and "demo.truong" in told[0], told
     card = demo_accounts.read_card(path)
