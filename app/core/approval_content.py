@@ -16,8 +16,9 @@ size):
 
 Truncation keeps 212 bits of SHA-256 for a month and 104 bits for each part of a report:
 making other figures or another narrative match an approval takes a second preimage, some
-2^104 hash computations at the least, out of reach. Scheme 1 (a bare 64-hex SHA-256 of the typed values only) is what
-approvals made before held; they are still checked the way they were made.
+2^104 hash computations at the least, out of reach. Scheme 1 (a bare 64-hex SHA-256 of the
+typed values only) is what approvals made before held; they are still checked the way they
+were made.
 """
 
 from __future__ import annotations
