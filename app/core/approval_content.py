@@ -1,4 +1,5 @@
-"""Exactly what an approval of a month's indicators or of a report's figures covers, as a hash.
+"""Exactly what an approval of a month's indicators, a report's figures or a self-assessment
+covers, as a hash.
 
 Scheme 2 (every approval made from this version on) covers every figure the screen or the
 printed report shows for the period: typed values, values computed from the ward's records
@@ -14,11 +15,18 @@ size):
   narrative is not stored in the database, so only a screen or a printout that has the text
   can check this part; the province, which never receives it, checks the figures only.
 
-Truncation keeps 212 bits of SHA-256 for a month and 104 bits for each part of a report:
-making other figures or another narrative match an approval takes a second preimage, some
-2^104 hash computations at the least, out of reach. Scheme 1 (a bare 64-hex SHA-256 of the
-typed values only) is what approvals made before held; they are still checked the way they
-were made.
+A self-assessment's hash reads ``2.<definitions>.<MM>.<outcomes>``: ``MM`` is the month the
+assessment was evaluated through when approved (its year's months 1–MM, as the screen showed
+it), so the approval is checked against the same months later whatever today's date is;
+``outcomes`` covers the pack version, every criterion's finding (status, points, evidence,
+linked records), its automatic outcome, the resulting status and points, "met N of M", the
+points total and the month-by-month trend.
+
+Truncation keeps 212 bits of SHA-256 for a month, 200 for an assessment and 104 bits for each
+part of a report: making other figures or another narrative match an approval takes a second
+preimage, some 2^104 hash computations at the least, out of reach. Scheme 1 (a bare 64-hex
+SHA-256 of the typed values only, of the officer's findings only for an assessment) is what
+approvals made before held; they are still checked the way they were made.
 """
 
 from __future__ import annotations
@@ -37,11 +45,13 @@ from sqlalchemy.orm import Session
 from app.core.indicators import IndicatorData, load_indicator_data
 from app.core.packs.model import Indicator, Pack
 from app.core.periods import Span, span_months
+from app.db.pack_models import Assessment
 
 SCHEME = "2"
 DEFINITION_DIGITS = 8
 MONTH_DIGITS = 64 - len(SCHEME) - 2 - DEFINITION_DIGITS  # 53
 REPORT_DIGITS = (64 - len(SCHEME) - 3 - DEFINITION_DIGITS) // 2  # 26
+ASSESSMENT_DIGITS = 64 - len(SCHEME) - 3 - DEFINITION_DIGITS - 2  # 50
 # The most combinations of installed pack versions the province tries for one approval.
 MAX_CANDIDATES = 32
 
@@ -94,6 +104,67 @@ def parse(stored: str) -> StoredHash | None:
     if parts[0] != SCHEME or len(parts) not in (3, 4):
         return None
     return StoredHash(parts[1], parts[2], parts[3] if len(parts) == 4 else None)
+
+
+@dataclass(frozen=True)
+class StoredAssessmentHash:
+    """A scheme-2 assessment ``content_hash`` taken apart."""
+
+    definitions: str
+    as_of: int
+    outcomes: str
+
+
+def parse_assessment(stored: str) -> StoredAssessmentHash | None:
+    """The parts of a scheme-2 assessment hash; None for a scheme-1 one."""
+    parts = stored.split(".")
+    if parts[0] != SCHEME or len(parts) != 4 or not parts[2].isdigit():
+        return None
+    return StoredAssessmentHash(parts[1], int(parts[2]), parts[3])
+
+
+def assessment_hash(
+    session: Session,
+    unit_id: int,
+    defs: Definitions,
+    assessment: Assessment,
+    pack: Pack,
+    as_of: int,
+) -> str:
+    """The hash of what the assessment shows when evaluated through month ``as_of`` of its
+    year, its indicators computed with ``defs`` and its criteria those of ``pack`` (the
+    version the assessment is on)."""
+    from app.core.assessment_service import evaluate_criteria, findings_of, record_counter
+
+    year = assessment.year
+    data = _data(session, unit_id, defs, (year - 1, year))
+    findings = findings_of(session, assessment.id)
+    count = record_counter(session, unit_id)
+    views, trend = evaluate_criteria(pack, findings, data, year, as_of, count)
+    criteria = [
+        [
+            view.criterion.code,
+            view.manual_status,
+            _number(view.points),
+            view.evidence,
+            [[link.kind, link.uuid] for link in view.links],
+            None if view.auto is None else view.auto.met,
+            view.status,
+            _number(view.earned_points),
+        ]
+        for view in views
+    ]
+    met = sum(1 for view in views if view.status == "met")
+    total = sum(1 for view in views if view.status != "not_applicable")
+    scored = [view for view in views if view.criterion.max_points > 0]
+    points = [
+        _number(sum(view.earned_points for view in scored)),
+        _number(sum(view.criterion.max_points for view in scored)),
+    ]
+    head = [assessment.uuid, assessment.pack_id, assessment.pack_version, year, as_of]
+    document = ["assessment", head, criteria, [met, total], points, [list(t) for t in trend]]
+    digest = _digest(document)[:ASSESSMENT_DIGITS]
+    return f"{SCHEME}.{defs.fingerprint}.{as_of:02d}.{digest}"
 
 
 def month_hash(session: Session, unit_id: int, defs: Definitions, year: int, month: int) -> str:

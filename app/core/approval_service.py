@@ -7,10 +7,12 @@ still holds is worked out each time from the data: anything changed afterwards s
 the province checks them against the ward's data it holds and the ward's enrolled key.
 
 What a hash covers is in ``app.core.approval_content``: every figure shown for the period
-(typed, computed from records, ratios) and a report's printed narrative. Limits, honestly: the
+(typed, computed from records, ratios), a report's printed narrative, and an assessment's
+findings and outcomes evaluated through the month the chief saw. Limits, honestly: the
 province never receives a report's narrative, so it checks a report's figures only; it checks
 figures with the criteria pack version the ward used, and says so when it does not hold it;
-approvals made before (scheme 1) cover the typed values only until the chief approves again.
+approvals made before (scheme 1) cover the typed values (an assessment's, the findings) only
+until the chief approves again.
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core import approval_content as content
+from app.core.assessment_service import as_of_month
 from app.core.errors import NotFound, UserFacingError
 from app.core.packs import service as packs
+from app.core.packs.model import Pack
 from app.core.periods import Span, span_label, span_months
 from app.core.station_service import StationService
 from app.db.approval_models import Approval
@@ -163,11 +167,19 @@ def content_hash(
     key: str,
     defs: content.Definitions | None = None,
     narrative: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> str:
     """The hash an approval of the subject's current content gets (``defs``: the indicator
-    definitions the station computes with; ``narrative``: a report's narrative as printed)."""
-    if subject == ASSESSMENT or defs is None:
+    definitions the station computes with; ``narrative``: a report's narrative as printed;
+    ``today``: the date an assessment is evaluated on, as its screen shows it)."""
+    if defs is None:
         return legacy_hash(session, unit_id, subject, key)
+    if subject == ASSESSMENT:
+        row, pack = _assessment(session, unit_id, key)
+        if pack is None:
+            raise NotFound(_("The assessment's criteria pack version is not installed."))
+        as_of = as_of_month(today or date.today(), row.year, pack.month_start_day)
+        return content.assessment_hash(session, unit_id, defs, row, pack, as_of)
     if subject == MONTH:
         year, month = (int(part) for part in key.split("-"))
         return content.month_hash(session, unit_id, defs, year, month)
@@ -193,6 +205,42 @@ class ContentCheck:
     strict: bool = False
 
 
+def _assessment(session: Session, unit_id: int, key: str) -> tuple[Assessment, Pack | None]:
+    """The assessment filed under ``key`` and its criteria pack version (None: not installed
+    here)."""
+    row = session.execute(
+        select(Assessment).where(
+            Assessment.uuid == key,
+            Assessment.owner_unit_id == unit_id,
+            Assessment.deleted_at.is_(None),
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(_("The assessment no longer exists."))
+    versions = packs.installed_versions_of(session).get(row.pack_id, {})
+    return row, versions.get(row.pack_version)
+
+
+def _compare_assessment(
+    session: Session,
+    unit_id: int,
+    row: Approval,
+    options: Sequence[content.Definitions],
+    strict: bool,
+) -> str:
+    """A scheme-2 assessment approval: its outcomes recomputed through the month it was
+    approved at, with the indicator definitions and the pack version it was made with."""
+    stored = content.parse_assessment(row.content_hash)
+    if stored is None:
+        return CHANGED
+    defs = next((d for d in options if d.fingerprint == stored.definitions), None)
+    assessment, pack = _assessment(session, unit_id, row.subject_ref)
+    if defs is None or pack is None:
+        return CHANGED if strict else UNCHECKED
+    current = content.assessment_hash(session, unit_id, defs, assessment, pack, stored.as_of)
+    return APPROVED if current == row.content_hash else CHANGED
+
+
 def _compare(session: Session, unit_id: int, row: Approval, check: ContentCheck) -> str:
     stored = content.parse(row.content_hash)
     try:
@@ -203,6 +251,8 @@ def _compare(session: Session, unit_id: int, row: Approval, check: ContentCheck)
             options = list(check.candidates)
         else:
             options = content.candidates(packs.installed_versions_of(session))
+        if row.subject == ASSESSMENT:
+            return _compare_assessment(session, unit_id, row, options, check.strict)
         defs = next((d for d in options if d.fingerprint == stored.definitions), None)
         if defs is None:
             return CHANGED if check.strict else UNCHECKED
@@ -309,7 +359,7 @@ class ApprovalService(StationService):
         defs = self._definitions()
         text = self.printed_narrative(key, narrative) if subject == REPORT else None
         with self.db.write() as session:
-            digest = content_hash(session, self.unit_id, subject, key, defs, text)
+            digest = content_hash(session, self.unit_id, subject, key, defs, text, self.today())
             unit = session.get(Unit, self.unit_id)
             assert unit is not None
             row = session.execute(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from app.core.indicator_service import IndicatorService
 from app.core.indicators import IndicatorData
 from app.core.packs import service as packs
 from app.core.packs.diff import PackDiff, diff_packs
-from app.core.packs.evaluate import EvaluationContext, Outcome, evaluate_rule
+from app.core.packs.evaluate import EvaluationContext, Outcome, RecordCounter, evaluate_rule
 from app.core.packs.model import Criterion, Pack, Scoring
 from app.core.periods import month_of
 from app.core.station_service import StationService
@@ -159,109 +160,25 @@ class AssessmentService(StationService):
 
     # --- evaluation --------------------------------------------------------------------------
 
-    def _counter(self, session: Session) -> Callable[[str, Mapping[str, Sequence[Any]]], int]:
-        cache: dict[str, int] = {}
-
-        def count(kind: str, where: Mapping[str, Sequence[Any]]) -> int:
-            key = json.dumps([kind, sorted(where.items())], default=str)
-            if key not in cache:
-                model = RECORD_MODELS[kind]
-                statement = (
-                    select(func.count())
-                    .select_from(model)
-                    .where(model.owner_unit_id == self.unit_id, model.deleted_at.is_(None))
-                )
-                for name, allowed in where.items():
-                    statement = statement.where(getattr(model, name).in_(list(allowed)))
-                cache[key] = int(session.execute(statement).scalar_one())
-            return cache[key]
-
-        return count
-
     def _as_of(self, year: int, pack: Pack) -> int:
-        current_year, current_month = month_of(self.today(), pack.month_start_day)
-        if year < current_year:
-            return 12
-        if year > current_year:
-            return 0
-        return current_month
+        return as_of_month(self.today(), year, pack.month_start_day)
 
     def view(self, assessment_id: int) -> AssessmentView:
         with self.db.read() as session:
             row = self._row(session, assessment_id)
             pack = packs.load_installed(self.db, row.pack_id, row.pack_version)
             newest = packs.load_installed(self.db, row.pack_id).version
-            items = {
-                item.criterion_code: _Finding.of(item)
-                for item in session.execute(
-                    select(AssessmentItem).where(
-                        AssessmentItem.assessment_id == row.id, AssessmentItem.deleted_at.is_(None)
-                    )
-                ).scalars()
-            }
+            items = findings_of(session, row.id)
             year = row.year
             labels = self._link_labels(session, items.values())
             data = load_data(session, self.unit_id, self.indicators, year)
-            count = self._counter(session)
             as_of = self._as_of(year, pack)
-            months = tuple(range(1, as_of + 1))
-            views = tuple(
-                self._criterion(c, items.get(c.code), data, year, months, count, labels)
-                for c in pack.criteria
-            )
-            trend = tuple(
-                (month, self._met_at(pack, views, data, year, month, count))
-                for month in range(1, as_of + 1)
+            views, trend = evaluate_criteria(
+                pack, items, data, year, as_of, record_counter(session, self.unit_id), labels
             )
         return AssessmentView(
             assessment_id, pack, year, as_of, views, _groups(pack, views), trend, newest
         )
-
-    def _criterion(
-        self,
-        criterion: Criterion,
-        item: _Finding | None,
-        data: IndicatorData,
-        year: int,
-        months: tuple[int, ...],
-        count: Callable[[str, Mapping[str, Sequence[Any]]], int],
-        labels: Mapping[str, str],
-    ) -> CriterionView:
-        auto = None
-        if criterion.rule is not None and months:
-            auto = evaluate_rule(criterion.rule, EvaluationContext(data, year, months, count))
-        links: tuple[RecordLink, ...] = ()
-        if item is not None:
-            links = tuple(
-                RecordLink(kind, record_uuid, labels.get(record_uuid, _("(deleted record)")))
-                for kind, record_uuid in item.links
-            )
-        return CriterionView(
-            criterion,
-            auto,
-            item.status if item is not None and item.status in STATUSES else None,
-            item.points if item is not None else None,
-            item.evidence if item is not None else "",
-            links,
-        )
-
-    def _met_at(
-        self,
-        pack: Pack,
-        views: Sequence[CriterionView],
-        data: IndicatorData,
-        year: int,
-        month: int,
-        count: Callable[[str, Mapping[str, Sequence[Any]]], int],
-    ) -> int:
-        met = 0
-        context = EvaluationContext(data, year, tuple(range(1, month + 1)), count)
-        for view in views:
-            if view.manual_status:
-                met += view.manual_status == "met"
-            elif view.criterion.rule is not None:
-                met += evaluate_rule(view.criterion.rule, context).met is True
-        return met
 
     def _link_labels(self, session: Session, items: Iterable[_Finding]) -> dict[str, str]:
         wanted: dict[str, list[str]] = {}
@@ -413,6 +330,115 @@ class _Finding:
     def of(cls, item: AssessmentItem) -> _Finding:
         links = tuple((link["kind"], link["uuid"]) for link in json.loads(item.links or "[]"))
         return cls(item.status, item.points, item.evidence or "", links)
+
+
+def as_of_month(today: date, year: int, cutoff: int) -> int:
+    """The last month an assessment of ``year`` is evaluated through on ``today``: 12 for a
+    past year, the current reporting month this year, 0 for a year not begun."""
+    current_year, current_month = month_of(today, cutoff)
+    if year < current_year:
+        return 12
+    if year > current_year:
+        return 0
+    return current_month
+
+
+def findings_of(session: Session, assessment_id: int) -> dict[str, _Finding]:
+    """The officer's findings of an assessment, by criterion code."""
+    return {
+        item.criterion_code: _Finding.of(item)
+        for item in session.execute(
+            select(AssessmentItem).where(
+                AssessmentItem.assessment_id == assessment_id, AssessmentItem.deleted_at.is_(None)
+            )
+        ).scalars()
+    }
+
+
+def record_counter(session: Session, unit_id: int) -> RecordCounter:
+    """Counts the unit's records of a kind matching ``where`` (cached for one evaluation)."""
+    cache: dict[str, int] = {}
+
+    def count(kind: str, where: Mapping[str, Sequence[Any]]) -> int:
+        key = json.dumps([kind, sorted(where.items())], default=str)
+        if key not in cache:
+            model = RECORD_MODELS[kind]
+            statement = (
+                select(func.count())
+                .select_from(model)
+                .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
+            )
+            for name, allowed in where.items():
+                statement = statement.where(getattr(model, name).in_(list(allowed)))
+            cache[key] = int(session.execute(statement).scalar_one())
+        return cache[key]
+
+    return count
+
+
+def evaluate_criteria(
+    pack: Pack,
+    findings: Mapping[str, _Finding],
+    data: IndicatorData,
+    year: int,
+    as_of: int,
+    count: RecordCounter,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[tuple[CriterionView, ...], tuple[tuple[int, int], ...]]:
+    """Each criterion of ``pack`` with the officer's finding and its automatic outcome over
+    months 1–``as_of`` of ``year``, and the trend (criteria met through each month)."""
+    months = tuple(range(1, as_of + 1))
+    views = tuple(
+        _criterion(c, findings.get(c.code), data, year, months, count, labels or {})
+        for c in pack.criteria
+    )
+    trend = tuple((month, _met_at(views, data, year, month, count)) for month in months)
+    return views, trend
+
+
+def _criterion(
+    criterion: Criterion,
+    item: _Finding | None,
+    data: IndicatorData,
+    year: int,
+    months: tuple[int, ...],
+    count: RecordCounter,
+    labels: Mapping[str, str],
+) -> CriterionView:
+    auto = None
+    if criterion.rule is not None and months:
+        auto = evaluate_rule(criterion.rule, EvaluationContext(data, year, months, count))
+    links: tuple[RecordLink, ...] = ()
+    if item is not None:
+        links = tuple(
+            RecordLink(kind, record_uuid, labels.get(record_uuid, _("(deleted record)")))
+            for kind, record_uuid in item.links
+        )
+    return CriterionView(
+        criterion,
+        auto,
+        item.status if item is not None and item.status in STATUSES else None,
+        item.points if item is not None else None,
+        item.evidence if item is not None else "",
+        links,
+    )
+
+
+def _met_at(
+    views: Sequence[CriterionView],
+    data: IndicatorData,
+    year: int,
+    month: int,
+    count: RecordCounter,
+) -> int:
+    met = 0
+    context = EvaluationContext(data, year, tuple(range(1, month + 1)), count)
+    for view in views:
+        if view.manual_status:
+            met += view.manual_status == "met"
+        elif view.criterion.rule is not None:
+            met += evaluate_rule(view.criterion.rule, context).met is True
+    return met
 
 
 def load_data(
