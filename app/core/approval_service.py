@@ -74,12 +74,18 @@ class ApprovalState:
     approver: str = ""
     approver_role: str = ""
     approved_at: datetime | None = None
+    # an assessment's: the month of its year it was evaluated through when approved
+    through_month: int | None = None
 
     @property
     def label(self) -> str:
         if self.state == NONE:
             return _("Not approved")
         when = "" if self.approved_at is None else f"{self.approved_at.astimezone():%d/%m/%Y}"
+        if self.state == APPROVED and self.through_month is not None:
+            return _("Approved by {name} on {date}, as evaluated through month {month}").format(
+                name=self.approver, date=when, month=self.through_month
+            )
         if self.state == APPROVED:
             return _("Approved by {name} on {date}").format(name=self.approver, date=when)
         if self.state == CHANGED:
@@ -296,7 +302,11 @@ def _state_of(
         _signed_fields(unit.code, row), row.signer_key, row.signature
     )
     state = _compare(session, unit_id, row, check) if signed else INVALID
-    return ApprovalState(row.subject, row.subject_ref, state, row.approver, row.approver_role, at)
+    parts = content.parse_assessment(row.content_hash) if row.subject == ASSESSMENT else None
+    through = None if parts is None else parts.as_of
+    return ApprovalState(
+        row.subject, row.subject_ref, state, row.approver, row.approver_role, at, through
+    )
 
 
 def approval_states(

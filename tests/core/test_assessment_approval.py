@@ -17,6 +17,7 @@ from app.core.indicator_service import IndicatorService
 from app.core.profile import load
 from app.core.sync_province import ward_approvals
 from app.db.approval_models import Approval
+from app.db.pack_models import Assessment, InstalledPack
 from app.security.accounts import Actor, Role
 from app.sync import approvals as signatures
 from tests.sync.bundle_pairs import Pair
@@ -101,8 +102,9 @@ def test_an_approval_holds_when_the_calendar_moves_on(pair: Pair) -> None:
     later, _key = _assessment(pair, april)
     assert later.as_of_month == 5 and later.trend != view.trend
     for today in (april, date(2027, 2, 1)):
-        chief = _on(pair, ApprovalService, CHIEF, today)
-        assert chief.state(approvals.ASSESSMENT, key).state == approvals.APPROVED
+        state = _on(pair, ApprovalService, CHIEF, today).state(approvals.ASSESSMENT, key)
+        assert state.state == approvals.APPROVED
+        assert state.label.endswith("đánh giá đến tháng 4")  # what the approval covers
     assert _at_province(pair) == {key: approvals.APPROVED}
 
     # a figure of the months it was approved through is still covered
@@ -131,3 +133,32 @@ def test_assessment_approvals_made_before_still_verify_as_they_were_made(pair: P
     officer.set_item(view.id, "TC10", status="met", evidence="Biên bản kiểm tra số 9")
     assert chief.state(approvals.ASSESSMENT, key).state == approvals.CHANGED
     assert _at_province(pair) == {key: approvals.CHANGED}
+
+
+def test_the_province_says_when_it_cannot_recompute_the_outcomes(pair: Pair) -> None:
+    """Outcomes computed with indicator definitions, or a criteria pack version, that the
+    province does not hold are "cannot be checked here", not "changed"."""
+    _view, key = _assessment(pair)
+    chief = _on(pair, ApprovalService, CHIEF)
+    chief.approve(approvals.ASSESSMENT, key, pair.ward_keys)
+    unit_code = load(pair.ward_db).unit.code
+    with pair.ward_db.write() as session:
+        row = session.execute(select(Approval)).scalar_one()
+        parts = row.content_hash.split(".")
+        row.content_hash = ".".join([parts[0], "0" * 8, *parts[2:]])
+        row.signer_key, row.signature = signatures.sign(
+            approvals._signed_fields(unit_code, row), pair.ward_keys.signing
+        )
+    assert _at_province(pair) == {key: approvals.UNCHECKED}
+    assert chief.state(approvals.ASSESSMENT, key).state == approvals.CHANGED
+
+    chief.approve(approvals.ASSESSMENT, key, pair.ward_keys)
+    assert _at_province(pair) == {key: approvals.APPROVED}
+    with pair.province_db.write() as session:
+        assessment = session.execute(select(Assessment).where(Assessment.uuid == key)).scalar_one()
+        held = select(InstalledPack).where(InstalledPack.pack_id == assessment.pack_id)
+        for pack in session.execute(held).scalars():
+            session.delete(pack)
+    seen = ward_approvals(pair.province_db, unit_code)
+    assert [s.state for s in seen] == [approvals.UNCHECKED]
+    assert "không kiểm tra được số liệu" in seen[0].label
