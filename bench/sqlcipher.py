@@ -155,6 +155,9 @@ def _province_import(template: Path, target: Path, bundle: Path, keys: Path) -> 
     reports: list[Any] = []
 
     def fresh() -> None:
+        from app.core.backup import wait_for_verifications
+
+        wait_for_verifications()  # the last import's backup, checked in the background
         for db in current:
             db.close()
         current.clear()

@@ -304,6 +304,9 @@ def sync_bundles(workdir: Path, table_db: Path) -> dict[str, float]:
     current: list[Any] = []
 
     def fresh_province() -> None:
+        from app.core.backup import wait_for_verifications
+
+        wait_for_verifications()  # the last import's backup, checked in the background
         for db in current:
             db.close()
         current.clear()
