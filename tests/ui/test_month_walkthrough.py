@@ -242,6 +242,27 @@ def test_a_month_as_officer_and_chief(  # type: ignore[no-untyped-def]
     assert form.summary.text().startswith("Tháng 11/2026 đã khoá sổ")
     assert len(records(station, CHIEF).list_ids("sessions")) == 12
 
+    # nor can the officer bring it in from a spreadsheet: the preview says why, nothing to import
+    late = tmp_path / "bo-sung.csv"
+    with late.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([HEADER, ("13/11/2026", *ROWS[9][1:], "Đại úy Lê Thị Hằng")])
+    page = sessions_page(qtbot, station, OFFICER)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(late), ""))
+    previews: list[tuple[str, str, bool]] = []
+
+    def look_and_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, ImportDialog) and dialog.preview is not None
+        reason = dialog.preview.rows[0].reason
+        previews.append((dialog.summary.text(), reason, dialog.import_button.isEnabled()))
+        dialog.reject()
+
+    answer(ImportDialog, look_and_cancel, ready=lambda d: getattr(d, "preview", None) is not None)
+    page.import_action.trigger()
+    summary, reason, importable = previews[0]
+    assert summary.startswith("0 dòng mới, 0 dòng trùng lặp và 1 dòng không hợp lệ"), summary
+    assert "11/2026" in reason and "khoá sổ" in reason and not importable, reason
+    assert len(records(station, CHIEF).list_ids("sessions")) == 12
+
     # the chief's, after confirming: both approvals now say the figures changed
     form = RecordDialog(
         kind_by_code("sessions"),
