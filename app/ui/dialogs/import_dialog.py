@@ -40,7 +40,7 @@ class ImportDialog(GuardedDialog):
         self.model: ImportPreviewModel | None = None
         self.setObjectName("import_dialog")
         self.setWindowTitle(
-            _("Import {kind} from {name}").format(kind=_(kind.title).lower(), name=path.name)
+            _("Import {kind} from {name}").format(kind=_(kind.title), name=path.name)
         )
         self.resize(980, 560)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,8 +32,11 @@ from app.core.formatting import format_float, format_int
 from app.core.locked_months import LockedMonthError
 from app.core.records import Change, FieldSpec, FieldType, RecordKind
 from app.i18n import _
+from app.ui.dialogs.fit import grow_to_fit
 
 EMPTY_DATE = QDate(1974, 12, 31)
+QWIDGETSIZE_MAX = (1 << 24) - 1
+ALIGN_NONE = Qt.AlignmentFlag(0)
 
 Save = Callable[..., Change]  # save(values, confirm_locked=False) -> Change
 
@@ -196,7 +199,10 @@ class RecordDialog(QDialog):
             label = _(spec.label) + (" *" if spec.required else "")
             column = QVBoxLayout()
             column.setSpacing(2)
-            column.addWidget(editor.widget)
+            # a narrow field (a number) is put on the left rather than narrowing the column:
+            # its error message below it gets the whole width of the form
+            narrow = editor.widget.maximumWidth() < QWIDGETSIZE_MAX
+            column.addWidget(editor.widget, 0, Qt.AlignmentFlag.AlignLeft if narrow else ALIGN_NONE)
             column.addWidget(editor.error)
             form.addRow(label, column)
             if values is not None:
@@ -240,6 +246,7 @@ class RecordDialog(QDialog):
         except LockedMonthError as error:  # an officer: the form keeps what was typed
             self.summary.setText(f"{error.message} {error.hint or ''}".strip())
             self.summary.show()
+            grow_to_fit(self)
             return
         if change is None:  # the chief chose not to change the locked month
             return
@@ -258,5 +265,6 @@ class RecordDialog(QDialog):
             _("{count} field(s) need correcting before saving.").format(count=count)
         )
         self.summary.show()
+        grow_to_fit(self)
         if first is not None:
             first.setFocus()

@@ -24,6 +24,7 @@ from app.core.progress import CancelToken, ProgressCallback
 from app.core.station import set_up_station
 from app.db.engine import Database
 from app.i18n import _
+from app.ui.dialogs.fit import grow_to_fit
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import GuardedDialog, run_in_background
 
@@ -157,6 +158,7 @@ class SetupDialog(GuardedDialog):
                 if key in self.errors:
                     self.errors[key].setText(message)
                     self.errors[key].show()
+            grow_to_fit(self)
             return
         self.accept()
 
