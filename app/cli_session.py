@@ -47,6 +47,7 @@ WITHOUT_LOGIN = frozenset(
         ("setup", "ward"),
         ("setup", "province"),
         ("users", "password"),  # logs in itself, with the password it replaces
+        ("users", "recover"),  # nobody can log in: the recovery code stands for the login
     }
 )
 

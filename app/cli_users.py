@@ -2,7 +2,9 @@
 ``Accounts`` service as the "User accounts" screen (which checks the administrator's role).
 
 A temporary password for another user is read from ``MODELWARD_NEW_PASSWORD`` or typed twice;
-``users password`` lets a user replace their own (required after a reset or a new account)."""
+``users password`` lets a user replace their own (required after a reset or a new account);
+``users recover`` lets an administrator who forgot the password back in with the recovery code
+(app.cli_recovery)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,18 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ):
         actions.add_parser(action, help=text).add_argument("name")
     actions.add_parser("password", help=_("change your own password"))
+    recover = actions.add_parser(
+        "recover",
+        help=_(
+            "an administrator who forgot the password sets a new one with the recovery code "
+            "(read from MODELWARD_RECOVERY_CODE or typed)"
+        ),
+    )
+    recover.add_argument("name", help=_("the administrator's user name"))
+    actions.add_parser(
+        "new-recovery-code",
+        help=_("administrator: replace the recovery code; the old one stops working"),
+    )
 
 
 def run_users_verb(path: Path, args: argparse.Namespace) -> int:
@@ -44,6 +58,10 @@ def run_users_verb(path: Path, args: argparse.Namespace) -> int:
 
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
+    if args.action == "recover":
+        from app.cli_recovery import recover
+
+        return recover(path, args.name)
     accounts = Accounts(path)
     if args.action == "password":
         return _change_own_password(accounts, args)
@@ -59,6 +77,10 @@ def run_users_verb(path: Path, args: argparse.Namespace) -> int:
                 name=info.username, role=_role(info)
             )
         )
+    elif args.action == "new-recovery-code":
+        from app.cli_recovery import new_recovery_code
+
+        new_recovery_code(accounts, login)
     elif args.action == "list":
         for info in accounts.list_users(login):
             print(_user_line(info))

@@ -210,6 +210,7 @@ class Accounts:
         clock: Callable[[], datetime] = _utc_now,
         kdf: KdfParams = DEFAULT_KDF,
     ) -> None:
+        self.db_path = db_path
         self.path = keys_folder(db_path) / FILE_NAME
         self._clock = clock
         self._kdf = check_params(kdf)

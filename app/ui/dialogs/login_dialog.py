@@ -75,6 +75,7 @@ class LoginDialog(QDialog):
         self.accounts = accounts
         self.locked = locked
         self.result_login: LoginResult | None = None
+        self.recovery: QDialog | None = None  # the "forgot the password" dialog, once opened
         self.setObjectName("login_dialog")
         self.setWindowTitle(_("ModelWard is locked") if locked else _("Log in to ModelWard"))
         self.setMinimumWidth(440)
@@ -110,6 +111,14 @@ class LoginDialog(QDialog):
             layout.addWidget(card)
         self.error = _error_label(self)
         layout.addWidget(self.error)
+        if not locked:  # the lock screen keeps its user; recovery is for the start
+            forgot = QPushButton(_("Forgot the password? Use the recovery code…"), self)
+            forgot.setObjectName("forgot_password")
+            forgot.setFlat(True)
+            forgot.setStyleSheet("color: #0b57d0; text-decoration: underline; text-align: left;")
+            forgot.setAutoDefault(False)
+            forgot.clicked.connect(lambda: self.recover())
+            layout.addWidget(forgot)
         buttons = QDialogButtonBox(self)
         self.ok = buttons.addButton(_("Log in"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setObjectName("login_button")
@@ -147,6 +156,19 @@ class LoginDialog(QDialog):
             _show(self.error, error)
             return
         self.accept()
+
+    def recover(self) -> None:
+        """ "Forgot the password?": the recovery dialog; on success the administrator is in."""
+        from app.security.roles import Role
+        from app.ui.dialogs.recovery_dialog import RecoveryDialog
+
+        name = self.chosen_username()
+        admins = {info.username for info in self.accounts.users() if info.role is Role.ADMIN}
+        dialog = RecoveryDialog(self.accounts, self, username=name if name in admins else "")
+        self.recovery = dialog
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_login is not None:
+            self.result_login = dialog.result_login
+            self.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if self.locked and event.key() == Qt.Key.Key_Escape:

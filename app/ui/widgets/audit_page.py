@@ -23,6 +23,7 @@ ACTIONS = {
     "import": N_("bundle imported"),
     "restore-db": N_("database restored from a backup"),
     "lock-override": N_("changed records of a locked month (chief confirmed)"),
+    "recover-password": N_("administrator's password recovered with the recovery code"),
     # the province's own decisions (app.core.province_audit)
     "enroll": N_("station enrolled"),
     "replace_key": N_("station key replaced"),
@@ -74,6 +75,7 @@ TABLES = {
     "sync_stations": N_("Enrolled stations"),
     "sync_trust_lists": N_("Trust list"),
     "approvals": N_("Approvals"),
+    "user_accounts": N_("User accounts"),
 }
 
 
