@@ -113,3 +113,32 @@ def test_the_lock_screen_has_no_recovery_link(qtbot, tmp_path: Path) -> None:  #
     locked = LoginDialog(accounts, locked=True)
     qtbot.addWidget(locked)
     assert locked.findChild(QPushButton, "forgot_password") is None
+
+
+def test_the_app_opens_for_the_administrator_recovered_at_start(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path, when_modal
+) -> None:
+    """The whole start: login screen, "Forgot the password?", the code, the main window."""
+    from app.ui.app import StationSession
+
+    path = tmp_path / "station.sqlite"
+    _accounts, code = _station(path)
+
+    def forgot(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        when_modal(recover)
+        _click(dialog, "forgot_password")
+
+    def recover(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecoveryDialog)
+        _fill(dialog, code)
+        _click(dialog, "recover_button")
+
+    when_modal(forgot)
+    session = StationSession(path, background_checks=False)
+    window = session.start()
+    assert window is not None
+    qtbot.waitUntil(lambda: window.db is not None, timeout=15000)
+    assert session.actor is not None and session.actor.username == "quantri"
+    window.close()
+    session.close()
