@@ -19,10 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.approval_service import MONTH, month_key
 from app.core.errors import UserFacingError
 from app.core.packs.model import Pack
 from app.core.periods import month_of
 from app.db import audit
+from app.db.approval_models import Approval
 from app.db.pack_models import PeriodLock
 from app.i18n import _
 from app.security.accounts import Actor, Permission
@@ -105,6 +107,25 @@ class Change:
     confirmed: bool = False
 
 
+def _confirmation(session: Session, unit_id: int, months: Sequence[tuple[int, int]]) -> str:
+    """What the chief is asked to confirm: say that the month's figures are approved only when
+    an approval of them exists (it may be stale; the approval bar tells which)."""
+    refs = [month_key(year, month) for year, month in months]
+    approved = session.execute(
+        select(Approval.id).where(
+            Approval.owner_unit_id == unit_id,
+            Approval.subject == MONTH,
+            Approval.subject_ref.in_(refs),
+        )
+    ).first()
+    if approved is not None:
+        return _(
+            "Month {months} is locked and its figures were approved. Changing its records "
+            "changes those figures: the approval will show as changed since approval."
+        )
+    return _("Month {months} is locked. Changing its records changes its figures.")
+
+
 def guard(
     session: Session,
     change: Change,
@@ -136,10 +157,7 @@ def guard(
         raise LockedMonthError(
             months,
             True,
-            _(
-                "Month {months} is locked. Changing its records changes figures that may have "
-                "been approved and reported."
-            ).format(months=text),
+            _confirmation(session, change.unit_id, months).format(months=text),
             _("Confirm to make the change anyway; it is recorded in the audit trail."),
         )
     entries = [

@@ -222,3 +222,24 @@ def test_the_command_line_import_refuses_then_takes_the_chiefs_confirmation(
     confirmed = run("thang", *importing, "--confirm-locked")
     assert confirmed.returncode == 0, confirmed.stderr
     assert run("thang", "list", "sessions").stdout.count("Chợ phường") == 1
+
+
+def test_the_chiefs_confirmation_says_approved_only_when_the_month_is(ward: Database) -> None:
+    """The chief is told the locked month's figures are approved only when they are."""
+    from app.core.approval_service import MONTH, ApprovalService, month_key
+    from app.core.sync_ward import WardSync
+
+    chief = _records(ward, CHIEF)
+    added = {**SESSION, "held_on": date(2026, 11, 10), "place": "Chợ phường"}
+    with pytest.raises(LockedMonthError) as caught:
+        chief.create("sessions", added)
+    assert "phê duyệt" not in str(caught.value), str(caught.value)
+
+    WardSync(ward, actor=Actor("qt", "Quản Trị", Role.ADMIN)).create_keys("khoá trạm thử")
+    keys = WardSync(ward, actor=CHIEF).unlock("khoá trạm thử")
+    approvals = ApprovalService(ward, actor=CHIEF, clock=lambda: NOW, today=lambda: TODAY)
+    approvals.approve(MONTH, month_key(2026, 11), keys)
+    with pytest.raises(LockedMonthError) as caught:
+        chief.create("sessions", added)
+    assert caught.value.needs_confirmation
+    assert "đã được phê duyệt" in str(caught.value), str(caught.value)
