@@ -21,38 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import UserFacingError, ValidationError
+from app.core.errors import UserFacingError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
+from app.ui.dialogs.login_fields import (
+    error_label,
+    password_field,
+    passwords_differ,
+    show_error,
+)
 from app.ui.errors import confirm
 
 if TYPE_CHECKING:
     from app.core.demo_accounts import DemoCard
-
-
-def _error_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName("login_error")
-    label.setStyleSheet("color: #b00020;")
-    label.setWordWrap(True)
-    label.hide()
-    return label
-
-
-def _show(label: QLabel, error: UserFacingError) -> None:
-    if isinstance(error, ValidationError):
-        text = "\n".join(error.field_errors.values())
-    else:
-        text = error.message + (f"\n{error.hint}" if error.hint else "")
-    label.setText(text)
-    label.show()
-
-
-def _password_field(parent: QWidget, name: str) -> QLineEdit:
-    field = QLineEdit(parent)
-    field.setObjectName(name)
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    return field
 
 
 class LoginDialog(QDialog):
@@ -99,7 +80,7 @@ class LoginDialog(QDialog):
             index = self.user.findData(username)
             if index >= 0:
                 self.user.setCurrentIndex(index)
-        self.password = _password_field(self, "password")
+        self.password = password_field(self, "password")
         form.addRow(_("Account"), self.user)
         form.addRow(_("Password"), self.password)
         layout.addLayout(form)
@@ -109,7 +90,7 @@ class LoginDialog(QDialog):
             card = DemoCardBox(demo, self)
             card.account_chosen.connect(self.use_account)
             layout.addWidget(card)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         layout.addWidget(self.error)
         if not locked:  # the lock screen keeps its user; recovery is for the start
             forgot = QPushButton(_("Forgot the password? Use the recovery code…"), self)
@@ -153,7 +134,7 @@ class LoginDialog(QDialog):
             self.result_login = self.accounts.login(self.chosen_username(), self.password.text())
         except UserFacingError as error:
             self.password.clear()
-            _show(self.error, error)
+            show_error(self.error, error)
             return
         self.accept()
 
@@ -237,14 +218,14 @@ class CreateAdminDialog(QDialog):
         self.username.setPlaceholderText("quantri")
         self.display_name = QLineEdit(page)
         self.display_name.setObjectName("admin_display_name")
-        self.password = _password_field(page, "admin_password")
-        self.again = _password_field(page, "admin_password_again")
+        self.password = password_field(page, "admin_password")
+        self.again = password_field(page, "admin_password_again")
         form.addRow(_("User name"), self.username)
         form.addRow(_("Full name"), self.display_name)
         form.addRow(_("Password (at least {n} characters)").format(n=MIN_PASSWORD), self.password)
         form.addRow(_("Password again"), self.again)
         layout.addLayout(form)
-        self.error = _error_label(page)
+        self.error = error_label(page)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(page)
         ok = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -256,15 +237,14 @@ class CreateAdminDialog(QDialog):
         return page
 
     def create_account(self) -> None:
-        if self.password.text() != self.again.text():
-            _show(self.error, ValidationError({"again": _("The two passwords are not the same.")}))
+        if passwords_differ(self.error, self.password, self.again):
             return
         try:
             login, code = self.accounts.create(
                 self.username.text(), self.display_name.text(), self.password.text()
             )
         except UserFacingError as error:
-            _show(self.error, error)
+            show_error(self.error, error)
             return
         self.result_login, self.recovery_code = login, code
         self.show_code(code)
@@ -379,12 +359,12 @@ class ChangePasswordDialog(QDialog):
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
-        self.password = _password_field(self, "new_password")
-        self.again = _password_field(self, "new_password_again")
+        self.password = password_field(self, "new_password")
+        self.again = password_field(self, "new_password_again")
         form.addRow(_("New password"), self.password)
         form.addRow(_("Password again"), self.again)
         layout.addLayout(form)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(self)
         ok = buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -395,15 +375,14 @@ class ChangePasswordDialog(QDialog):
         layout.addWidget(buttons)
 
     def save(self) -> None:
-        if self.password.text() != self.again.text():
-            _show(self.error, ValidationError({"again": _("The two passwords are not the same.")}))
+        if passwords_differ(self.error, self.password, self.again):
             return
         try:
             self.result_login = self.accounts.change_password(
                 self.username, self.old_password, self.password.text()
             )
         except UserFacingError as error:
-            _show(self.error, error)
+            show_error(self.error, error)
             return
         self.accept()
 

@@ -14,9 +14,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import UserFacingError, ValidationError
+from app.core.errors import UserFacingError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult
+from app.ui.dialogs.login_fields import (
+    error_label,
+    password_field,
+    passwords_differ,
+    show_error,
+)
 
 
 class RecoveryDialog(QDialog):
@@ -27,7 +33,6 @@ class RecoveryDialog(QDialog):
         self, accounts: Accounts, parent: QWidget | None = None, *, username: str = ""
     ) -> None:
         super().__init__(parent)
-        from app.ui.dialogs.login_dialog import _error_label, _password_field
 
         self.accounts = accounts
         self.result_login: LoginResult | None = None
@@ -54,8 +59,8 @@ class RecoveryDialog(QDialog):
         self.code = QLineEdit(self)
         self.code.setObjectName("recovery_code_input")
         self.code.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
-        self.password = _password_field(self, "recovery_new_password")
-        self.again = _password_field(self, "recovery_new_password_again")
+        self.password = password_field(self, "recovery_new_password")
+        self.again = password_field(self, "recovery_new_password_again")
         form.addRow(_("Administrator's user name"), self.username)
         form.addRow(_("Recovery code"), self.code)
         form.addRow(
@@ -63,7 +68,7 @@ class RecoveryDialog(QDialog):
         )
         form.addRow(_("Password again"), self.again)
         layout.addWidget(self.form_box)
-        self.error = _error_label(self)
+        self.error = error_label(self)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(self)
         self.ok = ok = buttons.addButton(
@@ -80,10 +85,8 @@ class RecoveryDialog(QDialog):
         (self.code if username else self.username).setFocus()
 
     def recover(self) -> None:
-        from app.ui.dialogs.login_dialog import _show
 
-        if self.password.text() != self.again.text():
-            _show(self.error, ValidationError({"again": _("The two passwords are not the same.")}))
+        if passwords_differ(self.error, self.password, self.again):
             return
         from app.core.account_recovery import recover_administrator
 
@@ -92,7 +95,7 @@ class RecoveryDialog(QDialog):
                 self.accounts, self.code.text(), self.username.text(), self.password.text()
             )
         except UserFacingError as error:
-            _show(self.error, error)
+            show_error(self.error, error)
             return
         finally:
             self.password.clear()
