@@ -2,13 +2,18 @@
 
 Writes are serialized: the pool has one writer slot, so two background writes never race
 for SQLite's write lock. The background function must not touch widgets.
+
+``run_in_background`` is the one way to do this. An ``Operation[T]`` delivers the ``T`` its
+work returned; a failure goes through one path: the caller's ``on_error`` if it has its own way
+of telling the officer, otherwise ``present_error`` (the translated message, or the "unexpected
+error" box for a bug). ``Cancelled`` is never shown as an error.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QCloseEvent
@@ -17,11 +22,16 @@ from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError
 from app.core.progress import CancelToken
 from app.i18n import _
+from app.ui.errors import present_error
 
 log = logging.getLogger(__name__)
 
 PROGRESS_SHOWS_AFTER_MS = 400  # quick operations never flash a dialog
-Work = Callable[[Callable[[int, int, str], None], CancelToken], Any]
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)  # an Operation[Record] is an Operation[object]
+Progress = Callable[[int, int, str], None]
+Work = Callable[[Progress, CancelToken], T]
+"""``work(progress, cancel_token) -> T``, run on the writer thread."""
 
 
 class _Signals(QObject):
@@ -31,8 +41,8 @@ class _Signals(QObject):
     op_was_cancelled = Signal()
 
 
-class _Runnable(QRunnable):
-    def __init__(self, work: Work, signals: _Signals, token: CancelToken) -> None:
+class _Runnable(QRunnable, Generic[T]):
+    def __init__(self, work: Work[T], signals: _Signals, token: CancelToken) -> None:
         super().__init__()
         self.work = work
         self.signals = signals
@@ -53,8 +63,11 @@ class _Runnable(QRunnable):
             self.signals.op_did_finish.emit(result)
 
 
-class Operation(QObject):
-    """One background operation; keep a reference until it finishes.
+class Operation(QObject, Generic[T_co]):
+    """One background operation whose work returns a ``T``; keep a reference until it ends.
+
+    ``op_did_finish`` carries the ``T`` (Qt signals are untyped, so ``run_in_background`` is
+    where the type is checked: its ``on_done`` takes a ``T``).
 
     A shown modal ``QProgressDialog`` processes events inside ``setValue``, so the queued
     finish (or failure, or cancel) of this very operation can arrive while a progress update
@@ -63,8 +76,8 @@ class Operation(QObject):
     that arrives after the end is ignored.
     """
 
-    op_did_finish = Signal(object)
-    op_did_fail = Signal(object)
+    op_did_finish = Signal(object)  # T
+    op_did_fail = Signal(object)  # BaseException
     op_was_cancelled = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -169,24 +182,36 @@ def _pool() -> QThreadPool:
 
 
 def run_in_background(
-    work: Work,
+    work: Work[T],
     *,
     parent: QWidget,
-    on_done: Callable[[Any], None],
-    on_error: Callable[[BaseException], None],
+    on_done: Callable[[T], None],
+    on_error: Callable[[BaseException], None] | None = None,
     progress_label: str | None = None,
     on_cancelled: Callable[[], None] | None = None,
-) -> Operation:
-    """Run ``work(progress, cancel_token)`` on the single writer thread.
+    on_end: Callable[[], None] | None = None,
+) -> Operation[T]:
+    """Run ``work(progress, cancel_token)`` on the single writer thread; ``on_done`` gets its
+    result on the GUI thread.
 
+    A failure goes to ``on_error`` when given (a caller that tells the officer in its own
+    way), else to ``present_error(parent, error)``. ``on_end`` runs after the operation is
+    over, however it ended (done, failed or cancelled): the place to leave a busy state.
     With ``on_cancelled`` the progress dialog offers Cancel: the work must then poll the
     token and raise ``Cancelled`` before it commits anything.
     """
-    operation = Operation(parent)
+    operation: Operation[T] = Operation(parent)
     if progress_label is not None:
         operation.show_progress(parent, progress_label, cancellable=on_cancelled is not None)
+    if on_end is not None:  # first: the busy state is left before the result is shown
+        for signal in (
+            operation.op_did_finish,
+            operation.op_did_fail,
+            operation.op_was_cancelled,
+        ):
+            signal.connect(lambda *_args: on_end())
     operation.op_did_finish.connect(on_done)
-    operation.op_did_fail.connect(on_error)
+    operation.op_did_fail.connect(on_error or (lambda error: present_error(parent, error)))
     if on_cancelled is not None:
         operation.op_was_cancelled.connect(on_cancelled)
     _pool().start(_Runnable(work, operation.signals, operation.token))
@@ -204,7 +229,7 @@ class GuardedDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
 
     def busy(self) -> bool:
         return self._operation is not None and self._operation.running

@@ -116,3 +116,41 @@ def test_progress_after_the_finish_is_ignored(qtbot, parent: QWidget) -> None:  
     operation.signals.op_did_progress.emit(5, 10, "muộn")
     QApplication.processEvents()
     assert operation.dialog is None and done == ["xong"]
+
+
+def test_a_failure_without_its_own_handler_is_presented_in_vietnamese(  # type: ignore[no-untyped-def]
+    qtbot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.errors import UserFacingError
+    from app.ui import errors
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        errors, "inform", lambda _parent, title, text, *_a, **_k: shown.append((title, text))
+    )
+    ended: list[str] = []
+
+    def work(_progress: ops.Progress, _token: CancelToken) -> int:
+        raise UserFacingError("Không mở được cơ sở dữ liệu.")
+
+    ops.run_in_background(
+        work,
+        parent=parent,
+        on_done=lambda _n: ended.append("done"),
+        on_end=lambda: ended.append("end"),
+    )
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == [("Không thể tiếp tục", "Không mở được cơ sở dữ liệu.")]
+    assert ended == ["end"]
+
+
+def test_the_busy_state_ends_before_the_result_arrives(qtbot, parent: QWidget) -> None:  # type: ignore[no-untyped-def]
+    events: list[str] = []
+    ops.run_in_background(
+        lambda _progress, _token: 7,
+        parent=parent,
+        on_done=lambda n: events.append(f"done {n}"),
+        on_end=lambda: events.append("end"),
+    )
+    qtbot.waitUntil(lambda: len(events) == 2, timeout=10_000)
+    assert events == ["end", "done 7"]

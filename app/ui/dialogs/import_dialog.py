@@ -69,7 +69,7 @@ class ImportDialog(GuardedDialog):
         layout.addWidget(buttons)
         self._operation = self._start_preview()
 
-    def _start_preview(self) -> Operation:
+    def _start_preview(self) -> Operation[ImportPreview]:
         service, kind, path = self.service, self.kind, self.path
 
         def work(_progress: Callable[[int, int, str], None], _token: CancelToken) -> ImportPreview:

@@ -80,7 +80,7 @@ class BackupPage(QWidget):
         self.service = BackupService(db_path, actor)
         self.setObjectName("page_backup")
         self.backup_did_verify.connect(self._verified)
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Backup and restore"), self))
         self.status = QLabel(self)

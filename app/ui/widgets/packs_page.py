@@ -61,7 +61,7 @@ class PacksPage(QWidget):
         self.db = db
         self.actor = actor
         self.setObjectName("page_packs")
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
         layout = QVBoxLayout(self)
         title = QLabel(_("Criteria packs"), self)
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")

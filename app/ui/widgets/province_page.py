@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -194,7 +193,7 @@ class ProvincePage(QWidget):
         self.db = db
         self.year = year
         self.sync = service or ProvinceSync(db, actor=actor)
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
         self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
             self, create
         )
@@ -371,10 +370,14 @@ class ProvincePage(QWidget):
             return
         chosen = list(paths)
 
-        def preview(progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
+        def preview(
+            progress: Callable[[int, int, str], None], _token: CancelToken
+        ) -> list[BundleReport]:
             return self.sync.import_bundles(chosen, keys, dry_run=True, progress=progress)
 
-        def apply(progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
+        def apply(
+            progress: Callable[[int, int, str], None], _token: CancelToken
+        ) -> list[BundleReport]:
             return self.sync.import_bundles(chosen, keys, progress=progress)
 
         def reviewed(reports: Sequence[BundleReport]) -> None:

@@ -104,7 +104,7 @@ class SyncPage(QWidget):
         super().__init__(parent)
         self.setObjectName("page_sync")
         self.sync = service or WardSync(db, actor=actor)
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
         self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
             self, create
         )
