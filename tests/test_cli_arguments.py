@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import _parse, _parser, main
-from app.cli_args import INPUT_PATHS, sub_parsers, whole_number
+from app.cli.args import INPUT_PATHS, sub_parsers, whole_number
 
 ROOT = Path(__file__).resolve().parent.parent
 # argparse's English, a traceback, or our own English fallbacks

@@ -10,9 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHECK = """
 import sys
-import app.cli, app.cli_records, app.core.demo, app.core.overview, app.core.spreadsheet
+import app.cli, app.cli.records, app.core.demo, app.core.overview, app.core.spreadsheet
 import app.core.record_service, app.core.formatting, app.db.open, app.db.migrate
-import app.i18n, app.paths, app.logs, app.cli_reports, app.core.report_data
+import app.i18n, app.paths, app.logs, app.cli.reports, app.core.report_data
 import app.reports.period_report, app.reports.appendix_report
 leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6'))
 print(','.join(leaked))

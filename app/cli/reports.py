@@ -7,7 +7,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from app.cli_args import calendar_day
+from app.cli.args import calendar_day
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -71,7 +71,7 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        from app.cli_session import actor_of
+        from app.cli.common import actor_of
 
         indicators = IndicatorService(db, actor=actor_of(args))
         number = (

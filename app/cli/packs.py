@@ -139,7 +139,7 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
     if args.action == "inspect":
         _print_inspection(service.inspect(db, args.path, now))
         return 0
-    from app.cli import actor_of
+    from app.cli.common import actor_of
     from app.core.backup import automatic_backup
     from app.security.accounts import Permission, require
 

@@ -4,7 +4,7 @@
 A temporary password for another user is read from ``MODELWARD_NEW_PASSWORD`` or typed twice;
 ``users password`` lets a user replace their own (required after a reset or a new account);
 ``users recover`` lets an administrator who forgot the password back in with the recovery code
-(app.cli_recovery)."""
+(app.cli.recovery)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def run_users_verb(path: Path, args: argparse.Namespace) -> int:
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     if args.action == "recover":
-        from app.cli_recovery import recover
+        from app.cli.recovery import recover
 
         return recover(path, args.name)
     accounts = Accounts(path)
@@ -78,7 +78,7 @@ def run_users_verb(path: Path, args: argparse.Namespace) -> int:
             )
         )
     elif args.action == "new-recovery-code":
-        from app.cli_recovery import new_recovery_code
+        from app.cli.recovery import new_recovery_code
 
         new_recovery_code(accounts, login)
     elif args.action == "list":
@@ -121,7 +121,7 @@ def _user_line(info: UserInfo) -> str:
 
 
 def _temporary_password() -> str:
-    from app.cli_session import password_from_terminal
+    from app.cli.common import password_from_terminal
 
     return password_from_terminal(_("Temporary password: "), confirm=True, variable=NEW_PASSWORD)
 
@@ -129,7 +129,7 @@ def _temporary_password() -> str:
 def _first_administrator(path: Path, accounts: Accounts, args: argparse.Namespace) -> int:
     """On a station without accounts (from before accounts existed) the first account is its
     administrator, as at the app's first start; the database is encrypted at once."""
-    from app.cli_session import missing_accounts, password_from_terminal
+    from app.cli.common import missing_accounts, password_from_terminal
     from app.db import cipher
 
     if cipher.is_encrypted(path):
@@ -154,14 +154,14 @@ def _first_administrator(path: Path, accounts: Accounts, args: argparse.Namespac
             name=login.actor.username
         )
     )
-    from app.cli_setup import print_recovery_code
+    from app.cli.setup import print_recovery_code
 
     print_recovery_code(code)
     return 0
 
 
 def _change_own_password(accounts: Accounts, args: argparse.Namespace) -> int:
-    from app.cli_session import password_from_terminal
+    from app.cli.common import password_from_terminal
 
     name = args.user or os.environ.get("MODELWARD_USER")
     interactive = sys.stdin is not None and sys.stdin.isatty()

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from app import __version__
-from app.cli_args import (
+from app.cli.args import (
     CommandParser,
     add_global_options,
     check_input_paths,
@@ -19,8 +19,8 @@ from app.cli_args import (
     preset_language,
     words_without_global_options,
 )
-from app.cli_errors import report
-from app.cli_session import actor_of, cli_login, log_in_for
+from app.cli.errors import report
+from app.cli.common import actor_of, cli_login, log_in_for
 from app.core.errors import UserFacingError
 from app.i18n import _, set_language
 from app.logs import enable_log_rotation, setup_logging
@@ -113,21 +113,21 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("kind")
     exporting.add_argument("file", type=Path)
 
-    from app.cli_packs import add_parser as add_pack_parser
-    from app.cli_reports import add_parser as add_report_parser
-    from app.cli_sync import add_parser as add_sync_parser
+    from app.cli.packs import add_parser as add_pack_parser
+    from app.cli.reports import add_parser as add_report_parser
+    from app.cli.sync import add_parser as add_sync_parser
 
     add_pack_parser(verbs)
     add_report_parser(verbs)
     add_sync_parser(verbs)
-    from app.cli_audit import add_parser as add_audit_parser
+    from app.cli.audit import add_parser as add_audit_parser
 
     add_audit_parser(verbs)
-    from app.cli_backup import add_parser as add_backup_parser
+    from app.cli.backup import add_parser as add_backup_parser
 
     add_backup_parser(verbs)
-    from app.cli_setup import add_parser as add_setup_parser
-    from app.cli_users import add_parser as add_users_parser
+    from app.cli.setup import add_parser as add_setup_parser
+    from app.cli.users import add_parser as add_users_parser
 
     add_setup_parser(verbs)
     add_users_parser(verbs)
@@ -171,11 +171,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _demo(path, args)
     args.login = log_in_for(path, args)
     if args.verb == "setup" or (args.verb, getattr(args, "action", None)) == ("province", "setup"):
-        from app.cli_setup import run_setup_verb
+        from app.cli.setup import run_setup_verb
 
         return run_setup_verb(path, args)
     if args.verb == "users":
-        from app.cli_users import run_users_verb
+        from app.cli.users import run_users_verb
 
         return run_users_verb(path, args)
     if args.verb == "screenshots":
@@ -185,26 +185,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(written)
         return 0
     if args.verb == "report":
-        from app.cli_reports import run_report_verb
+        from app.cli.reports import run_report_verb
 
         return run_report_verb(path, args)
     if args.verb == "pack":
-        from app.cli_packs import run_pack_verb
+        from app.cli.packs import run_pack_verb
 
         return run_pack_verb(path, args)
     if args.verb == "audit":
-        from app.cli_audit import run_audit_verb
+        from app.cli.audit import run_audit_verb
 
         return run_audit_verb(path, args)
     if args.verb == "backup":
-        from app.cli_backup import run_backup_verb
+        from app.cli.backup import run_backup_verb
 
         return run_backup_verb(path, args)
     if args.verb in ("keys", "trust", "bundle", "receipt", "province"):
-        from app.cli_sync import run_sync_verb
+        from app.cli.sync import run_sync_verb
 
         return run_sync_verb(path, args)
-    from app.cli_records import run_record_verb
+    from app.cli.records import run_record_verb
 
     return run_record_verb(args.verb, path, args)
 
@@ -243,6 +243,3 @@ def _demo(path: Path, args: argparse.Namespace) -> int:
         return run_gui(path)
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

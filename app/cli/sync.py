@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import cli_province
+from app.cli import province as cli_province
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -80,7 +80,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     province = verbs.add_parser("province", help=_("the province station"))
     province_actions = province.add_subparsers(dest="action", metavar="ACTION", required=True)
-    from app.cli_setup import add_province_setup_parser  # run by app.cli_setup, with its admin
+    from app.cli.setup import add_province_setup_parser  # run by app.cli.setup, with its admin
 
     add_province_setup_parser(province_actions)
     cli_province.add_arguments(province_actions)
@@ -155,7 +155,7 @@ def _unlock(service: object) -> StationKeys:
 
 
 def _ward(db: Database, args: argparse.Namespace) -> int:
-    from app.cli import actor_of
+    from app.cli.common import actor_of
     from app.core.fileio import atomic_write_bytes
     from app.core.sync_ward import WardSync
 
@@ -260,7 +260,7 @@ def _ward_receipt(ward: WardSync, args: argparse.Namespace) -> int:
 
 
 def _province(db: Database, args: argparse.Namespace) -> int:
-    from app.cli import actor_of
+    from app.cli.common import actor_of
     from app.core.sync_province import ProvinceSync
 
     province = ProvinceSync(db, actor=actor_of(args))

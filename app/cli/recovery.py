@@ -38,7 +38,7 @@ def _recovery_code() -> str:
 
 
 def recover(path: Path, name: str) -> int:
-    from app.cli_session import password_from_terminal
+    from app.cli.common import password_from_terminal
     from app.core.account_recovery import recover_administrator
     from app.security.accounts import Accounts
 
@@ -70,7 +70,7 @@ def recover(path: Path, name: str) -> int:
 
 
 def new_recovery_code(accounts: Accounts, login: LoginResult) -> None:
-    from app.cli_setup import print_recovery_code
+    from app.cli.setup import print_recovery_code
 
     code = accounts.new_recovery_code(login)
     print(_("A new recovery code was made; the old one no longer works."))

@@ -36,7 +36,7 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
         )
     db = open_database(path)
     try:
-        from app.cli_session import actor_of
+        from app.cli.common import actor_of
 
         service = RecordService(db, actor=actor_of(args))
         if verb == "list":

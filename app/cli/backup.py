@@ -56,7 +56,7 @@ def _size(n: int) -> str:
 def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
     """Each verb goes through ``BackupService`` as the logged-in user: it checks the role and
     records that user (never the operating-system login)."""
-    from app.cli import actor_of
+    from app.cli.common import actor_of
     from app.core.backup_service import BackupService
     from app.security.accounts import Permission
 

@@ -102,7 +102,7 @@ def _ward_input(args: argparse.Namespace) -> ProfileInput:
 
 
 def run_setup_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.cli_session import password_from_terminal
+    from app.cli.common import password_from_terminal
     from app.security.accounts import Accounts
 
     province = args.verb == "province" or args.action == "province"
