@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.core.profile import DEMO_KEY, StationProfile
 from app.db import cipher
 from app.db.errors import database_errors
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.security.accounts import (
     DEFAULT_KDF,

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from app.core import province_chain
 from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.core.province_trust import ProvinceTrust
 from app.db.sync_models import InboxBundle
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.security.accounts import Permission
 from app.sync import keys as station_keys

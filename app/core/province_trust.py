@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.core import profile, province_audit, province_chain
 from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.core.sync_ward import KeyHolder
 from app.db.engine import Database
 from app.db.models import Unit
 from app.db.sync_models import InboxBundle, SyncStation, TrustList
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.security.accounts import Permission
 from app.sync import keys as station_keys

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import UserFacingError, ValidationError
-from app.core.fileio import atomic_write
 from app.core.progress import CancelToken, ProgressCallback, no_progress
 from app.core.records import FieldType, RecordKind, RecordRow, kind_by_code, validate
 from app.core.text import clean, fold
 from app.db import records_repo as repo
 from app.db.engine import Database
+from app.fileio import atomic_write
 from app.i18n import N_, _
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from app import __version__
 from app.core import backup, profile
 from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.core.packs.service import latest_known_time
 from app.core.station_service import acting
 from app.core.ward_trust import TRUST_ANCHOR as TRUST_ANCHOR
@@ -33,6 +32,7 @@ from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
 from app.db.models import AppMeta, ChangeCounter
 from app.db.sync_models import OutboxBundle, TrustList
+from app.fileio import atomic_write_bytes
 from app.i18n import N_, _
 from app.security.accounts import Actor, Permission, require
 from app.sync import bundle as fmt

@@ -32,8 +32,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.low_level import Type
 
 from app.core.errors import EnvironmentProblem, NotFound, UserFacingError, ValidationError
-from app.core.fileio import atomic_write_bytes
 from app.core.text import clean, nfc
+from app.fileio import atomic_write_bytes
 from app.i18n import _, ngettext
 from app.security.keyring_file import (
     DB_KEY_BYTES,

@@ -41,8 +41,8 @@ from tuf.api.metadata import (
 from tuf.api.serialization.json import JSONSerializer
 
 from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.core.packs.loader import load_pack
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 
 TOP_ROLES = ("root", "targets", "snapshot", "timestamp")

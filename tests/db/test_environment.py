@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import EnvironmentProblem
-from app.core.fileio import atomic_write_bytes
 from app.core.record_service import RecordService
 from app.db import cipher
 from app.db.engine import Database
 from app.db.open import open_database
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from tests.core.test_records import VALID
 
@@ -61,7 +61,7 @@ def test_atomic_write_replaces_whole_files_only(tmp_path: Path) -> None:
         stream.write(b"half of the new")
         raise OSError(28, "No space left on device")
 
-    from app.core.fileio import atomic_write
+    from app.fileio import atomic_write
 
     with pytest.raises(EnvironmentProblem) as caught:
         atomic_write(target, fail_midway)
