@@ -42,9 +42,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.core.indicators import IndicatorData, load_indicator_data
+from app.core.indicators import IndicatorData
 from app.core.packs.model import Indicator, Pack
 from app.core.periods import Span, span_months
+from app.db.indicator_values import load_indicator_data
 from app.db.pack_models import Assessment
 
 SCHEME = "2"

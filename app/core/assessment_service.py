@@ -444,7 +444,7 @@ def _met_at(
 def load_data(
     session: Session, unit_id: int, indicators: IndicatorService, year: int
 ) -> IndicatorData:
-    from app.core.indicators import load_indicator_data
+    from app.db.indicator_values import load_indicator_data
 
     catalogue, _groups_titles, _rules, cutoff = indicators.catalogue()
     return load_indicator_data(

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import UserFacingError, ValidationError
-from app.core.indicators import IndicatorData, check_rules, load_indicator_data
+from app.core.indicators import IndicatorData, check_rules
 from app.core.packs import service as packs
 from app.core.packs.model import Aggregation, Indicator, Pack, ValidationRule
 from app.core.periods import Period, Span, month_of, span_months, span_period
 from app.core.station_service import StationService
 from app.core.text import clean
+from app.db.indicator_values import load_indicator_data
 from app.db.pack_models import IndicatorValue, PeriodLock, PeriodLockEvent
 from app.i18n import _
 from app.security.accounts import Permission
