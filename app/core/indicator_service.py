@@ -6,17 +6,16 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.errors import UserFacingError, ValidationError
+from app.core.indicator_views import Grid, GridRow, LockEvent
 from app.core.indicators import IndicatorData, check_rules
 from app.core.packs import service as packs
-from app.core.packs.model import Aggregation, Indicator, Pack, ValidationRule
-from app.core.periods import Period, Span, month_of, span_months, span_period
+from app.core.packs.model import Indicator, Pack, ValidationRule
+from app.core.periods import Span, month_of, span_months, span_period
 from app.core.station_service import StationService
 from app.core.text import clean
 from app.db.indicator_values import load_indicator_data
@@ -40,54 +39,6 @@ def parse_decimal(text: str) -> float | None:
         return float(raw)
     except ValueError:
         raise ValueError(_("{text} is not a number.").format(text=text)) from None
-
-
-@dataclass(frozen=True)
-class GridRow:
-    code: str
-    name: str
-    unit: str
-    group: str
-    group_title: str
-    typed: bool
-    aggregation: Aggregation
-    value: float | None
-    comment: str
-    last_year: float | None
-    year_to_date: float | None
-    problems: tuple[str, ...] = ()
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.last_year is None:
-            return None
-        return self.value - self.last_year
-
-    @property
-    def change_pct(self) -> float | None:
-        if self.change is None or not self.last_year:
-            return None
-        return self.change / self.last_year * 100
-
-
-@dataclass(frozen=True)
-class Grid:
-    year: int
-    span: Span
-    index: int
-    period: Period
-    rows: tuple[GridRow, ...]
-    locked: bool
-    editable: bool
-    violations: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LockEvent:
-    action: str
-    reason: str
-    at: datetime
-    by: str
 
 
 class IndicatorService(StationService):

@@ -8,7 +8,7 @@ from app.core.assessment_service import AssessmentService
 from app.core.errors import UserFacingError
 from app.core.record_service import RecordService
 from app.core.records import KINDS_BY_CODE, ListQuery
-from app.core.report_data import PeriodReport
+from app.core.report_views import PeriodReport
 from app.db.engine import Database
 from app.i18n import _
 from app.reports.appendix_report import AppendixInfo, build_appendix, build_assessment_report

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from app.core.formatting import format_number
-from app.core.indicator_service import GridRow, IndicatorService
+from app.core.indicator_service import IndicatorService
+from app.core.indicator_views import GridRow
 from app.core.periods import Span
 from app.i18n import language
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.core import approval_service as approvals
 from app.core.approval_service import ApprovalService
-from app.core.assessment_service import AssessmentService, AssessmentView, CriterionView
+from app.core.assessment_service import AssessmentService
+from app.core.assessment_views import AssessmentView, CriterionView
 from app.core.indicator_service import IndicatorService
 from app.core.profile import load
 from app.core.sync_province import ward_approvals

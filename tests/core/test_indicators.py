@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.indicator_service import IndicatorService, parse_decimal
+from app.core.indicator_views import Grid, GridRow
 from app.core.packs import service as packs
 from app.core.periods import Span, reporting_month, span_months, span_period
 from app.core.record_service import RecordService
@@ -36,7 +38,7 @@ def indicators(db: Database) -> IndicatorService:
     return service
 
 
-def row(grid, code: str):  # type: ignore[no-untyped-def]
+def row(grid: Grid, code: str) -> GridRow:
     return next(r for r in grid.rows if r.code == code)
 
 
@@ -139,8 +141,8 @@ def test_lock_and_recorded_unlock(indicators: IndicatorService) -> None:
 
 
 def test_the_grid_exports_to_excel_with_the_same_values(
-    indicators: IndicatorService, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    indicators: IndicatorService, tmp_path: Path
+) -> None:
     from openpyxl import load_workbook
 
     from app.core.spreadsheet import export_indicator_grid

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.assessment_service import CriterionView
+from app.core.assessment_views import CriterionView
 from app.core.formatting import format_value
 from app.core.packs.model import Scoring
 from app.core.record_service import RecordService

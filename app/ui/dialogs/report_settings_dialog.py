@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.report_data import ReportSettings
+from app.core.report_views import ReportSettings
 from app.core.text import clean
 from app.i18n import _
 

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.core.assessment_service import AssessmentView, CriterionView
+from app.core.assessment_views import AssessmentView, CriterionView
 from app.core.formatting import format_number
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.core.formatting import format_number
-from app.core.indicator_service import Grid, GridRow
+from app.core.indicator_views import Grid, GridRow
 from app.core.packs.model import Aggregation
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header

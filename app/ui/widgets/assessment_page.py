@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.assessment_service import AssessmentService, AssessmentView
+from app.core.assessment_service import AssessmentService
+from app.core.assessment_views import AssessmentView
 from app.core.formatting import format_date, format_number
 from app.core.record_service import RecordService
 from app.db.engine import Database

@@ -15,7 +15,6 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -35,8 +34,6 @@ from app.core.progress import CancelToken
 from app.core.records import KINDS_BY_CODE
 from app.core.report_builders import APPENDIX_KINDS, appendix_pdf, assessment_pdf
 from app.core.report_data import (
-    SECTIONS,
-    PeriodReport,
     last_number,
     load_settings,
     next_number,
@@ -45,12 +42,14 @@ from app.core.report_data import (
     save_settings,
     take_number,
 )
+from app.core.report_views import SECTIONS, PeriodReport
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.reports.period_report import build_period_report
 from app.security.accounts import Actor
-from app.ui.errors import inform, present_error
+from app.ui.errors import inform
 from app.ui.ops import Operation, run_in_background
+from app.ui.widgets.common import error_presenter, errors_shown, save_file
 
 ASSESSMENT, APPENDIX_PREFIX = "assessment", "appendix:"
 KINDS: tuple[tuple[Span | str, str], ...] = (
@@ -85,7 +84,7 @@ class ReportPage(QWidget):
         self.indicators = IndicatorService(db, today=today, actor=actor)
         self.today = today
         self.pdf_bytes = b""
-        self._operation: Operation | None = None
+        self._operation: Operation[object] | None = None
         self.document = QPdfDocument(self)
         self._buffer: QBuffer | None = None
         self._build()
@@ -186,10 +185,8 @@ class ReportPage(QWidget):
 
         dialog = ReportSettingsDialog(load_settings(self.indicators), self)
         if dialog.exec() and dialog.result_settings is not None:
-            try:
+            with errors_shown(self):
                 save_settings(self.indicators, dialog.result_settings)
-            except Exception as error:
-                present_error(self, error)
 
     def selection(self) -> tuple[Span, int, int]:
         """The period; the assessment and the appendices cover the chosen year."""
@@ -243,7 +240,7 @@ class ReportPage(QWidget):
             work,
             parent=self,
             on_done=self.show_pdf,
-            on_error=lambda e: present_error(self, e),
+            on_error=error_presenter(self),
             progress_label=_("Preparing the report…"),
         )
 
@@ -279,17 +276,13 @@ class ReportPage(QWidget):
         if not self.pdf_bytes:
             return
         if path is None:
-            name, _filter = QFileDialog.getSaveFileName(
-                self, _("Save the report"), "bao-cao.pdf", _("PDF (*.pdf)")
-            )
-            if not name:
+            path = save_file(self, _("Save the report"), "bao-cao.pdf", _("PDF (*.pdf)"))
+            if path is None:
                 return
-            path = Path(name)
         target = path
-        try:
+        with errors_shown(self) as attempt:
             self.issue(lambda: atomic_write_bytes(target, self.pdf_bytes))
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         inform(self, _("Report saved"), _("The report was saved to {path}.").format(path=path))
 
@@ -302,10 +295,8 @@ class ReportPage(QWidget):
             if dialog.exec() != QPrintDialog.DialogCode.Accepted:
                 return  # cancelled: no number taken
         chosen = printer
-        try:
+        with errors_shown(self):
             self.issue(lambda: print_document(self.document, chosen))
-        except Exception as error:
-            present_error(self, error)
 
 
 def give_back_number(service: IndicatorService, issued_on: date, number: str) -> None:
