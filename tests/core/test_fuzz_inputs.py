@@ -87,7 +87,8 @@ json_values = st.recursive(
 
 
 def _document(name: str) -> dict[str, Any]:
-    return json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    document: dict[str, Any] = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    return document
 
 
 def _node_paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

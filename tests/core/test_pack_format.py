@@ -19,7 +19,8 @@ PACKS = resources_dir() / "packs"
 
 
 def document(name: str = "ward-police-indicators") -> dict[str, Any]:
-    return json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((PACKS / f"{name}.json").read_text(encoding="utf-8"))
+    return loaded
 
 
 def problems(doc: dict[str, Any]) -> list[str]:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
 from app.core.errors import ValidationError
-from app.core.records import CAMERAS, KINDS, OFFICERS, SESSIONS, TEAMS, parse_value, validate
+from app.core.records import (
+    CAMERAS,
+    KINDS,
+    OFFICERS,
+    SESSIONS,
+    TEAMS,
+    RecordKind,
+    parse_value,
+    validate,
+)
 from app.i18n import _
 
 TODAY = date(2026, 11, 23)
 
-VALID = {
+VALID: dict[str, dict[str, Any]] = {
     "sessions": {
         "held_on": date(2026, 11, 2),
         "topic": "pccc_cnch",
@@ -46,13 +56,13 @@ VALID = {
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.code)
-def test_valid_example_passes(kind) -> None:  # type: ignore[no-untyped-def]
+def test_valid_example_passes(kind: RecordKind) -> None:
     values = validate(kind, VALID[kind.code], TODAY)
     assert set(values) == set(kind.field_names)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.code)
-def test_every_required_field_is_enforced_with_its_label(kind) -> None:  # type: ignore[no-untyped-def]
+def test_every_required_field_is_enforced_with_its_label(kind: RecordKind) -> None:
     for spec in kind.fields:
         if not spec.required:
             continue

@@ -9,13 +9,13 @@ from openpyxl import load_workbook
 
 from app.core.errors import UserFacingError
 from app.core.record_service import RecordService
-from app.core.spreadsheet import RowStatus, export_xlsx, preview, rows_to_import
+from app.core.spreadsheet import ImportPreview, RowStatus, export_xlsx, preview, rows_to_import
 from app.i18n import _
 from tests.conftest import TODAY
 from tests.core.test_records import VALID
 
 
-def _preview(service: RecordService, kind: str, path: Path):  # type: ignore[no-untyped-def]
+def _preview(service: RecordService, kind: str, path: Path) -> ImportPreview:
     return preview(service.db, kind, path, service.unit_id, TODAY)
 
 

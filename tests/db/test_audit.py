@@ -10,6 +10,7 @@ from app.core.record_service import RecordService
 from app.db import audit
 from app.db.engine import Database
 from tests.core.test_records import VALID
+from tests.sync.bundle_pairs import Pair
 
 
 def _log(db: Database) -> list[tuple[int, str, str, str, dict[str, list[object]]]]:
@@ -113,7 +114,7 @@ def test_a_rewritten_chain_without_the_head_is_found(db: Database, service: Reco
     assert not verify(db).ok
 
 
-def test_the_province_logs_each_imported_bundle(pair) -> None:  # type: ignore[no-untyped-def]
+def test_the_province_logs_each_imported_bundle(pair: Pair) -> None:
     (report,) = pair.import_(pair.export())
     with pair.province_db.read() as session:
         entry, *earlier = audit.entries(session)  # newest first

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from app.core.errors import EnvironmentProblem
 from app.db import instance_lock, storage
@@ -92,7 +93,8 @@ def test_there_is_one_writer_connection(empty_db: Database) -> None:
         order.append("second wrote")
     thread.join()
     assert order == ["first done", "second wrote"]
-    assert empty_db.write_engine.pool.size() == 1  # type: ignore[attr-defined]
+    assert isinstance(empty_db.write_engine.pool, QueuePool)
+    assert empty_db.write_engine.pool.size() == 1
 
 
 def test_a_writer_that_waits_too_long_gets_a_clear_message(tmp_path: Path) -> None:

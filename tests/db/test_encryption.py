@@ -22,7 +22,7 @@ import pytest
 from app.core import backup
 from app.core.audit_service import verify as verify_audit
 from app.core.demo import DEMO_PROFILE
-from app.core.errors import UserFacingError
+from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.profile import load as load_profile
 from app.core.profile import set_up
 from app.core.record_service import RecordService
@@ -236,9 +236,8 @@ def test_a_file_that_is_no_database_is_still_called_damaged(tmp_path: Path) -> N
     with pytest.raises(Exception) as caught:
         open_database(path)
     assert not isinstance(caught.value, DatabaseLocked)
-    assert caught.value.message == _(  # type: ignore[attr-defined]
-        "The database file is damaged or is not a ModelWard database."
-    )
+    assert isinstance(caught.value, EnvironmentProblem)
+    assert caught.value.message == _("The database file is damaged or is not a ModelWard database.")
     assert path.read_bytes() == data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -57,7 +58,7 @@ def test_atomic_write_replaces_whole_files_only(tmp_path: Path) -> None:
     target = tmp_path / "list.xlsx"
     target.write_bytes(b"old contents")
 
-    def fail_midway(stream) -> None:  # type: ignore[no-untyped-def]
+    def fail_midway(stream: BinaryIO) -> None:
         stream.write(b"half of the new")
         raise OSError(28, "No space left on device")
 

@@ -14,7 +14,7 @@ from app.core.errors import UserFacingError
 from app.core.record_service import RecordService
 from app.db import cipher
 from app.db.base import Base
-from app.db.engine import make_engine
+from app.db.engine import Database, make_engine
 from app.db.migrate import alembic_config, current_revision, head_revision
 from app.db.open import open_database
 from app.paths import backups_dir
@@ -49,7 +49,7 @@ def test_head_matches_the_models(tmp_path: Path) -> None:
     assert differences == []
 
 
-def test_pragmas_are_set_on_every_connection(empty_db) -> None:  # type: ignore[no-untyped-def]
+def test_pragmas_are_set_on_every_connection(empty_db: Database) -> None:
     with empty_db.engine.connect() as connection:
         pragmas = {
             name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
@@ -104,7 +104,7 @@ def test_database_from_a_newer_version_is_refused_unchanged(tmp_path: Path) -> N
     assert path.read_bytes() == data
 
 
-def test_backup_file_is_a_complete_copy(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_file_is_a_complete_copy(db: Database, tmp_path: Path) -> None:
     from app.db.migrate import backup_file
 
     RecordService(db).create(

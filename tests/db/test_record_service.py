@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from app.db import cipher
 from app.db.engine import Database
 from tests.core.test_records import VALID
 
-EDITS = {
+EDITS: dict[str, dict[str, Any]] = {
     "sessions": {"attendance": 120},
     "teams": {"households": 11},
     "fire_points": {"status": "needs_refill"},
