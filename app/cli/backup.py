@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.common import passphrase
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -38,15 +38,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _passphrase(confirm: bool) -> str:
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value:
-        return value
-    import getpass
-
-    value = getpass.getpass(_("Backup passphrase: "))
-    if confirm and getpass.getpass(_("Type the passphrase again: ")) != value:
-        raise UserFacingError(_("The two passphrases differ."))
-    return value
+    return passphrase(_("Backup passphrase: "), variable=PASSPHRASE_ENV, confirm=confirm)
 
 
 def _size(n: int) -> str:

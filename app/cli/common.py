@@ -71,6 +71,30 @@ def password_from_terminal(prompt: str, *, confirm: bool, variable: str) -> str:
     return value
 
 
+def passphrase(prompt: str, *, variable: str, confirm: bool = False) -> str:
+    """A key or backup passphrase from ``variable`` in the environment (when not empty), else
+    typed unseen after ``prompt`` (twice when ``confirm``)."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    value = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Type the passphrase again: ")) != value:
+        raise UserFacingError(_("The two passphrases differ."))
+    return value
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a file the officer named; a file that cannot be read is refused by name."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UserFacingError(
+            _("The file {name} cannot be read: {reason}.").format(
+                name=path.name, reason=error.strerror or error
+            )
+        ) from error
+
+
 def cli_login(path: Path, username: str | None) -> LoginResult | None:
     """Log in the way the app does, when the station has accounts: the user name from --user
     or MODELWARD_USER (else asked), the password from MODELWARD_PASSWORD (else asked, unseen).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,9 +54,9 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 def _passphrase(args: argparse.Namespace) -> bytes | None:
     if args.no_passphrase:
         return None
-    import getpass
+    from app.cli.common import passphrase
 
-    value = os.environ.get(PASSPHRASE_ENV) or getpass.getpass(_("Key passphrase: "))
+    value = passphrase(_("Key passphrase: "), variable=PASSPHRASE_ENV)
     if len(value) < 12:
         raise UserFacingError(_("The key passphrase must have at least 12 characters."))
     return value.encode("utf-8")

@@ -5,19 +5,42 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UserFacingError
-from app.core.formatting import format_value
-from app.core.locked_months import LockedMonthError
-from app.core.record_service import RecordService
-from app.core.records import KINDS_BY_CODE, ListQuery, RecordKind, kind_by_code
-from app.core.spreadsheet import STATUS_LABELS, RowStatus, export_xlsx, rows_to_import
-from app.db.engine import Database
-from app.db.open import open_database
 from app.i18n import _
+
+if TYPE_CHECKING:
+    from app.core.record_service import RecordService
+    from app.core.records import RecordKind
+    from app.db.engine import Database
+
+
+def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    listing = verbs.add_parser("list", help=_("print the records of one kind"))
+    listing.add_argument("kind")
+    listing.add_argument("--search", default="")
+
+    importing = verbs.add_parser("import", help=_("import records from an Excel or CSV file"))
+    importing.add_argument("kind")
+    importing.add_argument("file", type=Path)
+    importing.add_argument(
+        "--yes", action="store_true", help=_("import every new row without asking")
+    )
+    importing.add_argument(
+        "--confirm-locked",
+        action="store_true",
+        help=_("chief: import rows dated in a locked month too (recorded in the audit trail)"),
+    )
+
+    exporting = verbs.add_parser("export", help=_("export records of one kind to Excel"))
+    exporting.add_argument("kind")
+    exporting.add_argument("file", type=Path)
 
 
 def _kind(code: str) -> RecordKind:
+    from app.core.records import KINDS_BY_CODE, kind_by_code
+
     if code not in KINDS_BY_CODE:
         raise UserFacingError(
             _("Unknown record kind {kind}; choose one of: {kinds}.").format(
@@ -27,7 +50,14 @@ def _kind(code: str) -> RecordKind:
     return kind_by_code(code)
 
 
-def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
+def run_record_verb(path: Path, args: argparse.Namespace) -> int:
+    from app.cli.common import actor_of
+    from app.core.formatting import format_value
+    from app.core.record_service import RecordService
+    from app.core.records import ListQuery
+    from app.core.spreadsheet import export_xlsx
+    from app.db.open import open_database
+
     kind = _kind(args.kind)
     if not path.exists():
         raise UserFacingError(
@@ -36,15 +66,13 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
         )
     db = open_database(path)
     try:
-        from app.cli.common import actor_of
-
         service = RecordService(db, actor=actor_of(args))
-        if verb == "list":
+        if args.verb == "list":
             ids = service.list_ids(kind.code, ListQuery(search=args.search))
             for row in service.fetch(kind.code, ids):
                 print(" | ".join(format_value(spec, row.values[spec.name]) for spec in kind.fields))
             return 0
-        if verb == "export":
+        if args.verb == "export":
             rows = service.fetch(kind.code, service.list_ids(kind.code))
             export_xlsx(kind.code, rows, args.file, _(kind.title))
             print(_("Exported {count} rows to {path}").format(count=len(rows), path=args.file))
@@ -57,6 +85,9 @@ def run_record_verb(verb: str, path: Path, args: argparse.Namespace) -> int:
 def _import(
     service: RecordService, db: Database, kind: RecordKind, args: argparse.Namespace
 ) -> int:
+    from app.core.locked_months import LockedMonthError
+    from app.core.spreadsheet import STATUS_LABELS, RowStatus, rows_to_import
+
     result = service.preview_import(kind.code, args.file)
     labels = {status: _(label) for status, label in STATUS_LABELS.items()}
     for row in result.rows:

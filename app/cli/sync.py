@@ -6,12 +6,12 @@ The key passphrase is read from ``MODELWARD_KEY_PASSPHRASE`` or asked for on the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli import province as cli_province
+from app.cli.common import passphrase, read_file
 from app.core.errors import UserFacingError
 from app.i18n import _
 
@@ -87,42 +87,20 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _passphrase(confirm: bool = False) -> str:
-    value = os.environ.get("MODELWARD_KEY_PASSPHRASE")
-    if value:
-        return value
-    import getpass
-
-    value = getpass.getpass(_("Key passphrase: "))
-    if confirm and getpass.getpass(_("Type the passphrase again: ")) != value:
-        raise UserFacingError(_("The two passphrases differ."))
-    return value
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise UserFacingError(
-            _("The file {name} cannot be read: {reason}.").format(
-                name=path.name, reason=error.strerror or error
-            )
-        ) from error
+    return passphrase(_("Key passphrase: "), variable="MODELWARD_KEY_PASSPHRASE", confirm=confirm)
 
 
 def run_sync_verb(path: Path, args: argparse.Namespace) -> int:
+    if args.verb == "province" and args.action == "setup":
+        from app.cli.setup import run_setup_verb  # with its administrator, as ``setup province``
+
+        return run_setup_verb(path, args)
     from app.db.open import open_database
 
-    setting_up = args.verb == "province" and args.action == "setup"
-    if not path.exists() and not setting_up:
+    if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        if setting_up:
-            from app.core.station import set_up_province_station
-
-            station = set_up_province_station(db, args.province)
-            print(_("Set up as {name}.").format(name=station.unit.name))
-            return 0
         from app.core import profile
 
         if profile.is_province(profile.load(db)):
@@ -192,7 +170,7 @@ def _ward(db: Database, args: argparse.Namespace) -> int:
 
 def _ward_trust(ward: WardSync, args: argparse.Namespace) -> int:
     if args.action == "import":
-        data = _read(args.file)
+        data = read_file(args.file)
         if args.fingerprint is not None and ward.pinned_anchor() is None:
             _check_province_fingerprint(data, args.fingerprint)
         result = ward.import_trust_list(data, args.fingerprint)
@@ -239,7 +217,7 @@ def _check_province_fingerprint(data: bytes, given: str) -> None:
 
 
 def _ward_receipt(ward: WardSync, args: argparse.Namespace) -> int:
-    receipt = ward.import_receipt(_read(args.file))
+    receipt = ward.import_receipt(read_file(args.file))
     if not receipt.changed:
         print(_("This receipt was already imported; nothing changed."))
     elif receipt.status == "returned":
@@ -269,7 +247,7 @@ def _province(db: Database, args: argparse.Namespace) -> int:
     if args.verb == "trust":
         return _province_trust(province, args)
     if args.verb == "bundle" and args.action == "inspect":
-        header = province.inspect(_read(args.file))
+        header = province.inspect(read_file(args.file))
         for key in ("station_id", "seq", "bundle_id", "created_at", "ciphertext_len"):
             print(f"{key}: {header[key]}")
         print(_("Signature valid for the enrolled station key."))
@@ -295,7 +273,7 @@ def _province_trust(province: ProvinceSync, args: argparse.Namespace) -> int:
     from app.sync import trust
 
     if args.action == "enroll":
-        data = _read(args.file)
+        data = read_file(args.file)
         request = province.read_enrollment(data)
         if not trust.fingerprint_matches(args.fingerprint, request.keys.signing):
             # never show the right value: the officer must read it from the ward's paper
