@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,10 +29,11 @@ from app.core.text import fold
 from app.i18n import _, ngettext
 from app.ui.dialogs.import_dialog import ImportDialog
 from app.ui.dialogs.record_dialog import RecordDialog, with_lock_override
-from app.ui.errors import confirm, inform, present_error
+from app.ui.errors import confirm, inform
 from app.ui.models.record_table_model import RecordTableModel
 from app.ui.ops import run_in_background
 from app.ui.undo import CreateCommand, DeleteCommand, UpdateCommand
+from app.ui.widgets.common import error_presenter, errors_shown, open_file, save_file
 
 SEARCH_DELAY_MS = 250
 
@@ -258,26 +258,22 @@ class RecordPage(QWidget):
             detail=_("You can undo this with Edit → Undo (Ctrl+Z)."),
         ):
             return
-        try:
+        with errors_shown(self) as attempt:
             change = with_lock_override(
                 self, lambda **how: self.service.delete(self.kind.code, record.id, **how)
             )
-        except Exception as error:
-            present_error(self, error)
-            return
-        if change is None:  # the chief chose not to change a locked month
+        if attempt.failed or change is None:  # or the chief chose not to change a locked month
             return
         self.undo_stack.push(DeleteCommand(self.service, self.kind, record.id, self.refresh))
         self.refresh(change)
 
     def import_file(self, path: Path | None = None) -> None:
         if path is None:
-            name, _filter = QFileDialog.getOpenFileName(
-                self, _("Choose an Excel or CSV file"), "", _("Spreadsheets (*.xlsx *.csv)")
+            path = open_file(
+                self, _("Choose an Excel or CSV file"), _("Spreadsheets (*.xlsx *.csv)")
             )
-            if not name:
+            if path is None:
                 return
-            path = Path(name)
         dialog = ImportDialog(self.service, self.kind, path, parent=self)
         if dialog.exec() and dialog.change is not None:
             self.refresh(dialog.change)
@@ -286,12 +282,9 @@ class RecordPage(QWidget):
         if path is None:
             stem = "-".join(fold(_(self.kind.title)).replace(",", " ").split())
             suggested = f"{stem}-{export_stamp(datetime.now(UTC).astimezone())}.xlsx"
-            name, _filter = QFileDialog.getSaveFileName(
-                self, _("Export to Excel"), suggested, _("Excel workbook (*.xlsx)")
-            )
-            if not name:
+            path = save_file(self, _("Export to Excel"), suggested, _("Excel workbook (*.xlsx)"))
+            if path is None:
                 return
-            path = Path(name)
         target = path if path.suffix.lower() == ".xlsx" else path.with_suffix(".xlsx")
         kind, query = self.kind, self.model.query
         service = self.service
@@ -310,6 +303,6 @@ class RecordPage(QWidget):
                 _("Export finished"),
                 _("Exported {count} rows to {path}.").format(count=count, path=target),
             ),
-            on_error=lambda error: present_error(self, error),
+            on_error=error_presenter(self),
             on_cancelled=lambda: None,
         )
