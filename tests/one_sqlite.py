@@ -21,10 +21,12 @@ from app.db import cipher
 stdlib_connect = sqlite3.connect
 
 
+# The base class is sqlcipher3's, reached at run time through cipher.dbapi() (typed Any).
 class _Connection(cipher.dbapi().Connection):  # type: ignore[misc]
     """sqlcipher3's connection with the standard module's ``iterdump`` (pure Python there)."""
 
     def iterdump(self) -> Iterator[str]:
+        # the standard module's private helper, absent from typeshed
         return sqlite3.dump._iterdump(self)  # type: ignore[attr-defined, no-any-return]
 
 

@@ -6,8 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
+
+if TYPE_CHECKING:
+    from app.core.records import RecordRow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,10 +159,11 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
         assert secret not in logs
 
 
-def _session_row():  # type: ignore[no-untyped-def]
+def _session_row() -> RecordRow:
     from app.core.records import RecordRow, kind_by_code
     from tests.conftest import NOW
     from tests.core.test_records import VALID
 
-    values = {spec.name: None for spec in kind_by_code("sessions").fields} | VALID["sessions"]
+    empty: dict[str, Any] = {spec.name: None for spec in kind_by_code("sessions").fields}
+    values = empty | VALID["sessions"]
     return RecordRow("sessions", 1, "u-1", values, NOW, NOW, "x", 1)

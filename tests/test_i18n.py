@@ -9,6 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from app.i18n import _, set_language
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
-def _catalog(language: str):  # type: ignore[no-untyped-def]
+def _catalog(language: str) -> Catalog:
     path = ROOT / "translations" / language / "LC_MESSAGES" / "modelward.po"
     with path.open("rb") as handle:
         return read_po(handle, locale=language)
@@ -59,6 +60,7 @@ def test_every_message_is_translated_with_the_same_placeholders(language: str) -
         if not message.id:
             continue
         ids = [message.id] if isinstance(message.id, str) else list(message.id)
+        assert message.string is not None, f"untranslated: {ids[0]!r}"
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         assert all(strings), f"untranslated: {ids[0]!r}"
         assert not message.fuzzy, f"fuzzy: {ids[0]!r}"

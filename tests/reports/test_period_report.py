@@ -114,7 +114,8 @@ def test_fonts_are_embedded_subsets(indicators: IndicatorService) -> None:
     reader = PdfReader(io.BytesIO(pdf))
     fonts = {}
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]  # a PDF object tree, typed by pypdf as PdfObject
+        for font in resources["/Font"].values():
             font = font.get_object()
             descriptor = (
                 font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
