@@ -39,6 +39,12 @@ def backups_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
+def keys_folder(db_path: Path) -> Path:
+    """Where the keys of the station whose database is ``db_path`` are kept (and the sync
+    high-water file beside them): the one definition of that folder."""
+    return db_path.parent / "keys" / db_path.stem
+
+
 def log_dir() -> Path:
     override = os.environ.get(DATA_DIR_ENV)
     if override:

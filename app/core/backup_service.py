@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from app.core import backup
-from app.core.backup_files import BackupInfo, ListedBackup
 from app.core.errors import UserFacingError
 from app.core.station_service import acting
+from app.db.backups import BackupInfo, ListedBackup
 from app.i18n import _
 from app.security.accounts import Actor, Permission, require
 

@@ -1,5 +1,6 @@
-"""A backup carried on a USB stick: age-encrypted under a passphrase, and brought back into the
-backups folder, verified, ready to restore.
+"""A backup carried on a USB stick: sealed under a passphrase (the file's format, its version
+and the age encryption are in ``app.sync.backup_envelope``), and brought back into the backups
+folder, verified, ready to restore.
 
 A copy for a USB stick must be restorable on a new computer, where the station's key (wrapped
 in ``accounts.json`` beside the database) is gone with the old disk: an encrypted backup is
@@ -9,28 +10,25 @@ backup passphrase alone opens it and the station's own key never leaves the comp
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.backup_files import (
-    FORMAT,
+from app.core.errors import UserFacingError
+from app.db import cipher
+from app.db.backups import (
     SUFFIX,
     BackupInfo,
-    fsync_file,
     not_a_backup,
     temp_beside,
     verify_backup,
     write_sidecar,
 )
-from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
-from app.db import cipher
 from app.db.errors import DatabaseLocked, locked_database
+from app.fileio import atomic_write_bytes, fsync_file
 from app.i18n import _
 from app.paths import backups_dir
+from app.sync import backup_envelope
 
 ENCRYPTED_SUFFIX = ".mwbackup.age"
 MIN_PASSPHRASE = 10
@@ -47,44 +45,36 @@ def _carried_copy(backup_path: Path, key: bytes) -> tuple[bytes, bytes]:
 def export_encrypted(
     backup_path: Path, out_dir: Path, passphrase: str, *, carried_by: str = ""
 ) -> Path:
-    """Write a verified backup to ``out_dir`` encrypted with age (scrypt passphrase).
+    """Write a verified backup to ``out_dir`` sealed with age under a passphrase
+    (``app.sync.backup_envelope``).
 
-    An encrypted backup travels under a fresh one-off key held in the age-encrypted envelope
+    An encrypted backup travels under a fresh one-off key held in the sealed description
     (see the module docstring), never under the station's key. ``carried_by`` (the logged-in
-    user) is written in the envelope."""
-    import pyrage
-
+    user) is written in the description."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise UserFacingError(
             _("The passphrase must have at least {n} characters.").format(n=MIN_PASSPHRASE)
         )
     info = verify_backup(backup_path)
     key = cipher.key_for_file(backup_path)
-    document: dict[str, object] = {
-        "format": FORMAT,
+    description: dict[str, object] = {
         "file": info.path.name,
         "reason": info.reason,
         "created_at": info.created_at.isoformat(),
-        "sha256": info.sha256,
         "carried_by": carried_by,
     }
     if key is None:
         content = backup_path.read_bytes()
     else:
         one_off, content = _carried_copy(backup_path, key)
-        document["sha256"] = hashlib.sha256(content).hexdigest()
-        document["key"] = one_off.hex()
-    envelope = json.dumps(document).encode()
-    body = len(envelope).to_bytes(4, "big") + envelope + content
+        description["key"] = one_off.hex()
     target = out_dir / f"{backup_path.stem}{ENCRYPTED_SUFFIX}"
-    atomic_write_bytes(target, pyrage.passphrase.encrypt(body, passphrase))
+    atomic_write_bytes(target, backup_envelope.seal(description, content, passphrase))
     return target
 
 
 def _open_envelope(source: Path, passphrase: str) -> tuple[str, bytes, bytes | None]:
     """(the backup's file name, its database bytes, the one-off key it travels under)."""
-    import pyrage
-
     try:
         data = source.read_bytes()
     except OSError as error:
@@ -93,26 +83,19 @@ def _open_envelope(source: Path, passphrase: str) -> tuple[str, bytes, bytes | N
             hint=_("Check that the USB stick is connected and choose the file again."),
         ) from error
     try:
-        body = pyrage.passphrase.decrypt(data, passphrase)
-    except pyrage.DecryptError as error:
-        raise UserFacingError(
-            _("The encrypted backup could not be opened: wrong passphrase or damaged file."),
-            hint=_("Check the passphrase; if it is right, the file on the stick is damaged."),
-        ) from error
-    try:
-        size = int.from_bytes(body[:4], "big")
-        envelope = json.loads(body[4 : 4 + size])
-        name = Path(str(envelope["file"])).name
-        content = body[4 + size :]
-        carried = envelope.get("key")
+        opened = backup_envelope.open_sealed(data, passphrase, source.name)
+        carried = opened.key_hex
         carried_key = bytes.fromhex(carried) if carried is not None else None
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except backup_envelope.DamagedEnvelope as error:
+        raise not_a_backup(source, error.reason) from error
+    except ValueError as error:  # the key is not hex
         raise not_a_backup(source, _("its description is damaged")) from error
-    if not name.endswith(SUFFIX) or hashlib.sha256(content).hexdigest() != envelope.get("sha256"):
+    name = Path(opened.file_name).name
+    if not name.endswith(SUFFIX):
         raise not_a_backup(source, _("the file changed after it was written"))
     if carried_key is not None and len(carried_key) != cipher.KEY_BYTES:
         raise not_a_backup(source, _("its description is damaged"))
-    return name, content, carried_key
+    return name, opened.content, carried_key
 
 
 def import_encrypted(

@@ -27,23 +27,27 @@ import hashlib
 import os
 import sqlite3
 import tempfile
-import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, cast
 
 from app.db.errors import (
+    SQLITE_NOTADB,
     DatabaseLocked,
     damaged_database,
-    database_errors,
     locked_database,
     sqlite_code,
     wrong_database_key,
 )
+from app.db.keyring import KEY_BYTES as KEY_BYTES
+from app.db.keyring import forget as forget
+from app.db.keyring import forget_all as forget_all
+from app.db.keyring import key_for as key_for
+from app.db.keyring import unlock as unlock
+from app.db.keyring import unlocked_keys
+from app.fileio import fsync_file, fsync_folder, fsync_handle
 
-KEY_BYTES: Final = 32
 PLAINTEXT_HEADER: Final = b"SQLite format 3\x00"
-SQLITE_NOTADB: Final = 26
 
 
 class _Registered:
@@ -55,47 +59,6 @@ class _Registered:
 
 REGISTERED: Final = _Registered()
 KeyArg = bytes | None | _Registered
-
-_keys: dict[Path, bytes] = {}
-_guard = threading.Lock()
-
-
-# -- the process's unlocked keys -------------------------------------------------------------
-
-
-def _where(db_path: Path) -> Path:
-    return Path(db_path).resolve()
-
-
-def unlock(db_path: Path, key: bytes) -> None:
-    """Remember ``key`` for the database at ``db_path`` until :func:`forget`."""
-    if not isinstance(key, bytes) or len(key) != KEY_BYTES:
-        raise ValueError("a database key is 32 random bytes")
-    with _guard:
-        _keys[_where(db_path)] = bytes(key)
-
-
-def key_for(db_path: Path) -> bytes | None:
-    """The key unlocked for exactly this database file, or None."""
-    with _guard:
-        return _keys.get(_where(db_path))
-
-
-def forget(db_path: Path) -> None:
-    """Drop the key of ``db_path`` (logout, closing the station)."""
-    with _guard:
-        _keys.pop(_where(db_path), None)
-
-
-def forget_all() -> None:
-    with _guard:
-        _keys.clear()
-
-
-def _unlocked(first: bytes | None) -> list[bytes]:
-    with _guard:
-        others = [key for key in _keys.values() if key != first]
-    return ([first] if first is not None else []) + others
 
 
 # -- what is on disk -------------------------------------------------------------------------
@@ -164,10 +127,6 @@ def _sqlcipher() -> ModuleType:
     return cast(ModuleType, dbapi2)
 
 
-def is_database_error(error: BaseException) -> bool:
-    return isinstance(error, database_errors())
-
-
 def key_pragma_value(key: bytes) -> str:
     """SQLCipher's raw-key literal ``x'<64 hex>'`` (used in PRAGMA key and ATTACH … KEY)."""
     if len(key) != KEY_BYTES:
@@ -211,7 +170,7 @@ def _find(path: Path, readonly: bool) -> tuple[bytes | None, sqlite3.Connection 
     """
     if not is_encrypted(path):
         return (key_for(path) if not _head(path, 1) else None), None
-    keys = _unlocked(key_for(path))
+    keys = unlocked_keys(key_for(path))
     for key in keys:
         raw = _open_keyed(path, key, readonly)
         if raw is not None:
@@ -396,16 +355,6 @@ def verify_same(original: sqlite3.Connection, copy: sqlite3.Connection) -> int:
 # -- plaintext to encrypted ------------------------------------------------------------------
 
 
-def _fsync_path(path: Path, *, folder: bool = False) -> None:
-    if folder and os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _wipe(handle: int) -> None:
     """Overwrite an open file with zeros and flush it (best effort, see the module docstring)."""
     size = os.fstat(handle).st_size
@@ -414,20 +363,7 @@ def _wipe(handle: int) -> None:
     written = 0
     while written < size:
         written += os.write(handle, zeros[: min(len(zeros), size - written)])
-    os.fsync(handle)
-
-
-def wipe_file(path: Path) -> None:
-    """Overwrite ``path`` with zeros, then delete it (best effort; missing files are fine)."""
-    try:
-        handle = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return
-    try:
-        _wipe(handle)
-    finally:
-        os.close(handle)
-    path.unlink(missing_ok=True)
+    fsync_handle(handle)
 
 
 def encrypt_plaintext(path: Path, key: bytes, *, lock: bool = True) -> int:
@@ -472,14 +408,14 @@ def _encrypt_locked(path: Path, key: bytes) -> int:
             contextlib.closing(connect(temp, readonly=True, key=key)) as copy,
         ):
             rows = verify_same(original, copy)
-        _fsync_path(temp)
+        fsync_file(temp)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{path}{suffix}").unlink()
         old = os.open(path, os.O_RDWR) if os.name == "posix" else None
         try:
             os.replace(temp, path)
-            _fsync_path(folder, folder=True)
+            fsync_folder(folder)
             if old is not None:
                 _wipe(old)  # the old inode is gone from the folder; zero its blocks, then free
         finally:

@@ -8,6 +8,7 @@ import sys
 from sqlalchemy.exc import DBAPIError
 
 from app.core.errors import EnvironmentProblem
+from app.db.keyring import unlocked_keys
 from app.i18n import _
 
 # SQLite primary result codes (https://sqlite.org/rescode.html)
@@ -80,9 +81,7 @@ def _keyed(error: BaseException, original: BaseException) -> bool:
     unlocked."""
     if isinstance(error, DBAPIError):
         return bool(getattr(original, "keyed_connection", False))
-    from app.db import cipher  # cipher imports this module
-
-    return bool(cipher._unlocked(None))
+    return bool(unlocked_keys(None))
 
 
 def locked_database(name: str) -> DatabaseLocked:

@@ -1,51 +1,23 @@
-"""Schema migrations with alembic, run at start-up after a backup of the existing file."""
+"""Schema migrations with alembic, run at start-up after a backup of the existing file (the
+revisions themselves are read by ``app.db.revisions``)."""
 
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from app.core.errors import UserFacingError
 from app.db import cipher
 from app.db.errors import database_errors
+from app.db.revisions import alembic_config, head_revision, known_revisions
 from app.i18n import _
-from app.paths import migrations_dir
-
-if TYPE_CHECKING:
-    from alembic.config import Config
 
 # The newest revision in migrations/versions. Start-up compares the file's revision with this
 # before importing alembic at all (alembic and its dialect modules cost ~250 ms to import);
 # a test keeps it equal to alembic's own head.
-SCHEMA_HEAD = "0007"
-
-
-def alembic_config(engine: Engine | None = None) -> Config:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
-    if engine is not None:
-        config.attributes["engine"] = engine
-    return config
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-def known_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+SCHEMA_HEAD = "0008"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -56,8 +28,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def backup_file(source: Path, reason: str) -> Path:
-    """A verified copy of ``source`` (SQLite's online backup API) in the backups folder."""
-    from app.core.backup import automatic_backup
+    """A copy of ``source`` (SQLite's online backup API) in the backups folder, durable now and
+    verified in the background."""
+    from app.db.backup_copy import automatic_backup  # backup modules load only when needed
 
     return automatic_backup(source, reason).path
 

@@ -65,12 +65,12 @@ def open_database(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Databas
 
 def _encrypt_if_unlocked(path: Path) -> None:
     """A plaintext station database whose key is unlocked is encrypted now (the upgrade to
-    encryption at rest), and so are its plaintext backups (app.core.backup.encrypt_station),
+    encryption at rest), and so are its plaintext backups (app.db.backup_copy.encrypt_station),
     also when an earlier run was interrupted between the two."""
     key = cipher.key_for(path)
     if key is None or not path.is_file() or not path.stat().st_size:
         return
-    from app.core.backup import encrypt_station, plaintext_backups
+    from app.db.backup_copy import encrypt_station, plaintext_backups
 
     if cipher.is_encrypted(path) and not plaintext_backups(path):
         return

@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from app.core.errors import UserFacingError
-from app.core.fileio import atomic_write_bytes
+from app.fileio import atomic_write_bytes
 from app.i18n import _
+from app.paths import keys_folder as keys_folder
 from app.sync.envelope import ed25519_key_id, fingerprint, key_id, raw_public
 
 SEALED_NAME = "station-keys.sealed"
@@ -32,11 +33,6 @@ AAD = b"modelward-station-keys/v1"
 SCRYPT_N = 2**15
 MIN_PASSPHRASE = 8
 PASSPHRASE_ENV = "MODELWARD_KEY_PASSPHRASE"
-
-
-def keys_folder(db_path: Path) -> Path:
-    """Where the keys of the station whose database is ``db_path`` are kept."""
-    return db_path.parent / "keys" / db_path.stem
 
 
 @dataclass(frozen=True)

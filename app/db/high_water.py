@@ -9,7 +9,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.fileio import atomic_write_bytes
+from app.fileio import atomic_write_bytes
+from app.paths import keys_folder
 
 HIGH_WATER_NAME = "sync-high-water.json"
 
@@ -113,7 +114,7 @@ def read_high_water(raw: sqlite3.Connection) -> HighWater:
 
 def high_water_file(db_path: Path) -> Path:
     """Beside the station keys: written at every export, read when restoring."""
-    return db_path.parent / "keys" / db_path.stem / HIGH_WATER_NAME
+    return keys_folder(db_path) / HIGH_WATER_NAME
 
 
 def record_high_water(db_path: Path, mark: HighWater) -> None:

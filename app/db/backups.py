@@ -4,7 +4,7 @@ messages, the temp file always removed).
 
 A sidecar records the copy's SHA-256, why and when it was taken, by whom, the sync high-water
 marks, and its ``state``: ``pending`` from the moment the copy is written and durable until its
-``quick_check`` and hash are done (possibly in the background, ``app.core.backup_verify``),
+``quick_check`` and hash are done (possibly in the background, ``app.db.backup_verify``),
 then ``verified``, or ``failed``. Only verified copies count in rotation, so an older verified
 backup is never deleted to make room for one that is still being checked.
 """
@@ -25,11 +25,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app.core.backup_marks import INSTANCE_KEY, HighWater, meta, read_high_water
 from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.fileio import atomic_write_bytes
 from app.db import cipher
-from app.db.errors import WrongDatabaseKey, database_errors, sqlite_code
+from app.db.errors import (
+    SQLITE_BUSY,
+    SQLITE_CORRUPT,
+    SQLITE_FULL,
+    SQLITE_LOCKED,
+    SQLITE_NOTADB,
+    WrongDatabaseKey,
+    database_errors,
+    sqlite_code,
+)
+from app.db.high_water import INSTANCE_KEY, HighWater, meta, read_high_water
+from app.db.revisions import known_revisions
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.paths import backups_dir
 
@@ -95,15 +105,15 @@ def os_problem(error: OSError, folder: Path) -> EnvironmentProblem:
 
 
 def sqlite_problem(error: Exception, folder: Path) -> EnvironmentProblem:
-    code = sqlite_code(error)  # sqlcipher3's backup API leaves sqlite_errorcode unset
-    if code == 13:  # SQLITE_FULL
+    code = sqlite_code(error)  # the one map of SQLite's result codes: app.db.errors
+    if code == SQLITE_FULL:
         return os_problem(OSError(errno.ENOSPC, "disk full"), folder)
-    if code in (5, 6):  # BUSY, LOCKED
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
         return EnvironmentProblem(
             _("The database is in use by another program; the backup was not taken."),
             hint=_("Close other programs that opened the file, then try again."),
         )
-    if code in (11, 26):  # CORRUPT, NOTADB
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
         return EnvironmentProblem(
             _("The database file is damaged, so no backup can be taken from it."),
             hint=_("Restore the latest verified backup or call technical support."),
@@ -162,23 +172,6 @@ def sha256_of(path: Path) -> str:
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_folder(folder: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def connect_read_only(path: Path, key: cipher.KeyArg = cipher.REGISTERED) -> sqlite3.Connection:
@@ -268,8 +261,6 @@ def check_database(
 ) -> tuple[str, str, HighWater]:
     """integrity_check (quick_check unless ``full``), schema and identity of a database copy;
     raise if any is wrong."""
-    from app.db.migrate import known_revisions
-
     try:
         with contextlib.closing(connect_read_only(path, key)) as raw:
             check = "integrity_check" if full else "quick_check"

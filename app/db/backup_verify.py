@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.backup_files import (
+from app.core.errors import EnvironmentProblem, UserFacingError
+from app.db.backups import (
     FAILED,
     PENDING,
     VERIFIED,
@@ -33,7 +34,6 @@ from app.core.backup_files import (
     sha256_of,
     update_sidecar,
 )
-from app.core.errors import EnvironmentProblem, UserFacingError
 from app.db.cipher import REGISTERED, KeyArg, key_for_file
 
 log = logging.getLogger(__name__)
