@@ -260,7 +260,7 @@ def sync_bundles(workdir: Path, table_db: Path) -> dict[str, float]:
     from app.core.sync_ward import ACKED_COUNTER, WardSync
     from app.db.models import AppMeta, ChangeCounter
     from app.db.open import open_database
-    from app.sync.changes import carried_columns
+    from app.db.sync_tables import carried_columns
 
     folder = workdir / "sync"
     folder.mkdir()

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core import audit_service, backup, profile, province_audit, province_chain
+from app.core import sync_rows as change_rows
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.fileio import atomic_write_bytes
 from app.core.province_chain import chain_breaks as chain_breaks
@@ -45,7 +46,6 @@ from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _
 from app.security.accounts import Actor, Permission
 from app.sync import bundle as fmt
-from app.sync import changes as change_rows
 from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.envelope import public_from_hex
@@ -154,21 +154,8 @@ class ProvinceSync(ProvinceReceipts):
             )
         inner = fmt.open_inner(outer, identities)
         fmt.check_demo(inner, outer.station_id, outer.seq, profile.load(self.db).is_demo)
-        manifest = inner.manifest
-        change_range = manifest["change_range"]
-        if (
-            not isinstance(change_range, dict)
-            or set(change_range) != {"instance_id", "from_counter", "to_counter"}
-            or not isinstance(change_range["to_counter"], int)
-            or not isinstance(change_range["instance_id"], str)
-            or change_range["instance_id"] != manifest["station_instance_id"]
-            or manifest["province_id"] != profile.load(self.db).unit.code
-        ):
-            raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
-        void = manifest["void_seqs"]
-        if not isinstance(void, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in void
-        ):
+        # the form of every manifest field was checked when it was opened (app.sync.manifest)
+        if inner.parsed.province_id != profile.load(self.db).unit.code:
             raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
         already = session.execute(
             select(InboxBundle.id).where(
@@ -180,7 +167,7 @@ class ProvinceSync(ProvinceReceipts):
             # the same signed manifest (and so the same records) was imported before
             return _Verified(path, outer, inner, [], entry)
         try:
-            changes = change_rows.parse_records(inner.records, change_range["to_counter"])
+            changes = change_rows.parse_records(inner.records, inner.parsed.change_range.to_counter)
         except change_rows.ChangeError as error:
             raise fmt.BundleError(
                 _("The bundle's records are not valid: {problem}").format(problem=error.message)

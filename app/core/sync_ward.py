@@ -15,31 +15,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import __version__
-from app.core import backup, profile
+from app.core import backup, profile, ward_receipts
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.packs.service import latest_known_time
 from app.core.station_service import acting
 from app.core.ward_trust import TRUST_ANCHOR as TRUST_ANCHOR
 from app.core.ward_trust import current_trust_list as current_trust_list
 from app.core.ward_trust import trust_list_for_export
-from app.db import audit
+from app.db import sync_repo
 from app.db.engine import Database
 from app.db.migrate import SCHEMA_HEAD
-from app.db.models import AppMeta, ChangeCounter
+from app.db.models import AppMeta
 from app.db.sync_models import OutboxBundle, TrustList
+from app.db.sync_repo import ACKED_AUDIT as ACKED_AUDIT
+from app.db.sync_repo import ACKED_COUNTER as ACKED_COUNTER
+from app.db.sync_repo import ACKED_SEQ as ACKED_SEQ
 from app.fileio import atomic_write_bytes
 from app.i18n import N_, _
 from app.security.accounts import Actor, Permission, require
 from app.sync import bundle as fmt
-from app.sync import changes as change_rows
+from app.sync import change_rows, trust
 from app.sync import keys as station_keys
-from app.sync import trust
 from app.sync.envelope import fingerprint
+from app.sync.manifest import ChangeRange, Counts, Manifest
 
 # what the officer sees for each state of an exported bundle
 OUTBOX_STATES = {
@@ -50,28 +53,12 @@ OUTBOX_STATES = {
     "failed": N_("export failed (nothing left the station)"),
 }
 
-ACKED_COUNTER = "sync_acked_counter"
-ACKED_SEQ = "sync_acked_seq"
-ACKED_AUDIT = "sync_acked_audit"  # the last audit entry a province receipt acknowledged
 
 Progress = Callable[[int, int, str], None]
 
 
 def _no_progress(_done: int, _total: int, _label: str) -> None:
     return None
-
-
-def _meta_int(session: Session, key: str) -> int:
-    row = session.get(AppMeta, key)
-    return int(row.value) if row else 0
-
-
-def _set_meta(session: Session, key: str, value: str) -> None:
-    row = session.get(AppMeta, key)
-    if row is None:
-        session.add(AppMeta(key=key, value=value))
-    else:
-        row.value = value
 
 
 @dataclass(frozen=True)
@@ -121,18 +108,79 @@ class OutboxRow:
     missing_seqs: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class _Contents:
+    """What one export carries, read in one transaction: the change rows since the last
+    acknowledged bundle, the audit entries after the last acknowledged one, and where the
+    chain of bundles stands."""
+
+    acked: int  # the acknowledged change counter: the rows start after it
+    acked_seq: int
+    until: int  # the change counter when read: the rows end there
+    prev_hash: str
+    void: tuple[int, ...]
+    rows: list[dict[str, Any]]
+    audit_range: fmt.AuditRange
+    audit_body: bytes
+    audit_count: int
+
+    @property
+    def tombstones(self) -> int:
+        return sum(1 for r in self.rows if r["op"] == "tombstone")
+
+    def by_table(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row["table"]] = counts.get(row["table"], 0) + 1
+        return counts
+
+
 def _audit_section(session: Session) -> tuple[fmt.AuditRange, bytes, int]:
     """The audit entries not yet acknowledged by the province, and the chain head."""
-    after = _meta_int(session, ACKED_AUDIT)
-    count, head = audit._head(session)
-    entry = audit.AuditEntry
-    rows = session.execute(
-        audit.chain_select(entry, entry.id).where(entry.id > after).order_by(entry.id)
-    ).mappings()
-    entries = [dict(row) for row in rows]
+    after = sync_repo.meta_int(session, ACKED_AUDIT)
+    count, head, entries = sync_repo.audit_after(session, after)
     last = entries[-1]["id"] if entries else after
     span = fmt.AuditRange(after + 1, last, count, head)
     return span, fmt.encode_audit(entries), len(entries)
+
+
+def _prev_hash(session: Session) -> str:
+    """The manifest hash the next bundle chains to: after a restore from backup, the chain goes
+    on from the newest bundle known, which may be newer than any in this database."""
+    last = sync_repo.last_bundle(session)
+    if last is not None and last[0] > sync_repo.meta_int(session, backup.SEQ_FLOOR):
+        return last[1]
+    floor = sync_repo.meta_text(session, backup.PREV_MANIFEST_FLOOR)
+    return floor if floor is not None else (last[1] if last else "")
+
+
+def _read_contents(session: Session, unit_id: int) -> _Contents:
+    acked = sync_repo.meta_int(session, ACKED_COUNTER)
+    until = sync_repo.change_counter(session)
+    audit_range, audit_body, audit_count = _audit_section(session)
+    return _Contents(
+        acked=acked,
+        acked_seq=sync_repo.meta_int(session, ACKED_SEQ),
+        until=until,
+        prev_hash=_prev_hash(session),
+        void=tuple(sync_repo.failed_seqs(session)),
+        rows=sync_repo.read_changes(session, unit_id, acked, until),
+        audit_range=audit_range,
+        audit_body=audit_body,
+        audit_count=audit_count,
+    )
+
+
+def _checked_folder(out_dir: Path) -> Path:
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise EnvironmentProblem(
+            _("The folder {folder} does not exist or the USB stick was removed.").format(
+                folder=out_dir
+            ),
+            hint=_("Plug the USB stick in again or choose another folder."),
+        )
+    return out_dir
 
 
 class KeyHolder:
@@ -213,25 +261,8 @@ class WardSync(KeyHolder):
         self.require(Permission.MANAGE_KEYS)
         station = profile.load(self.db)
         with self.db.write() as session:
-            anchor_row = session.get(AppMeta, TRUST_ANCHOR)
-            if anchor_row is None:
-                signer = trust.trust_list_signer(data)
-                expected = fingerprint(trust.signing_key_id(signer))
-                given = (confirm_fingerprint or "").upper().replace(" ", "")
-                if given != expected.replace(" ", ""):
-                    raise UserFacingError(
-                        _(
-                            "The province key fingerprint was not confirmed. Its fingerprint is "
-                            "{fingerprint}."
-                        ).format(fingerprint=expected),
-                        hint=_(
-                            "Compare it with the fingerprint the province sent on paper and "
-                            "confirm it to trust this province key."
-                        ),
-                    )
-                anchor = signer
-            else:
-                anchor = anchor_row.value
+            pinned = sync_repo.meta_text(session, TRUST_ANCHOR)
+            anchor = pinned or _confirmed_signer(data, confirm_fingerprint)
             doc = trust.read_trust_list(data, anchor)
             if doc.province_id != station.province.code:
                 raise UserFacingError(
@@ -239,50 +270,56 @@ class WardSync(KeyHolder):
                         "The trust list is for province {code}, not for this station's province."
                     ).format(code=doc.province_id)
                 )
-            reference = max(self.now(), latest_known_time(session) or self.now())
             current = current_trust_list(session)
-            if current is not None and doc.version < current.version:
-                raise UserFacingError(
-                    _(
-                        "This trust list (version {new}) is older than the one installed "
-                        "(version {old}); it was not installed."
-                    ).format(new=doc.version, old=current.version),
-                    hint=_("Ask the province for its latest trust list."),
-                )
-            if current is not None and doc.version == current.version:
-                return TrustImport(
-                    doc.version,
-                    False,
-                    doc.province_name,
-                    len(doc.stations),
-                    doc.station(station.unit.code) is not None,
-                )
-            if doc.expires <= reference:
-                raise UserFacingError(
-                    _("This trust list expired on {date}; it was not installed.").format(
-                        date=doc.expires.astimezone().strftime("%d/%m/%Y")
-                    ),
-                    hint=_("Ask the province for a current trust list."),
-                )
-            if anchor_row is None:
-                session.add(AppMeta(key=TRUST_ANCHOR, value=anchor))
-            session.add(
-                TrustList(
-                    province_code=doc.province_id,
-                    version=doc.version,
-                    signer_key=anchor,
-                    content=data.decode("ascii"),
-                    expires=doc.expires,
-                    recorded_at=self.now(),
-                    recorded_by=self.author,
-                )
-            )
+            changed = current is None or doc.version != current.version
+            if changed:
+                self._check_newer(session, doc, current)
+                self._install_trust_list(session, doc, data, anchor, pin=pinned is None)
         return TrustImport(
             doc.version,
-            True,
+            changed,
             doc.province_name,
             len(doc.stations),
             doc.station(station.unit.code) is not None,
+        )
+
+    def _check_newer(
+        self, session: Session, doc: trust.TrustListDoc, current: trust.TrustListDoc | None
+    ) -> None:
+        """A new list is newer than the installed one, and not expired (by the PC's clock or
+        the newest time this database has seen, whichever is later)."""
+        if current is not None and doc.version < current.version:
+            raise UserFacingError(
+                _(
+                    "This trust list (version {new}) is older than the one installed "
+                    "(version {old}); it was not installed."
+                ).format(new=doc.version, old=current.version),
+                hint=_("Ask the province for its latest trust list."),
+            )
+        reference = max(self.now(), latest_known_time(session) or self.now())
+        if doc.expires <= reference:
+            raise UserFacingError(
+                _("This trust list expired on {date}; it was not installed.").format(
+                    date=doc.expires.astimezone().strftime("%d/%m/%Y")
+                ),
+                hint=_("Ask the province for a current trust list."),
+            )
+
+    def _install_trust_list(
+        self, session: Session, doc: trust.TrustListDoc, data: bytes, anchor: str, *, pin: bool
+    ) -> None:
+        if pin:
+            session.add(AppMeta(key=TRUST_ANCHOR, value=anchor))
+        session.add(
+            TrustList(
+                province_code=doc.province_id,
+                version=doc.version,
+                signer_key=anchor,
+                content=data.decode("ascii"),
+                expires=doc.expires,
+                recorded_at=self.now(),
+                recorded_by=self.author,
+            )
         )
 
     # -- export -------------------------------------------------------------------------
@@ -301,140 +338,117 @@ class WardSync(KeyHolder):
         progress(0, 4, _("Reading the changes…"))
         with self.db.read() as session:
             doc = trust_list_for_export(session, station, keys, self.now())
-            acked = _meta_int(session, ACKED_COUNTER)
-            acked_seq = _meta_int(session, ACKED_SEQ)
-            until = session.execute(
-                select(ChangeCounter.value).where(ChangeCounter.id == 1)
-            ).scalar_one()
-            rows = change_rows.read_changes(session, station.unit.id, acked, until)
-            last = session.execute(
-                select(OutboxBundle.seq, OutboxBundle.manifest_sha256)
-                .where(OutboxBundle.state != "failed")
-                .order_by(OutboxBundle.seq.desc())
-                .limit(1)
-            ).one_or_none()
-            # after a restore from backup, the chain goes on from the newest bundle known
-            floor = _meta_int(session, backup.SEQ_FLOOR)
-            if last is not None and last.seq > floor:
-                prev_hash = last.manifest_sha256
-            else:
-                floor_row = session.get(AppMeta, backup.PREV_MANIFEST_FLOOR)
-                prev_hash = floor_row.value if floor_row else (last.manifest_sha256 if last else "")
-            void = [
-                s
-                for (s,) in session.execute(
-                    select(OutboxBundle.seq).where(OutboxBundle.state == "failed")
-                )
-            ]
-            audit_range, audit_body, audit_count = _audit_section(session)
+            contents = _read_contents(session, station.unit.id)
         progress(1, 4, _("Signing and encrypting…"))
+        entry = self._reserve(station, contents)
+        recipients = fmt.age_recipients([*doc.recipients, keys.public.age_recipient])
+        own_id = station_keys.age_key_id(str(recipients[-1]))
+        data, manifest_hash = fmt.seal(
+            self._manifest(station, keys, doc, entry, contents, own_id),
+            change_rows.encode(contents.rows),
+            keys.signing,
+            recipients,
+            audit=(contents.audit_range, contents.audit_body),
+        )
+        progress(2, 4, _("Writing to the drive…"))
+        path = _checked_folder(out_dir) / entry.file_name
+        self._write(path, entry.bundle_id, data, manifest_hash, keys, progress)
+        self._remember_high_water()
+        progress(4, 4, _("Done"))
+        return ExportResult(
+            path,
+            entry.seq,
+            entry.bundle_id,
+            len(contents.rows),
+            entry.tombstones,
+            contents.acked + 1,
+            contents.until,
+            contents.audit_count,
+            contents.audit_range.from_id,
+            contents.audit_range.to_id,
+        )
+
+    def _reserve(self, station: profile.StationProfile, contents: _Contents) -> OutboxBundle:
+        """The outbox entry of a new bundle, marked failed until the file is written and read
+        back: the sequence number is taken before anything is written, and never given again."""
         bundle_id = str(uuid.uuid4())
-        # the sequence number is taken before anything is written, and never given again
         with self.db.write() as session:
-            used = session.execute(select(func.max(OutboxBundle.seq))).scalar() or 0
-            seq = max(used, _meta_int(session, backup.SEQ_FLOOR)) + 1
-            name = fmt.file_name(station.unit.code, seq, bundle_id)
+            used = sync_repo.highest_seq(session)
+            seq = max(used, sync_repo.meta_int(session, backup.SEQ_FLOOR)) + 1
             entry = OutboxBundle(
                 bundle_id=bundle_id,
                 seq=seq,
                 instance_id=station.instance_id,
-                from_counter=acked + 1,
-                to_counter=until,
+                from_counter=contents.acked + 1,
+                to_counter=contents.until,
                 manifest_sha256="",
-                file_name=name,
-                records=len(rows),
-                tombstones=sum(1 for r in rows if r["op"] == "tombstone"),
-                state="failed",  # until the file is written and read back
+                file_name=fmt.file_name(station.unit.code, seq, bundle_id),
+                records=len(contents.rows),
+                tombstones=contents.tombstones,
+                state="failed",
                 exported_at=self.now(),
                 exported_by=self.author,
-                audit_to=audit_range.to_id,
+                audit_to=contents.audit_range.to_id,
             )
             session.add(entry)
-        by_table: dict[str, int] = {}
-        for row in rows:
-            by_table[row["table"]] = by_table.get(row["table"], 0) + 1
-        import pyrage
+        return entry
 
-        recipients = [pyrage.x25519.Recipient.from_str(r) for r in doc.recipients]
-        own = pyrage.x25519.Recipient.from_str(keys.public.age_recipient)
-        manifest = {
-            "format": "modelward.bundle",
-            "format_version": fmt.FORMAT_VERSION,
-            "bundle_id": bundle_id,
-            "station_id": station.unit.code,
-            "station_name": station.unit.name,
-            "station_instance_id": station.instance_id,
-            "province_id": station.province.code,
-            "sender_key_id": keys.signing_id,
-            "recipient_key_ids": [*doc.recipient_ids, station_keys.age_key_id(str(own))],
-            "trust_list_version": doc.version,
-            "seq": seq,
-            "prev_manifest_sha256": prev_hash,
-            "void_seqs": void,
-            "change_range": {
-                "instance_id": station.instance_id,
-                "from_counter": acked + 1,
-                "to_counter": until,
-            },
-            "acked_through": {"seq": acked_seq, "counter": acked},
-            "schema_version": SCHEMA_HEAD,
-            "app_version": __version__,
-            "counts": {
-                "records": len(rows),
-                "tombstones": entry.tombstones,
-                "by_table": by_table,
-            },
-            "created_at": self.now().isoformat(),
-        }
-        if station.is_demo:  # signed: a real province refuses invented records
-            manifest[fmt.DEMO_FIELD] = True
-        data, manifest_hash = fmt.seal(
-            manifest,
-            change_rows.encode(rows),
-            keys.signing,
-            [*recipients, own],
-            audit=(audit_range, audit_body),
+    def _manifest(
+        self,
+        station: profile.StationProfile,
+        keys: station_keys.StationKeys,
+        doc: trust.TrustListDoc,
+        entry: OutboxBundle,
+        contents: _Contents,
+        own_id: str,
+    ) -> Manifest:
+        """The signed manifest, ``own_id`` (the station's own age key) last of the recipients:
+        the station can read its own bundles."""
+        return Manifest(
+            format_version=fmt.FORMAT_VERSION,
+            bundle_id=entry.bundle_id,
+            station_id=station.unit.code,
+            station_name=station.unit.name,
+            station_instance_id=station.instance_id,
+            province_id=station.province.code,
+            sender_key_id=keys.signing_id,
+            recipient_key_ids=(*doc.recipient_ids, own_id),
+            trust_list_version=doc.version,
+            seq=entry.seq,
+            prev_manifest_sha256=contents.prev_hash,
+            void_seqs=contents.void,
+            change_range=ChangeRange(station.instance_id, contents.acked + 1, contents.until),
+            acked_seq=contents.acked_seq,
+            acked_counter=contents.acked,
+            schema_version=SCHEMA_HEAD,
+            app_version=__version__,
+            counts=Counts(len(contents.rows), entry.tombstones, contents.by_table()),
+            created_at=self.now().isoformat(),
+            demo=station.is_demo,  # signed: a real province refuses invented records
         )
-        progress(2, 4, _("Writing to the drive…"))
-        out_dir = Path(out_dir)
-        if not out_dir.is_dir():
-            raise EnvironmentProblem(
-                _("The folder {folder} does not exist or the USB stick was removed.").format(
-                    folder=out_dir
-                ),
-                hint=_("Plug the USB stick in again or choose another folder."),
-            )
-        path = out_dir / name
-        # the hash is kept before the file exists: if the app dies between writing the file and
-        # marking it exported, a receipt for this very file is still recognised (below)
+
+    def _write(
+        self,
+        path: Path,
+        bundle_id: str,
+        data: bytes,
+        manifest_hash: str,
+        keys: station_keys.StationKeys,
+        progress: Progress,
+    ) -> None:
+        """Write the bundle, read it back, then mark it exported. The hash is kept before the
+        file exists: if the app dies between writing the file and marking it exported, a
+        receipt for this very file is still recognised (``import_receipt``)."""
         with self.db.write() as session:
-            session.execute(
-                select(OutboxBundle).where(OutboxBundle.bundle_id == bundle_id)
-            ).scalar_one().manifest_sha256 = manifest_hash
+            _outbox_entry(session, bundle_id).manifest_sha256 = manifest_hash
         # written through a temp file, fsync'd and renamed; _read_back then checks every byte
         atomic_write_bytes(path, data, verify=False)
         progress(3, 4, _("Checking the written file…"))
         self._read_back(path, keys, data)
         with self.db.write() as session:
-            stored = session.execute(
-                select(OutboxBundle).where(OutboxBundle.bundle_id == bundle_id)
-            ).scalar_one()
+            stored = _outbox_entry(session, bundle_id)
             stored.manifest_sha256 = manifest_hash
             stored.state = "exported"
-        self._remember_high_water()
-        progress(4, 4, _("Done"))
-        return ExportResult(
-            path,
-            seq,
-            bundle_id,
-            len(rows),
-            entry.tombstones,
-            acked + 1,
-            until,
-            audit_count,
-            audit_range.from_id,
-            audit_range.to_id,
-        )
 
     def _read_back(self, path: Path, keys: station_keys.StationKeys, written: bytes) -> None:
         """Read the file back from the drive: every byte as written, and its signed header
@@ -460,67 +474,15 @@ class WardSync(KeyHolder):
         self.require(Permission.EXPORT_BUNDLES)
         station = profile.load(self.db)
         with self.db.write() as session:
-            doc = current_trust_list(session)
-            if doc is None:
-                raise UserFacingError(
-                    _("The province trust list has not been imported yet."),
-                    hint=_("Import the trust list the province sent, then the receipt."),
-                )
-            receipt = trust.read_receipt(data, list(doc.receipt_keys))
-            if receipt.station_id != station.unit.code:
-                raise UserFacingError(
-                    _("This receipt is for station {code}, not for this station.").format(
-                        code=receipt.station_id
-                    )
-                )
-            entry = session.execute(
-                select(OutboxBundle).where(OutboxBundle.bundle_id == receipt.bundle_id)
-            ).scalar_one_or_none()
-            if (
-                entry is None
-                or entry.seq != receipt.seq
-                or entry.manifest_sha256 != receipt.manifest_sha256
-                or not entry.manifest_sha256
-            ):
-                raise UserFacingError(
-                    _("This receipt does not match any bundle exported by this station."),
-                    hint=_("Check that it is the receipt for this station's bundle."),
-                )
-            missing = json.dumps(list(receipt.missing_seqs))
-            acked = _meta_int(session, ACKED_COUNTER)
-            # a receipt not newer than the one already applied (a replay) changes nothing
-            state = "returned" if receipt.status == "returned" else "acknowledged"
-            if entry.receipt_at is not None and (
-                receipt.issued_at < entry.receipt_at
-                or (
-                    receipt.issued_at == entry.receipt_at
-                    and (entry.state, entry.receipt_comments) == (state, receipt.comments)
-                )
-            ):
+            receipt = ward_receipts.read_receipt(session, data, station.unit.code)
+            entry = ward_receipts.receipted_entry(session, receipt)
+            acked = sync_repo.meta_int(session, ACKED_COUNTER)
+            if ward_receipts.already_applied(entry, receipt):  # a replay changes nothing
                 return ReceiptResult(
                     entry.seq, receipt.status, receipt.comments, False, acked, receipt.missing_seqs
                 )
-            entry.state = "returned" if receipt.status == "returned" else "acknowledged"
-            entry.receipt_at = receipt.issued_at  # the province's time, for ordering receipts
-            entry.receipt_comments = receipt.comments
-            entry.missing_seqs = missing
-            # the entries a bundle carried are the same in any later state of this database
-            # (the log is append-only), so the audit baseline moves whatever the instance
-            if entry.audit_to is not None and entry.audit_to > _meta_int(session, ACKED_AUDIT):
-                _set_meta(session, ACKED_AUDIT, str(entry.audit_to))
-            if (
-                receipt.instance_id == station.instance_id == entry.instance_id
-                and entry.to_counter > acked
-            ):
-                acked = entry.to_counter
-                _set_meta(session, ACKED_COUNTER, str(acked))
-                _set_meta(session, ACKED_SEQ, str(entry.seq))
-                for older in session.execute(
-                    select(OutboxBundle).where(
-                        OutboxBundle.seq < entry.seq, OutboxBundle.state == "exported"
-                    )
-                ).scalars():
-                    older.state = "superseded"
+            ward_receipts.record(entry, receipt)
+            acked = ward_receipts.advance_baselines(session, entry, receipt, station.instance_id)
         self._remember_high_water()
         return ReceiptResult(
             entry.seq, receipt.status, receipt.comments, True, acked, receipt.missing_seqs
@@ -536,7 +498,6 @@ class WardSync(KeyHolder):
 
     def outbox(self) -> list[OutboxRow]:
         with self.db.read() as session:
-            rows = session.execute(select(OutboxBundle).order_by(OutboxBundle.seq.desc()))
             return [
                 OutboxRow(
                     r.seq,
@@ -550,21 +511,46 @@ class WardSync(KeyHolder):
                     r.receipt_comments,
                     tuple(json.loads(r.missing_seqs)),
                 )
-                for r in rows.scalars()
+                for r in sync_repo.outbox(session)
             ]
 
     def acked_counter(self) -> int:
         with self.db.read() as session:
-            return _meta_int(session, ACKED_COUNTER)
+            return sync_repo.meta_int(session, ACKED_COUNTER)
 
     def acked_audit(self) -> int:
         """The last audit entry the province acknowledged (the next bundle starts after it)."""
         with self.db.read() as session:
-            return _meta_int(session, ACKED_AUDIT)
+            return sync_repo.meta_int(session, ACKED_AUDIT)
 
     def pending_changes(self) -> int:
         """How many rows the next export would carry."""
         station = profile.load(self.db)
         with self.db.read() as session:
-            acked = _meta_int(session, ACKED_COUNTER)
-            return len(change_rows.read_changes(session, station.unit.id, acked))
+            acked = sync_repo.meta_int(session, ACKED_COUNTER)
+            return len(sync_repo.read_changes(session, station.unit.id, acked))
+
+
+def _confirmed_signer(data: bytes, confirm_fingerprint: str | None) -> str:
+    """The key that signed a first trust list, once the officer confirmed its fingerprint
+    against the one the province gave on paper."""
+    signer = trust.trust_list_signer(data)
+    expected = fingerprint(trust.signing_key_id(signer))
+    given = (confirm_fingerprint or "").upper().replace(" ", "")
+    if given != expected.replace(" ", ""):
+        raise UserFacingError(
+            _(
+                "The province key fingerprint was not confirmed. Its fingerprint is {fingerprint}."
+            ).format(fingerprint=expected),
+            hint=_(
+                "Compare it with the fingerprint the province sent on paper and "
+                "confirm it to trust this province key."
+            ),
+        )
+    return signer
+
+
+def _outbox_entry(session: Session, bundle_id: str) -> OutboxBundle:
+    entry = sync_repo.outbox_entry(session, bundle_id)
+    assert entry is not None  # reserved by this export
+    return entry

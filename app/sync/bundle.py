@@ -23,7 +23,6 @@ import pyrage
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app.core.errors import UserFacingError
-from app.db.audit import CHAIN_FIELDS
 from app.i18n import _
 from app.sync.envelope import (
     BUNDLE_MANIFEST,
@@ -36,13 +35,16 @@ from app.sync.envelope import (
     strict_json,
     verify,
 )
+from app.sync.manifest import DEMO_FIELD as DEMO_FIELD
+from app.sync.manifest import FORMAT_VERSION as FORMAT_VERSION
+from app.sync.manifest import MANIFEST_FIELDS as MANIFEST_FIELDS
+from app.sync.manifest import READABLE_VERSIONS as READABLE_VERSIONS
+from app.sync.manifest import Manifest, ManifestError
 
 MAGIC = b"MODELWARD-WSB/1\n"
 INNER_MAGIC = b"MODELWARD-WSI/1\n"
-# Version 2 adds the optional "audit" section; version 1 files (no audit) are still read. A
-# version-1 reader refuses a version-2 file as "made by a newer version" before decrypting it.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# The format version (app.sync.manifest) is in the header too: a version-1 reader refuses a
+# version-2 file as "made by a newer version" before decrypting it.
 SUFFIX = ".wsb"
 MAX_OUTER = 16 * 1024
 MAX_MANIFEST = 1 << 20
@@ -52,7 +54,18 @@ SECTION_NAME = re.compile(rb"^(manifest|records|audit)$")
 SECTION_FIELDS = {"name", "length", "sha256"}
 # the audit section's entry in the manifest also says which entries it carries
 AUDIT_SECTION_FIELDS = SECTION_FIELDS | {"from_id", "to_id", "head_count", "head_hash"}
-AUDIT_LINE_FIELDS = {"id", *CHAIN_FIELDS}
+# an entry's number and the fields its hash covers (app.db.audit.CHAIN_FIELDS, checked by a test)
+AUDIT_LINE_FIELDS = {
+    "id",
+    "at",
+    "actor",
+    "action",
+    "table_name",
+    "record_uuid",
+    "changes",
+    "prev_hash",
+    "hash",
+}
 # the ward's own column sizes (app.db.audit.AuditEntry); "changes" is bounded by MAX_LINE
 AUDIT_TEXT_LIMITS = {
     "actor": 120,
@@ -63,11 +76,6 @@ AUDIT_TEXT_LIMITS = {
     "hash": 64,
 }
 MAX_ID = (1 << 53) - 1
-# An optional signed manifest field: ``"demo": true`` marks a bundle made by a demo (training)
-# database. Absent means a real station, so every bundle made before it existed reads as real;
-# a reader that does not know the field refuses such a manifest, which is what a real province
-# must do with training data anyway.
-DEMO_FIELD = "demo"
 OUTER_FIELDS = {
     "format",
     "format_version",
@@ -80,28 +88,6 @@ OUTER_FIELDS = {
     "ciphertext_sha256",
     "created_at",
 }
-MANIFEST_FIELDS = {
-    "format",
-    "format_version",
-    "bundle_id",
-    "station_id",
-    "station_name",
-    "station_instance_id",
-    "province_id",
-    "sender_key_id",
-    "recipient_key_ids",
-    "trust_list_version",
-    "seq",
-    "prev_manifest_sha256",
-    "void_seqs",
-    "change_range",
-    "acked_through",
-    "schema_version",
-    "app_version",
-    "counts",
-    "sections",
-    "created_at",
-}
 
 
 class BundleError(UserFacingError):
@@ -111,6 +97,11 @@ class BundleError(UserFacingError):
 def file_name(station_id: str, seq: int, bundle_id: str) -> str:
     """ASCII only, safe on FAT32/exFAT; it carries no authority."""
     return f"WSB1_{station_id}_{seq:08d}_{bundle_id}{SUFFIX}"
+
+
+def age_recipients(texts: Sequence[str]) -> list[pyrage.x25519.Recipient]:
+    """age recipients from their text form ("age1…"), to seal a bundle to."""
+    return [pyrage.x25519.Recipient.from_str(text) for text in texts]
 
 
 def sha256(data: bytes) -> str:
@@ -162,7 +153,7 @@ def encode_audit(entries: Iterable[Mapping[str, Any]]) -> bytes:
 
 
 def seal(
-    manifest: dict[str, Any],
+    manifest: Manifest | Mapping[str, Any],
     records: bytes,
     signing: Ed25519PrivateKey,
     recipients: Sequence[pyrage.x25519.Recipient],
@@ -172,7 +163,10 @@ def seal(
 
     ``manifest`` is completed here with the section list; the caller fills the rest. An
     ``audit`` section (its range and NDJSON from :func:`encode_audit`) needs format version 2.
+    A plain mapping is sealed as it is, unchecked (tests forge bundles that way).
     """
+    if isinstance(manifest, Manifest):
+        manifest = manifest.to_json()
     listed: list[dict[str, Any]] = [
         {"name": "records", "length": len(records), "sha256": sha256(records)}
     ]
@@ -328,16 +322,20 @@ def read_outer(
 
 @dataclass(frozen=True)
 class Inner:
+    """The decrypted content: ``manifest`` is the signed JSON as it arrived, ``parsed`` the
+    same manifest checked and typed."""
+
     manifest: dict[str, Any]
     manifest_sha256: str
     records: bytes
+    parsed: Manifest
     audit: bytes = b""  # verified against the manifest, not parsed (see parse_audit)
     audit_range: AuditRange | None = None  # None: the bundle carries no audit section
 
     @property
     def demo(self) -> bool:
         """Made by a demo (training) database: its records are invented."""
-        return self.manifest.get(DEMO_FIELD) is True
+        return self.parsed.demo
 
 
 def _sections(plaintext: bytes) -> dict[str, bytes]:
@@ -448,19 +446,17 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
                 problem=str(error)
             )
         ) from error
-    if (
-        not isinstance(manifest, dict)
-        or set(manifest) - {DEMO_FIELD} != MANIFEST_FIELDS
-        or manifest.get(DEMO_FIELD, True) is not True  # written only as true
-        or manifest["format"] != "modelward.bundle"
-        or manifest["format_version"] != outer.format_version
-    ):
+    try:
+        parsed = Manifest.from_json(manifest)
+    except ManifestError as error:
+        raise BundleError(error.message) from error
+    if parsed.format_version != outer.format_version:
         raise BundleError(_("The bundle's manifest is not in the expected form."))
     if (
-        manifest["bundle_id"] != outer.bundle_id
-        or manifest["station_id"] != outer.station_id
-        or manifest["seq"] != outer.seq
-        or manifest["recipient_key_ids"] != list(outer.recipient_key_ids)
+        parsed.bundle_id != outer.bundle_id
+        or parsed.station_id != outer.station_id
+        or parsed.seq != outer.seq
+        or parsed.recipient_key_ids != outer.recipient_key_ids
     ):
         raise BundleError(
             _("The bundle's header and manifest disagree: the file was tampered with.")
@@ -470,6 +466,7 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
         manifest,
         sha256(envelope.payload),
         sections["records"],
+        parsed,
         sections.get("audit", b""),
         span,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.db.engine import Database
-from app.sync.changes import SYNC_MODELS, carried_columns
+from app.db.sync_tables import SYNC_MODELS, carried_columns
 
 
 def db_digest(db: Database, *, skip_audit: bool = False) -> str:

@@ -21,7 +21,7 @@ from app.core.sync_ward import WardSync
 from app.sync import bundle as fmt
 from app.sync import keys as station_keys
 from app.sync import trust
-from app.sync.changes import encode
+from app.sync.change_rows import encode
 from app.sync.envelope import RECEIPT, canonical, sign
 from tests.sync.bundle_pairs import PASSPHRASE, Pair, make_pair
 from tests.sync.helpers import audit_actions, db_digest, flip, province_state, ward_state

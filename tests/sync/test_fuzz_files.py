@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import UserFacingError
+from app.core.sync_rows import parse_records
 from app.sync import bundle as fmt
 from app.sync import trust
-from app.sync.changes import parse_records
 
 VECTORS = Path(__file__).resolve().parents[1] / "data" / "bundles"
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from app.core.record_service import RecordService
 from app.core.sync_province import ProvinceSync
+from app.db.models import RECORD_MODELS
 from app.db.open import open_database
-from app.sync.changes import RECORD_MODELS
 from tests.sync.bundle_pairs import Pair, make_pair
 from tests.sync.helpers import province_state, ward_state
 

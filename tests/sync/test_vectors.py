@@ -21,8 +21,9 @@ import pyrage
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from app.core import sync_rows as changes
 from app.sync import bundle as fmt
-from app.sync import changes, trust
+from app.sync import trust
 from app.sync.envelope import (
     BUNDLE_MANIFEST,
     BUNDLE_OUTER,

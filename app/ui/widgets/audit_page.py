@@ -81,7 +81,7 @@ TABLES = {
 
 def _table_title(name: str) -> str:
     from app.core.kind_titles import KIND_TITLES
-    from app.sync.changes import KIND_OF_TABLE
+    from app.core.sync_rows import KIND_OF_TABLE
 
     code = KIND_OF_TABLE.get(name)
     if code is not None:
@@ -91,7 +91,7 @@ def _table_title(name: str) -> str:
 
 def _labels(table: str) -> dict[str, str]:
     from app.core.records import kind_by_code
-    from app.sync.changes import KIND_OF_TABLE
+    from app.core.sync_rows import KIND_OF_TABLE
 
     code = KIND_OF_TABLE.get(table)
     labels = {"deleted_at": _("deleted at"), "notes": _("Notes")}

@@ -1,0 +1,202 @@
+"""Change rows on the wire: encoding them as NDJSON and parsing them back, checked.
+
+A change row carries one record's *current* state and its version (the ward's change counter).
+Every ward record has one writer, its ward, so merging keeps the highest version: applying
+bundles twice, or in any order, ends in the same state (signing-sync.md §2.8). Which tables and
+columns travel is the database's knowledge: the caller passes it in as ``WireTables``
+(``app.db.sync_tables.wire_tables``). Reading the rows for an export is
+``app.db.sync_repo.read_changes``; applying them at the province is ``app.db.merge``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.core.errors import UserFacingError
+from app.core.sync_types import CarriedColumn, Change, WireKind, WireTables
+from app.i18n import _
+from app.sync.envelope import SignedMessageError, strict_json
+
+MAX_LINE = 1 << 20
+TEXT_LIMIT = 100_000  # a text column without a length of its own
+ROW_FIELDS = frozenset({"table", "record_id", "origin_counter", "op", "data"})
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class ChangeError(UserFacingError):
+    """A change row that breaks the format; the message is Vietnamese for the officer."""
+
+
+def encode(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return b"".join(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for row in rows
+    )
+
+
+def _bool(value: Any, _limit: int) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _integer(value: Any, _limit: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError
+    return value
+
+
+def _number(value: Any, _limit: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError
+    return float(value)
+
+
+def _moment(value: Any, _limit: int) -> str:
+    """A moment with its zone, as the text SQLite stores for it (naive UTC, microseconds)."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _day(value: Any, _limit: int) -> str:
+    """A date, checked, as the ISO text SQLite stores for it."""
+    if not isinstance(value, str) or len(value) != 10:
+        raise TypeError
+    return date.fromisoformat(value).isoformat()
+
+
+def _string(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    if len(value) > limit:
+        raise ChangeError(_("A text value is longer than the database allows."))
+    return value
+
+
+_CONVERTERS: dict[WireKind, Callable[[Any, int], Any]] = {
+    "bool": _bool,
+    "int": _integer,
+    "float": _number,
+    "moment": _moment,
+    "day": _day,
+    "text": _string,
+}
+
+
+@dataclass(frozen=True)
+class _Field:
+    """How one carried column is checked, worked out once per parse."""
+
+    name: str
+    nullable: bool
+    convert: Callable[[Any, int], Any]
+    limit: int
+    parent: bool
+    choices: frozenset[str] | None
+
+
+def _field(column: CarriedColumn) -> _Field:
+    return _Field(
+        column.name,
+        column.nullable,
+        _CONVERTERS[column.kind],
+        column.max_length or TEXT_LIMIT,
+        column.parent,
+        column.choices,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Every table's fields and field names, for one parse."""
+
+    fields: dict[str, tuple[_Field, ...]]
+    names: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, tables: WireTables) -> _Plan:
+        fields = {name: tuple(_field(c) for c in columns) for name, columns in tables.items()}
+        return cls(fields, {name: frozenset(f.name for f in f_) for name, f_ in fields.items()})
+
+
+def _record_id(value: Any) -> str:
+    """A record id in the canonical lowercase UUID form, nothing else."""
+    if not isinstance(value, str) or not UUID_TEXT.fullmatch(value):
+        raise ChangeError(_("A change row has an invalid record id."))
+    return value
+
+
+def _in(field: _Field, value: Any) -> Any:
+    """Check and convert one value of a change row; raise ``ChangeError`` if it is wrong."""
+    if value is None:
+        if not field.nullable:
+            raise ChangeError(_("A required value is missing."))
+        return None
+    if field.parent:
+        return _record_id(value)
+    try:
+        converted = field.convert(value, field.limit)
+    except (TypeError, ValueError) as error:
+        raise ChangeError(_("A value has the wrong type.")) from error
+    if field.choices is not None and converted not in field.choices:
+        raise ChangeError(_("A change row has a value outside its list of choices."))
+    return converted
+
+
+def _parse(document: Any, to_counter: int, plan: _Plan) -> Change:
+    if not isinstance(document, dict) or set(document) != ROW_FIELDS:
+        raise ChangeError(_("A change row is not in the expected form."))
+    name = document["table"]
+    if name not in plan.fields:
+        raise ChangeError(_("A change row names an unknown table."))
+    record_id = _record_id(document["record_id"])
+    counter = document["origin_counter"]
+    if isinstance(counter, bool) or not isinstance(counter, int) or not 0 < counter <= to_counter:
+        raise ChangeError(_("A change row has a version outside the bundle's range."))
+    data = document["data"]
+    if not isinstance(data, dict) or data.keys() != plan.names[name]:
+        raise ChangeError(_("A change row does not have the fields of its table."))
+    clean = {field.name: _in(field, data[field.name]) for field in plan.fields[name]}
+    op = document["op"]
+    if op not in ("upsert", "tombstone") or (op == "tombstone") != (
+        clean.get("deleted_at") is not None
+    ):
+        raise ChangeError(_("A change row has an invalid operation."))
+    return Change(name, record_id, counter, op == "tombstone", clean)
+
+
+def parse_change(document: Any, to_counter: int, tables: WireTables) -> Change:
+    """One decoded NDJSON line, checked field by field."""
+    return _parse(document, to_counter, _Plan.of(tables))
+
+
+def parse_records(blob: bytes, to_counter: int, tables: WireTables) -> list[Change]:
+    """Every change row of a bundle's records section, checked; a record listed twice, a line
+    too long or a list cut short refuses them all."""
+    plan = _Plan.of(tables)
+    changes: list[Change] = []
+    seen: set[str] = set()
+    for number, line in enumerate(blob.split(b"\n"), start=1):
+        if not line:
+            continue
+        if len(line) > MAX_LINE:
+            raise ChangeError(_("A change row is too long."))
+        try:
+            change = _parse(strict_json(line), to_counter, plan)
+        except (ChangeError, SignedMessageError) as error:
+            raise ChangeError(
+                _("Change row {n}: {problem}").format(n=number, problem=str(error))
+            ) from error
+        if change.record_id in seen:
+            raise ChangeError(_("The bundle lists the same record twice."))
+        seen.add(change.record_id)
+        changes.append(change)
+    if blob and not blob.endswith(b"\n"):
+        raise ChangeError(_("The list of changes is cut short."))
+    return changes
