@@ -12,15 +12,8 @@ from app.core import locked_months
 from app.core.errors import NotFound
 from app.core.packs import service as packs
 from app.core.progress import CancelToken, ProgressCallback, no_progress
-from app.core.records import (
-    Change,
-    ListQuery,
-    RecordKind,
-    RecordRow,
-    kind_by_code,
-    parse_value,
-    validate,
-)
+from app.core.record_values import parse_value, validate
+from app.core.records import Change, ListQuery, RecordKind, RecordRow, kind_by_code
 from app.core.spreadsheet import ImportPreview, RowStatus, preview
 from app.core.station_service import StationService
 from app.db import records_repo as repo

@@ -20,7 +20,8 @@ from typing import Any
 
 from app.core.errors import UserFacingError, ValidationError
 from app.core.progress import CancelToken, ProgressCallback, no_progress
-from app.core.records import FieldType, RecordKind, RecordRow, kind_by_code, validate
+from app.core.record_values import validate
+from app.core.records import FieldType, RecordKind, RecordRow, kind_by_code
 from app.core.text import clean, fold
 from app.db import records_repo as repo
 from app.db.engine import Database

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import ValidationError
+from app.core.record_values import parse_value, validate
 from app.core.records import (
     CAMERAS,
     KINDS,
@@ -15,8 +16,6 @@ from app.core.records import (
     SESSIONS,
     TEAMS,
     RecordKind,
-    parse_value,
-    validate,
 )
 from app.i18n import _
 
