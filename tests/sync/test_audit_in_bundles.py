@@ -561,16 +561,18 @@ def test_the_province_screen_shows_the_ward_audit_trail(qtbot, pair: Pair) -> No
     _rewritten_at_12(pair)
     page = ProvincePage(pair.province_db, 2026, service=pair.province)
     qtbot.addWidget(page)
-    warnings = page.overview.item(0, 7).text()
+    qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)
+    warnings = page.model.text(0, 7)
     assert "nhật ký thay đổi bị viết lại từ mục 12" in warnings
     page.overview.selectRow(0)
     dialog = page.open_ward()
     assert dialog is not None
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading(), timeout=10000)
     assert "Mục 12" in dialog.audit_result.text() and "viết lại" in dialog.audit_result.text()
-    assert dialog.audit.rowCount() == min(500, len(province_log(pair)))
-    assert dialog.audit.item(0, 0).text() == str(len(province_log(pair)))  # newest first
-    assert dialog.rewrites.rowCount() == 1
-    assert dialog.rewrites.item(0, 0).text() == "12"
-    assert dialog.rewrites.item(0, 2).text() == "Người khác"
+    assert dialog.audit_model.rowCount() == min(500, len(province_log(pair)))
+    assert dialog.audit_model.text(0, 0) == str(len(province_log(pair)))  # newest first
+    assert dialog.rewrites_model.rowCount() == 1
+    assert dialog.rewrites_model.text(0, 0) == "12"
+    assert dialog.rewrites_model.text(0, 2) == "Người khác"
     dialog.close()

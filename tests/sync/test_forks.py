@@ -321,7 +321,8 @@ def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[n
             province.import_bundles([path], keys)
         page = ProvincePage(db, 2026, service=province)
         qtbot.addWidget(page)
-        warnings = page.overview.item(0, 7).text()
+        qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)
+        warnings = page.model.text(0, 7)
         clone_six = forked.clone[6].stem.split("_")[-1][:8]
         assert "nhánh từ gói số 6" in warnings and "#6, #7" in warnings
         assert f"#6 {clone_six}" in warnings and "#7" in warnings
@@ -331,8 +332,9 @@ def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[n
         result = page.resolve_fork()
         assert result is not None and result.rejected_seqs == (6, 7)
         assert "6, 7" in asked[0]
-        assert page.overview.item(0, 2).text() == "đã thu hồi sau gói số 7"
-        assert "nhánh" not in page.overview.item(0, 7).text()
+        qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)
+        assert page.model.text(0, 2) == "đã thu hồi sau gói số 7"
+        assert "nhánh" not in page.model.text(0, 7)
     finally:
         db.close()
 

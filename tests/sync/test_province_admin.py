@@ -292,7 +292,7 @@ def test_a_lost_receipt_on_the_command_line_says_the_import_is_in(tmp_path: Path
 
 def test_the_audit_screen_names_the_province_decisions_in_vietnamese(pair: Pair) -> None:
     from app.db import audit
-    from app.ui.widgets.audit_page import entry_cells
+    from app.ui.models.audit_model import entry_cells
 
     pair.province.revoke("16681", 3, "Máy tính bị mất")
     with pair.province_db.read() as session:

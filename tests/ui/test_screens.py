@@ -291,17 +291,20 @@ def test_the_audit_screen_lists_changes_and_finds_a_break(  # type: ignore[no-un
     page = AuditPage(db)
     qtbot.addWidget(page)
     page.show()
-    assert page.table.rowCount() == 2
-    assert page.table.item(0, 3).text() == _("edited")
-    assert "Số người tham dự: 85 → 120" in page.table.item(0, 5).text()
-    assert page.table.item(0, 4).text() == "Buổi tuyên truyền, PBGDPL"
+    assert page.model.rowCount() == 2
+    assert page.model.text(0, 3) == _("edited")
+    assert "Số người tham dự: 85 → 120" in page.model.text(0, 5)
+    assert page.model.text(0, 4) == "Buổi tuyên truyền, PBGDPL"
     page.check()
+    assert not page.check_button.isEnabled()  # busy while the chain is checked off the GUI thread
+    qtbot.waitUntil(lambda: not page.checking(), timeout=10000)
     assert page.result.text() == _("Audit trail intact: {n} entries.").format(n=2)
     connection = sqlite3.connect(db.path)
     with connection:
         connection.execute("UPDATE audit_log SET actor = 'khác' WHERE id = 1")
     connection.close()
     page.check()
+    qtbot.waitUntil(lambda: not page.checking(), timeout=10000)
     assert "1" in page.result.text() and page.result.text() != _(
         "Audit trail intact: {n} entries."
     ).format(n=2)

@@ -39,7 +39,10 @@ def boxes() -> Iterator[Boxes]:
 
 
 def cells(table, column: int) -> list[str]:  # type: ignore[no-untyped-def]
-    return [table.item(row, column).text() for row in range(table.rowCount())]
+    if hasattr(table, "item"):  # a QTableWidget
+        return [table.item(row, column).text() for row in range(table.rowCount())]
+    model = table.model()  # a QTableView over a Qt model
+    return [model.index(row, column).data() for row in range(model.rowCount())]
 
 
 def test_ward_exports_and_takes_the_receipt(qtbot, pair: Pair, boxes: Boxes) -> None:  # type: ignore[no-untyped-def]
@@ -85,10 +88,12 @@ def test_province_previews_imports_and_opens_the_ward(  # type: ignore[no-untype
 
     page.review_preview = review
     page.show()
+    qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)
     assert cells(page.overview, 0) == ["16681"] and cells(page.overview, 3) == ["—"]
 
     page.import_bundles([good, broken])
-    qtbot.waitUntil(lambda: page.last_import.rowCount() == 2, timeout=30000)
+    qtbot.waitUntil(lambda: page.import_model.rowCount() == 2, timeout=30000)
+    qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)
     assert sorted(previewed[0]) == ["new", "rejected"]
     results = cells(page.last_import, 3)
     assert sorted(results) == ["bị từ chối", "đã nhập"]
@@ -102,8 +107,9 @@ def test_province_previews_imports_and_opens_the_ward(  # type: ignore[no-untype
     dialog = page.open_ward()
     assert dialog is not None
     qtbot.addWidget(dialog)
-    assert dialog.records.rowCount() > 0  # the ward's first record kind
-    assert dialog.indicators.rowCount() > 0
+    qtbot.waitUntil(lambda: not dialog.loading(), timeout=10000)
+    assert dialog.records_model.rowCount() > 0  # the ward's first record kind
+    assert dialog.indicators_model.rowCount() > 0
     dialog.grab().save(str(tmp_path / "ward.png"))
     dialog.close()
 

@@ -2,151 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Any
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.core.audit_service import AuditCheck, verify
+from app.core.progress import CancelToken
 from app.db import audit
 from app.db.engine import Database
-from app.i18n import N_, _
-from app.ui.widgets.packs_page import _fill, _table
+from app.i18n import _
+from app.ui.models.audit_model import AuditEntryModel, AuditLine
+from app.ui.models.row_model import RowSortProxy
+from app.ui.ops import Operation, Progress, run_in_background
+from app.ui.widgets.common import table_view
 from app.ui.widgets.sync_page import title_label
 
-ACTIONS = {
-    "create": N_("added"),
-    "update": N_("edited"),
-    "delete": N_("deleted"),
-    "restore": N_("restored"),
-    "import": N_("bundle imported"),
-    "restore-db": N_("database restored from a backup"),
-    "lock-override": N_("changed records of a locked month (chief confirmed)"),
-    "recover-password": N_("administrator's password recovered with the recovery code"),
-    # the province's own decisions (app.core.province_audit)
-    "enroll": N_("station enrolled"),
-    "replace_key": N_("station key replaced"),
-    "revoke": N_("station key revoked"),
-    "publish": N_("trust list published"),
-    "quarantine": N_("bundle quarantined (fork)"),
-    "resolve_fork": N_("fork resolved"),
-    "refuse": N_("bundle refused"),
-}
-# the fields of the province's decisions
-PROVINCE_FIELDS = {
-    "station": N_("Station"),
-    "seq": N_("Bundle number"),
-    "reason": N_("Reason"),
-    "key": N_("Key"),
-    "status": N_("Status"),
-    "cutoff": N_("Last trusted bundle"),
-    "reopened": N_("Bundles accepted again"),
-    "name": N_("Name"),
-    "stations": N_("Stations"),
-    "revoked": N_("Revoked stations"),
-    "file": N_("File"),
-    "kept_seqs": N_("Bundles kept"),
-    "rejected": N_("Bundles refused"),
-    "rejected_seqs": N_("Numbers refused"),
-    "rows": N_("Records"),
-}
-PROVINCE_VALUES = {"active": N_("active"), "revoked": N_("revoked")}
-# the fields of a month's lock and of a chief's override of it (app.core.locked_months)
-LOCK_FIELDS = {
-    "year": N_("Year"),
-    "month": N_("Month"),
-    "locked": N_("Locked"),
-    "reason": N_("Reason"),
-    "kind": N_("Kind of record"),
-    "action": N_("Action"),
-    "count": N_("Records"),
-    "records": N_("Record ids"),
-}
 SHOWN = 500
-
-
-TABLES = {
-    "indicator_values": N_("Monthly indicators"),
-    "period_locks": N_("Monthly indicators"),
-    "assessments": N_("Self-assessment"),
-    "assessment_items": N_("Self-assessment"),
-    "sync_inbox": N_("Sync bundles"),
-    "sync_stations": N_("Enrolled stations"),
-    "sync_trust_lists": N_("Trust list"),
-    "approvals": N_("Approvals"),
-    "user_accounts": N_("User accounts"),
-}
-
-
-def _table_title(name: str) -> str:
-    from app.core.kind_titles import KIND_TITLES
-    from app.core.sync_rows import KIND_OF_TABLE
-
-    code = KIND_OF_TABLE.get(name)
-    if code is not None:
-        return _(KIND_TITLES[code][0])
-    return _(TABLES[name]) if name in TABLES else name
-
-
-def _labels(table: str) -> dict[str, str]:
-    from app.core.records import kind_by_code
-    from app.core.sync_rows import KIND_OF_TABLE
-
-    code = KIND_OF_TABLE.get(table)
-    labels = {"deleted_at": _("deleted at"), "notes": _("Notes")}
-    if table == "period_locks":
-        labels.update({name: _(label) for name, label in LOCK_FIELDS.items()})
-    if table in ("sync_inbox", "sync_stations", "sync_trust_lists"):
-        labels.update({name: _(label) for name, label in PROVINCE_FIELDS.items()})
-    if code is not None:
-        labels.update({spec.name: _(spec.label) for spec in kind_by_code(code).fields})
-    return labels
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
-def _describe(table: str, changes: str) -> str:
-    """ "field: old → new; …". A ward's entry received by the province may have been tampered
-    with, so text that is not the usual JSON is shown as it is rather than failing."""
-    try:
-        parsed: Any = json.loads(changes)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        return _short(changes)
-    labels = _labels(table)
-    parts = []
-    for name, value in parsed.items():
-        old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
-        field = labels.get(name, name)
-        if table in ("sync_stations",) and name == "status":
-            old, new = (_(PROVINCE_VALUES.get(v, str(v))) if v else v for v in (old, new))
-        if old is None:
-            parts.append(f"{field}: {new}")
-        else:
-            parts.append(f"{field}: {old} → {new}")
-    return _short("; ".join(parts))
-
-
-def entry_cells(
-    number: int, at: datetime, actor: str, action: str, table: str, changes: str
-) -> list[str]:
-    """One audit entry as the table shows it (this station's own log, or a ward's copy)."""
-    return [
-        str(number),
-        at.astimezone().strftime("%d/%m/%Y %H:%M:%S"),
-        actor,
-        _(ACTIONS[action]) if action in ACTIONS else action,
-        _table_title(table),
-        _describe(table, changes),
-    ]
-
-
-def entry_headers() -> list[str]:
-    return [_("No."), _("Time"), _("By"), _("Action"), _("Record"), _("What changed")]
 
 
 class AuditPage(QWidget):
@@ -154,11 +23,12 @@ class AuditPage(QWidget):
         super().__init__(parent)
         self.db = db
         self.setObjectName("page_audit")
+        self._operation: Operation[AuditCheck] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Audit trail"), self))
         bar = QHBoxLayout()
         self.check_button = QPushButton(_("Check the chain"), self)
-        self.check_button.clicked.connect(self.check)
+        self.check_button.clicked.connect(lambda: self.check())
         bar.addWidget(self.check_button)
         self.result = QLabel(self)
         self.result.setObjectName("audit_result")
@@ -166,21 +36,47 @@ class AuditPage(QWidget):
         bar.addWidget(self.result, 1)
         layout.addLayout(bar)
         layout.addWidget(QLabel(_("The latest {n} changes, newest first:").format(n=SHOWN), self))
-        self.table = _table(self, entry_headers())
-        self.table.setObjectName("audit_log")
+        self.model = AuditEntryModel(self)
+        self.table = table_view(self, RowSortProxy(self.model, self), "audit_log", sortable=True)
         layout.addWidget(self.table, 1)
         self.refresh()
 
     def refresh(self) -> None:
         with self.db.read() as session:
             rows = [
-                entry_cells(e.id, e.at, e.actor, e.action, e.table_name, e.changes)
+                AuditLine(e.id, e.at, e.actor, e.action, e.table_name, e.changes)
                 for e in audit.entries(session, SHOWN)
             ]
-        _fill(self.table, rows)
+        self.model.set_rows(rows)
 
     def check(self) -> None:
-        show_check(self.result, verify(self.db))
+        """Check the whole chain in the background: a long trail takes seconds to hash."""
+        if self.checking():
+            return
+        db = self.db
+
+        def work(_progress: Progress, _token: CancelToken) -> AuditCheck:
+            return verify(db)
+
+        self.check_button.setEnabled(False)
+        self.result.setStyleSheet("color: #555;")
+        self.result.setText(_("Checking the audit trail…"))
+        self._operation = run_in_background(
+            work,
+            parent=self,
+            on_done=lambda result: show_check(self.result, result),
+            on_error=self._check_failed,
+            on_end=lambda: self.check_button.setEnabled(True),
+        )
+
+    def checking(self) -> bool:
+        return self._operation is not None and self._operation.running
+
+    def _check_failed(self, error: BaseException) -> None:
+        from app.ui.errors import present_error
+
+        self.result.setText("")
+        present_error(self, error)
 
 
 def show_check(label: QLabel, result: AuditCheck) -> None:

@@ -11,29 +11,35 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QPushButton,
-    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core import audit_service, province_overview, province_trust, sync_province
+from app.core import province_overview, province_trust, sync_province
 from app.core.progress import CancelToken
-from app.core.province_chain import Branch
-from app.core.sync_province import BundleReport, ProvinceSync
+from app.core.sync_province import BundleReport, ProvinceSync, StationOverview
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
 from app.ui.dialogs.ward_dialog import WardDialog
-from app.ui.errors import confirm, inform, present_error
-from app.ui.ops import Operation, run_in_background
-from app.ui.widgets.packs_page import _fill, _table
+from app.ui.errors import confirm, inform
+from app.ui.models.province_models import BundleReportModel, OverviewLine, StationOverviewModel
+from app.ui.models.row_model import RowSortProxy
+from app.ui.ops import Operation, Progress, run_in_background
+from app.ui.widgets.common import (
+    errors_shown,
+    narrow_first_column,
+    open_file,
+    open_files,
+    save_file,
+    table_view,
+)
 from app.ui.widgets.sync_page import ask_passphrase, title_label
 
 OUTCOME_LABELS = {
@@ -61,47 +67,6 @@ def months_text(months: Sequence[tuple[int, int]], year: int) -> str:
     return ", ".join(parts) or "—"
 
 
-def _narrow_file_column(table: QTableWidget) -> None:
-    """Bundle file names are long: keep their column narrow (elided in the middle) so the
-    reason, the column that matters, stays in view."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QHeaderView
-
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-    table.setColumnWidth(0, 230)
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-
-
-def warnings_text(row: sync_province.StationOverview) -> str:
-    parts = []
-    if row.forks:
-        parts.append(_("{n} quarantined (fork)").format(n=row.forks))
-    for branch in row.branches:
-        parts.append(branch_text(branch))
-    if row.chain_breaks:
-        parts.append(
-            _("history rewritten at bundle {seqs}").format(
-                seqs=", ".join(map(str, row.chain_breaks))
-            )
-        )
-    if row.audit_broken_at is not None:
-        if row.audit_problem == audit_service.REWRITTEN:
-            text = _("audit trail rewritten at entry {n}")
-        else:
-            text = _("audit trail broken at entry {n}")
-        parts.append(text.format(n=row.audit_broken_at))
-    return "; ".join(parts) or "—"
-
-
-def branch_text(branch: Branch) -> str:
-    """A quarantined branch beside the applied one."""
-    return _("fork from bundle {seq}: applied {applied}, quarantined {quarantined}").format(
-        seq=branch.first_seq,
-        applied=", ".join(f"#{s}" for s in branch.rival_seqs) or "—",
-        quarantined=", ".join(f"#{b.seq} {b.bundle_id[:8]}" for b in branch.bundles),
-    )
-
-
 def month_columns(db: Database, row: sync_province.StationOverview, year: int) -> str:
     """The months of ``year`` reported, and the gaps ("missing month 10")."""
     states = province_overview.year_months(db, row.station_id, year, date.today())
@@ -113,33 +78,18 @@ def month_columns(db: Database, row: sync_province.StationOverview, year: int) -
     return "; ".join(p for p in parts if p)
 
 
-def _report_rows(reports: Sequence[BundleReport], labels: dict[str, str]) -> list[list[str]]:
-    rows = []
-    for report in reports:
-        summary = report.summary
-        counts = (
-            _("{new} new, {updated} updated, {duplicate} unchanged, {conflict} conflicts").format(
-                **{k: summary.get(k, 0) for k in ("new", "updated", "duplicate", "conflict")}
-            )
-            if summary
-            else ""
+def overview_lines(db: Database, sync: ProvinceSync, year: int) -> list[OverviewLine]:
+    """The enrolled wards with their key state and months (read off the GUI thread)."""
+    return [
+        OverviewLine(
+            row,
+            province_overview.key_status_text(
+                row.status, row.cutoff, province_overview.key_replaced_at(db, row.station_id)
+            ),
+            month_columns(db, row, year),
         )
-        rewritten = summary.get("audit", {}).get("rewritten", 0) if summary else 0
-        if rewritten:
-            counts += "; " + _(
-                "{n} audit trail entries arrived again with different content"
-            ).format(n=rewritten)
-        rows.append(
-            [
-                report.path.name,
-                f"{report.station_id} {report.station_name}".strip(),
-                str(report.seq or ""),
-                _(labels[report.outcome]),
-                counts,
-                report.reason,
-            ]
-        )
-    return rows
+        for row in sync.overview()
+    ]
 
 
 class ImportPreviewDialog(QDialog):
@@ -160,13 +110,11 @@ class ImportPreviewDialog(QDialog):
                 self,
             )
         )
-        self.table = _table(
-            self, [_("File"), _("Ward unit"), _("No."), _("Result"), _("Records"), _("Reason")]
-        )
-        self.table.setObjectName("preview")
-        _narrow_file_column(self.table)
+        self.model = BundleReportModel(OUTCOME_LABELS, self)
+        self.model.set_rows(reports)
+        self.table = table_view(self, RowSortProxy(self.model, self), "preview", sortable=True)
+        narrow_first_column(self.table)
         self.table.setWordWrap(True)
-        _fill(self.table, _report_rows(reports, OUTCOME_LABELS))
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox(self)
         self.import_button = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -194,6 +142,8 @@ class ProvincePage(QWidget):
         self.year = year
         self.sync = service or ProvinceSync(db, actor=actor)
         self._operation: Operation[object] | None = None
+        self._refresh: Operation[list[OverviewLine]] | None = None
+        self.rows: list[StationOverview] = []
         self.ask_passphrase: Callable[[bool], str | None] = lambda create: ask_passphrase(
             self, create
         )
@@ -214,29 +164,22 @@ class ProvincePage(QWidget):
 
         layout.addLayout(self._button_bar())
 
-        self.overview = _table(
-            self,
-            [
-                _("Code"),
-                _("Ward unit"),
-                _("Key"),
-                _("Last bundle"),
-                _("Received"),
-                _("Months reported in {year}").format(year=year),
-                _("Missing bundles"),
-                _("Warnings"),
-                _("Records"),
-            ],
-        )
-        self.overview.setObjectName("overview")
+        self.busy = QLabel(_("Reading the wards' reports…"), self)
+        self.busy.setObjectName("overview_busy")
+        self.busy.setStyleSheet("color: #555;")
+        self.busy.hide()
+        layout.addWidget(self.busy)
+        self.model = StationOverviewModel(year, self)
+        self.proxy = RowSortProxy(self.model, self)
+        self.overview = table_view(self, self.proxy, "overview", sortable=True)
         self.overview.doubleClicked.connect(lambda _index: self.open_ward())
         layout.addWidget(self.overview, 2)
         layout.addWidget(QLabel(_("Last import:"), self))
-        self.last_import = _table(
-            self, [_("File"), _("Ward unit"), _("No."), _("Result"), _("Records"), _("Reason")]
+        self.import_model = BundleReportModel(DONE_LABELS, self)
+        self.last_import = table_view(
+            self, RowSortProxy(self.import_model, self), "last_import", sortable=True
         )
-        self.last_import.setObjectName("last_import")
-        _narrow_file_column(self.last_import)
+        narrow_first_column(self.last_import)
         layout.addWidget(self.last_import, 1)
         self.refresh()
 
@@ -291,50 +234,39 @@ class ProvincePage(QWidget):
         keys_buttons = [self.create_keys_button, self.enroll_button, self.publish_button]
         keys_buttons += [self.revoke_button, self.resolve_button]
         restrict(self.sync.actor, Permission.MANAGE_KEYS, *keys_buttons)
-        self.rows = self.sync.overview()
-        _fill(
-            self.overview,
-            [
-                [
-                    row.station_id,
-                    row.name,
-                    province_overview.key_status_text(
-                        row.status,
-                        row.cutoff,
-                        province_overview.key_replaced_at(self.db, row.station_id),
-                    ),
-                    str(row.last_seq or "—"),
-                    row.last_received.astimezone().strftime("%d/%m/%Y %H:%M")
-                    if row.last_received
-                    else "—",
-                    month_columns(self.db, row, self.year),
-                    ", ".join(map(str, row.missing_seqs)) or "—",
-                    warnings_text(row),
-                    str(row.records),
-                ]
-                for row in self.rows
-            ],
-        )
-        for number, row in enumerate(self.rows):
-            if (
-                row.missing_seqs
-                or row.forks
-                or row.chain_breaks
-                or row.audit_broken_at is not None
-                or row.status == "revoked"
-            ):
-                for column in (6, 7, 2):
-                    item = self.overview.item(number, column)
-                    if item is not None:
-                        from PySide6.QtGui import QColor
+        self._refresh_overview()
 
-                        item.setBackground(QColor("#fde7e9"))
+    def _refresh_overview(self) -> None:
+        """The wards' overview is read in the background: with many wards it takes a while."""
+        db, sync, year = self.db, self.sync, self.year
+
+        def work(_progress: Progress, _token: CancelToken) -> list[OverviewLine]:
+            return overview_lines(db, sync, year)
+
+        self.busy.show()
+        self._refresh = run_in_background(
+            work, parent=self, on_done=self._show_overview, on_end=self._refresh_ended
+        )
+
+    def _show_overview(self, lines: list[OverviewLine]) -> None:
+        self.rows = [line.row for line in lines]
+        self.model.set_rows(lines)
+
+    def _refresh_ended(self) -> None:
+        if not self.refreshing():
+            self.busy.hide()
+
+    def refreshing(self) -> bool:
+        """Whether the overview is still being read (tests wait on this)."""
+        return self._refresh is not None and self._refresh.running
 
     def selected_station(self) -> str | None:
-        row = self.overview.currentRow()
+        chosen = self.overview.selectionModel().selectedRows()
+        row = self.proxy.source_row(chosen[0].row() if chosen else -1)
         if row < 0 and len(self.rows) == 1:
             row = 0
-        return self.rows[row].station_id if 0 <= row < len(self.rows) else None
+        line = self.model.row_at(row)
+        return line.row.station_id if line is not None else None
 
     # -- actions ------------------------------------------------------------------------
 
@@ -342,10 +274,9 @@ class ProvincePage(QWidget):
         passphrase = self.ask_passphrase(True)
         if passphrase is None:
             return
-        try:
+        with errors_shown(self) as attempt:
             self.sync.create_keys(passphrase)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         self.refresh()
 
@@ -354,30 +285,22 @@ class ProvincePage(QWidget):
 
     def import_bundles(self, paths: Sequence[Path] | None = None) -> None:
         if paths is None:
-            names, _filter = QFileDialog.getOpenFileNames(
-                self, _("Choose sync bundles"), "", _("Sync bundles (*.wsb)")
-            )
-            if not names:
+            paths = open_files(self, _("Choose sync bundles"), _("Sync bundles (*.wsb)"))
+            if not paths:
                 return
-            paths = [Path(n) for n in names]
         passphrase = self.ask_passphrase(False)
         if passphrase is None:
             return
-        try:
+        with errors_shown(self) as attempt:
             keys = self.sync.unlock(passphrase)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         chosen = list(paths)
 
-        def preview(
-            progress: Callable[[int, int, str], None], _token: CancelToken
-        ) -> list[BundleReport]:
+        def preview(progress: Progress, _token: CancelToken) -> list[BundleReport]:
             return self.sync.import_bundles(chosen, keys, dry_run=True, progress=progress)
 
-        def apply(
-            progress: Callable[[int, int, str], None], _token: CancelToken
-        ) -> list[BundleReport]:
+        def apply(progress: Progress, _token: CancelToken) -> list[BundleReport]:
             return self.sync.import_bundles(chosen, keys, progress=progress)
 
         def reviewed(reports: Sequence[BundleReport]) -> None:
@@ -387,7 +310,6 @@ class ProvincePage(QWidget):
                 apply,
                 parent=self,
                 on_done=self._imported,
-                on_error=lambda e: present_error(self, e),
                 progress_label=_("Importing…"),
             )
 
@@ -395,13 +317,12 @@ class ProvincePage(QWidget):
             preview,
             parent=self,
             on_done=reviewed,
-            on_error=lambda e: present_error(self, e),
             progress_label=_("Checking the bundles…"),
         )
 
     def _imported(self, reports: Sequence[BundleReport]) -> None:
         self.refresh()
-        _fill(self.last_import, _report_rows(reports, DONE_LABELS))
+        self.import_model.set_rows(reports)
         receipts = sorted({str(r.receipt_path.parent) for r in reports if r.receipt_path})
         problems = [r.receipt_problem for r in reports if r.receipt_problem]
         if problems:
@@ -419,13 +340,10 @@ class ProvincePage(QWidget):
 
     def enroll(self, path: Path | None = None) -> None:
         if path is None:
-            name, _filter = QFileDialog.getOpenFileName(
-                self, _("Enroll a station"), "", _("Enrollment request (*.mwe)")
-            )
-            if not name:
+            path = open_file(self, _("Enroll a station"), _("Enrollment request (*.mwe)"))
+            if path is None:
                 return
-            path = Path(name)
-        try:
+        with errors_shown(self) as attempt:
             data = path.read_bytes()
             request = self.sync.read_enrollment(data)
             if not confirm(
@@ -443,8 +361,7 @@ class ProvincePage(QWidget):
             ):
                 return
             result = self.sync.enroll(data)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         self.refresh()
         if result.outcome == province_trust.SAME_KEY and result.status == "revoked":
@@ -461,19 +378,17 @@ class ProvincePage(QWidget):
 
     def publish(self, path: Path | None = None) -> None:
         if path is None:
-            name, _filter = QFileDialog.getSaveFileName(
+            path = save_file(
                 self, _("Publish trust list"), "danh-sach-tin-cay.mwt", _("Trust list (*.mwt)")
             )
-            if not name:
+            if path is None:
                 return
-            path = Path(name)
         passphrase = self.ask_passphrase(False)
         if passphrase is None:
             return
-        try:
+        with errors_shown(self) as attempt:
             version = self.sync.publish_trust_list(self.sync.unlock(passphrase), path)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         inform(
             self,
@@ -510,10 +425,9 @@ class ProvincePage(QWidget):
             _("Re-open them"),
         ):
             return
-        try:
+        with errors_shown(self) as attempt:
             self.sync.revoke(station, seq, reason.strip(), reopen=reopen)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         self.refresh()
 
@@ -544,10 +458,9 @@ class ProvincePage(QWidget):
             _("Keep the applied bundles"),
         ):
             return None
-        try:
+        with errors_shown(self) as attempt:
             result = self.sync.resolve_fork(row.station_id, str(kept))
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return None
         self.refresh()
         return result
