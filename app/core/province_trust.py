@@ -1,6 +1,7 @@
 """The province's trust decisions about its wards: enrolling a station, replacing its key,
-revoking it by sequence cutoff, publishing the signed trust list, and resolving a fork. Each
-decision is written to the province's own hash-chained audit trail in the same transaction."""
+revoking it by sequence cutoff and publishing the signed trust list (resolving a fork is
+``province_forks``). Each decision is written to the province's own hash-chained audit trail
+in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.core import profile, province_audit, province_chain
+from app.core import profile, province_audit
 from app.core.errors import UserFacingError
 from app.core.sync_ward import KeyHolder
 from app.db.engine import Database
 from app.db.models import Unit
-from app.db.sync_models import InboxBundle, SyncStation, TrustList
+from app.db.sync_models import SyncStation, TrustList
 from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.security.accounts import Permission
@@ -51,9 +52,11 @@ class RevokeResult:
 @dataclass(frozen=True)
 class ForkResolution:
     station_id: str
-    kept_seqs: tuple[int, ...]  # the applied bundles from the first fork number on
+    kept_seqs: tuple[int, ...]  # the bundles kept from the first fork number on
     rejected_seqs: tuple[int, ...]
     cutoff: int  # the shared key is revoked after this bundle
+    # the quarantined branch was accepted: the bundles it replaced were taken out
+    accepted_quarantined: bool = False
 
 
 def enrolled_station(session: Session, station_id: str) -> SyncStation:
@@ -305,74 +308,6 @@ class ProvinceTrust(KeyHolder):
             atomic_write_bytes(out, data)  # inside the transaction: no file, no new version
         return version
 
-    # -- forks --------------------------------------------------------------------------
-
-    def resolve_fork(self, station_id: str, accept: str) -> ForkResolution:
-        """End a station's fork by keeping the applied history that ``accept`` (a bundle id,
-        its first 8 characters, or the number of an applied bundle) belongs to: every
-        quarantined bundle of the station is refused for good, and the key both copies share
-        is revoked after the last applied bundle, so the station must enroll a new key.
-
-        A quarantined branch cannot be accepted while the other one is merged: its rows
-        cannot be taken out again (the refusal says which backup to restore instead)."""
-        self.require(Permission.MANAGE_KEYS)
-        self._station()
-        with self.db.write() as session:
-            entry = enrolled_station(session, station_id)
-            open_branches = province_chain.branches(session, station_id)
-            if not open_branches:
-                raise UserFacingError(
-                    _("Station {code} has no quarantined fork to resolve.").format(code=station_id)
-                )
-            target = _find_bundle(session, station_id, accept)
-            if target.status != province_chain.APPLIED:
-                raise _cannot_accept_quarantined(session, station_id, open_branches, target)
-            return self._keep_applied(session, entry, open_branches)
-
-    def _keep_applied(
-        self, session: Session, entry: SyncStation, open_branches: list[province_chain.Branch]
-    ) -> ForkResolution:
-        rejected = [b for branch in open_branches for b in branch.bundles]
-        for row in session.execute(
-            select(InboxBundle).where(
-                InboxBundle.station_id == entry.station_id,
-                InboxBundle.status == province_chain.FORK,
-            )
-        ).scalars():
-            row.status = province_chain.REJECTED
-        applied = sorted(
-            session.execute(
-                select(InboxBundle.seq).where(
-                    InboxBundle.station_id == entry.station_id,
-                    InboxBundle.status == province_chain.APPLIED,
-                )
-            ).scalars()
-        )
-        first = min(branch.first_seq for branch in open_branches)
-        kept = tuple(s for s in applied if s >= first)
-        self._audit(
-            session,
-            province_audit.RESOLVE_FORK,
-            entry.station_id,
-            {
-                "kept_seqs": list(kept),
-                "rejected": [b.bundle_id for b in rejected],
-                "rejected_seqs": [b.seq for b in rejected],
-            },
-        )
-        last = max(applied, default=0)
-        cutoff = last
-        if entry.status == "revoked" and entry.last_trusted_seq is not None:
-            cutoff = min(entry.last_trusted_seq, last)
-        reason = _(
-            "Two copies of the station sent bundles (a fork); the history with bundles {seqs} "
-            "was kept. The station must enroll a new key."
-        ).format(seqs=", ".join(map(str, kept)) or "—")
-        self._revoke(session, entry, cutoff, reason, reopen=False)
-        return ForkResolution(
-            entry.station_id, kept, tuple(sorted(b.seq for b in rejected)), cutoff
-        )
-
 
 def _trusted_stations(session: Session) -> tuple[trust.TrustedStation, ...]:
     return tuple(
@@ -385,71 +320,4 @@ def _trusted_stations(session: Session) -> tuple[trust.TrustedStation, ...]:
             s.last_trusted_seq,
         )
         for s in session.execute(select(SyncStation).order_by(SyncStation.station_id)).scalars()
-    )
-
-
-def _find_bundle(session: Session, station_id: str, accept: str) -> InboxBundle:
-    """The inbox row ``accept`` names: a whole bundle id, its first 8 or more characters, or
-    the number of an applied bundle."""
-    text = accept.strip().lower()
-    query = select(InboxBundle).where(InboxBundle.station_id == station_id)
-    if text.isdigit():
-        rows = list(
-            session.execute(
-                query.where(
-                    InboxBundle.seq == int(text), InboxBundle.status == province_chain.APPLIED
-                )
-            ).scalars()
-        )
-    elif len(text) >= 8:
-        rows = list(session.execute(query.where(InboxBundle.bundle_id.startswith(text))).scalars())
-    else:
-        rows = []
-    if len(rows) != 1:
-        raise UserFacingError(
-            _("No bundle of station {code} is named {name}.").format(code=station_id, name=accept)
-            if not rows
-            else _("More than one bundle of station {code} starts with {name}.").format(
-                code=station_id, name=accept
-            ),
-            hint=_(
-                "Give the bundle id shown by 'modelward province overview' (at least its first "
-                "8 characters), or the number of an applied bundle."
-            ),
-        )
-    return rows[0]
-
-
-def _cannot_accept_quarantined(
-    session: Session,
-    station_id: str,
-    open_branches: list[province_chain.Branch],
-    target: InboxBundle,
-) -> UserFacingError:
-    if target.status == province_chain.REJECTED:
-        return UserFacingError(_("This bundle was refused when the fork was resolved."))
-    branch = next(b for b in open_branches if target.bundle_id in {x.bundle_id for x in b.bundles})
-    first_rival = session.execute(
-        select(InboxBundle)
-        .where(
-            InboxBundle.station_id == station_id,
-            InboxBundle.status == province_chain.APPLIED,
-            InboxBundle.seq >= branch.first_seq,
-        )
-        .order_by(InboxBundle.received_at)
-        .limit(1)
-    ).scalar_one()
-    return UserFacingError(
-        _(
-            "Bundles {seqs} of the other copy of station {code} are already merged here and "
-            "cannot be taken out again, so the quarantined bundles cannot be accepted; nothing "
-            "was changed."
-        ).format(seqs=", ".join(map(str, branch.rival_seqs)), code=station_id),
-        hint=_(
-            "To keep the quarantined copy instead, restore the automatic backup taken before "
-            "bundle {seq} was imported ({time}), import the bundles of the copy to keep, then "
-            "resolve the fork again keeping them."
-        ).format(
-            seq=first_rival.seq, time=f"{first_rival.received_at.astimezone():%d/%m/%Y %H:%M}"
-        ),
     )

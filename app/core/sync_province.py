@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,11 @@ from sqlalchemy.orm import Session
 from app.core import audit_service, backup, profile, province_audit, province_chain
 from app.core import sync_rows as change_rows
 from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.fileio import atomic_write_bytes
+from app.core.province_bundles import BundleReport as BundleReport
+from app.core.province_bundles import Progress, Verified, no_progress, read_file
 from app.core.province_chain import chain_breaks as chain_breaks
 from app.core.province_chain import missing_seqs
+from app.core.province_forks import ProvinceForks
 from app.core.province_overview import StationOverview as StationOverview
 from app.core.province_overview import station_overviews
 from app.core.province_receipts import ProvinceReceipts
@@ -40,54 +41,21 @@ from app.core.province_wards import ward_detail as ward_detail
 from app.core.province_wards import ward_indicators as ward_indicators
 from app.core.province_wards import ward_records as ward_records
 from app.core.station_service import acting
+from app.db import bundle_archive
 from app.db.engine import Database
 from app.db.pack_models import PeriodLock
 from app.db.sync_models import InboxBundle, SyncStation
+from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.security.accounts import Actor, Permission
 from app.sync import bundle as fmt
 from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.envelope import public_from_hex
-
-Progress = Callable[[int, int, str], None]
-
-
-def _no_progress(_done: int, _total: int, _label: str) -> None:
-    return None
+from app.sync.manifest import Manifest
 
 
-@dataclass
-class BundleReport:
-    """What importing one file did or would do."""
-
-    path: Path
-    outcome: str  # new | duplicate | fork | rejected
-    reason: str = ""
-    station_id: str = ""
-    station_name: str = ""
-    seq: int = 0
-    bundle_id: str = ""
-    records: int = 0
-    summary: dict[str, Any] = field(default_factory=dict)
-    receipt_path: Path | None = None
-    # the import was committed but the receipt file could not be written: why, and how to
-    # write it again
-    receipt_problem: str = ""
-
-
-@dataclass
-class _Verified:
-    path: Path
-    outer: fmt.Outer
-    inner: fmt.Inner
-    changes: list[change_rows.Change]
-    station: SyncStation
-    report: BundleReport | None = None
-    audit: list[fmt.AuditLine] = field(default_factory=list)
-
-
-class ProvinceSync(ProvinceReceipts):
+class ProvinceSync(ProvinceReceipts, ProvinceForks):
     def __init__(
         self,
         db: Database,
@@ -133,7 +101,32 @@ class ProvinceSync(ProvinceReceipts):
         data: bytes,
         identities: Sequence[Any],
         own_recipient_id: str,
-    ) -> _Verified:
+    ) -> Verified:
+        outer, inner, entry = self._open_bundle(session, data, identities, own_recipient_id)
+        already = session.execute(
+            select(InboxBundle.id).where(
+                InboxBundle.bundle_id == outer.bundle_id,
+                InboxBundle.manifest_sha256 == inner.manifest_sha256,
+            )
+        ).first()
+        if already is not None:
+            # the same signed manifest (and so the same records) was imported before
+            return Verified(path, outer, inner, [], entry, data=data)
+        return _with_contents(Verified(path, outer, inner, [], entry, data=data))
+
+    def verify_archived(
+        self, session: Session, path: Path, data: bytes, keys: station_keys.StationKeys
+    ) -> Verified:
+        """Verify an archived bundle again completely, as an import would (its records
+        parsed even though it was received before), to apply it again."""
+        own_recipient = station_keys.age_key_id(keys.public.age_recipient)
+        outer, inner, entry = self._open_bundle(session, data, [keys.age_identity], own_recipient)
+        return _with_contents(Verified(path, outer, inner, [], entry, data=data))
+
+    def _open_bundle(
+        self, session: Session, data: bytes, identities: Sequence[Any], own_recipient_id: str
+    ) -> tuple[fmt.Outer, fmt.Inner, SyncStation]:
+        """Signature, revocation, recipient, decryption and manifest of a bundle file."""
         outer, _header = fmt.read_outer(data, self._keys_for(session))
         entry = session.execute(
             select(SyncStation).where(SyncStation.station_id == outer.station_id)
@@ -153,28 +146,10 @@ class ProvinceSync(ProvinceReceipts):
                 _("The bundle is not addressed to this province; it was refused.")
             )
         inner = fmt.open_inner(outer, identities)
-        fmt.check_demo(inner, outer.station_id, outer.seq, profile.load(self.db).is_demo)
-        # the form of every manifest field was checked when it was opened (app.sync.manifest)
-        if inner.parsed.province_id != profile.load(self.db).unit.code:
-            raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
-        already = session.execute(
-            select(InboxBundle.id).where(
-                InboxBundle.bundle_id == outer.bundle_id,
-                InboxBundle.manifest_sha256 == inner.manifest_sha256,
-            )
-        ).first()
-        if already is not None:
-            # the same signed manifest (and so the same records) was imported before
-            return _Verified(path, outer, inner, [], entry)
-        try:
-            changes = change_rows.parse_records(inner.records, inner.parsed.change_range.to_counter)
-        except change_rows.ChangeError as error:
-            raise fmt.BundleError(
-                _("The bundle's records are not valid: {problem}").format(problem=error.message)
-            ) from error
-        span = inner.audit_range
-        entries = fmt.parse_audit(inner.audit, span) if span is not None else []
-        return _Verified(path, outer, inner, changes, entry, audit=entries)
+        own = profile.load(self.db)
+        fmt.check_demo(inner, outer.station_id, outer.seq, own.is_demo)
+        _check_manifest(inner.parsed, own.unit.code)
+        return outer, inner, entry
 
     def import_bundles(
         self,
@@ -184,7 +159,7 @@ class ProvinceSync(ProvinceReceipts):
         dry_run: bool = False,
         receipts_dir: Path | None = None,
         returned: dict[str, str] | None = None,
-        progress: Progress = _no_progress,
+        progress: Progress = no_progress,
     ) -> list[BundleReport]:
         """Verify every file, then apply the new bundles in one transaction.
 
@@ -225,7 +200,7 @@ class ProvinceSync(ProvinceReceipts):
         with self.db.write() as session:
             verified = self._verify_all(session, paths, keys, reports, progress)
             # same bundle twice in one batch: keep one
-            unique: dict[tuple[str, str], _Verified] = {}
+            unique: dict[tuple[str, str], Verified] = {}
             for item in verified:
                 unique.setdefault((item.outer.bundle_id, item.inner.manifest_sha256), item)
             for item in verified:
@@ -234,11 +209,12 @@ class ProvinceSync(ProvinceReceipts):
                     item.report.outcome = "duplicate"
                     item.report.reason = _("The same bundle appears twice in this import.")
             ordered = sorted(unique.values(), key=lambda v: (v.outer.station_id, v.outer.seq))
-            applied: list[tuple[_Verified, BundleReport]] = []
+            applied: list[tuple[Verified, BundleReport]] = []
             for item in ordered:
                 report = item.report
                 assert report is not None
                 self._apply_one(session, item, report)
+                self._archive(session, item, report)
                 if report.outcome == "new":
                     applied.append((item, report))
             self._recheck_audit(session, {item.outer.station_id for item, _r in applied})
@@ -270,15 +246,15 @@ class ProvinceSync(ProvinceReceipts):
         keys: station_keys.StationKeys,
         reports: list[BundleReport],
         progress: Progress,
-    ) -> list[_Verified]:
-        verified: list[_Verified] = []
+    ) -> list[Verified]:
+        verified: list[Verified] = []
         own_recipient = station_keys.age_key_id(keys.public.age_recipient)
         for number, path in enumerate(sorted(paths, key=lambda p: p.name)):
             progress(number, len(paths) + 1, _("Checking {name}…").format(name=path.name))
             report = BundleReport(path, "rejected")
             reports.append(report)
             try:
-                data = _read_file(path)
+                data = read_file(path)
                 item = self._verify(session, path, data, [keys.age_identity], own_recipient)
             except UserFacingError as error:
                 report.reason = str(error)
@@ -293,10 +269,33 @@ class ProvinceSync(ProvinceReceipts):
             verified.append(item)
         return verified
 
-    def _apply_one(self, session: Session, item: _Verified, report: BundleReport) -> None:
-        outer, inner = item.outer, item.inner
+    def _apply_one(self, session: Session, item: Verified, report: BundleReport) -> None:
         if self._not_new(session, item, report):
             return
+        self.apply_rows(session, item, report)
+        session.add(self._inbox_row(item, "applied", report.summary))
+        self._record_import(session, item, report)
+        session.flush()
+
+    def _archive(self, session: Session, item: Verified, report: BundleReport) -> None:
+        """Keep the file as received (still encrypted), in the import's transaction: the
+        bundles applied and quarantined, and a duplicate sent again (which may be one received
+        before the archive existed), so a fork can later be resolved either way."""
+        if report.outcome in ("new", "fork", "duplicate"):
+            bundle_archive.keep(
+                session,
+                item.data,
+                station_id=item.outer.station_id,
+                seq=item.outer.seq,
+                bundle_id=item.outer.bundle_id,
+                manifest_sha256=item.inner.manifest_sha256,
+                now=self.now(),
+            )
+
+    def apply_rows(self, session: Session, item: Verified, report: BundleReport) -> None:
+        """Apply a verified bundle's change rows and keep its audit entries (the inbox row
+        and the import's audit entry are the caller's)."""
+        outer, inner = item.outer, item.inner
         summary = change_rows.apply_changes(
             session,
             item.changes,
@@ -319,11 +318,8 @@ class ProvinceSync(ProvinceReceipts):
                 self.now(),
             )
             report.summary["audit"] = {"from": span.from_id, "to": span.to_id, **stored.as_dict()}
-        session.add(self._inbox_row(item, "applied", report.summary))
-        self._record_import(session, item, report)
-        session.flush()
 
-    def _record_import(self, session: Session, item: _Verified, report: BundleReport) -> None:
+    def _record_import(self, session: Session, item: Verified, report: BundleReport) -> None:
         """The import entry of the province's audit trail (what the bundle did)."""
         outer, span = item.outer, item.inner.audit_range
         from app.db import audit
@@ -349,7 +345,7 @@ class ProvinceSync(ProvinceReceipts):
             self.now(),
         )
 
-    def _not_new(self, session: Session, item: _Verified, report: BundleReport) -> bool:
+    def _not_new(self, session: Session, item: Verified, report: BundleReport) -> bool:
         """Whether ``item`` is a duplicate, a refused or quarantined bundle, or a fork (then
         quarantined here, on the record); ``report`` says which."""
         outer, inner = item.outer, item.inner
@@ -414,7 +410,7 @@ class ProvinceSync(ProvinceReceipts):
                     self.now(),
                 )
 
-    def _candidate(self, item: _Verified) -> province_chain.Candidate:
+    def _candidate(self, item: Verified) -> province_chain.Candidate:
         manifest = item.inner.manifest
         return province_chain.Candidate(
             station_id=item.outer.station_id,
@@ -435,7 +431,7 @@ class ProvinceSync(ProvinceReceipts):
         ).scalars():
             audit_service.record_ward_check(session, station)
 
-    def _inbox_row(self, item: _Verified, status: str, summary: dict[str, Any]) -> InboxBundle:
+    def _inbox_row(self, item: Verified, status: str, summary: dict[str, Any]) -> InboxBundle:
         manifest = item.inner.manifest
         return InboxBundle(
             bundle_id=item.outer.bundle_id,
@@ -457,7 +453,7 @@ class ProvinceSync(ProvinceReceipts):
         self,
         session: Session,
         own: profile.StationProfile,
-        item: _Verified,
+        item: Verified,
         report: BundleReport,
         keys: station_keys.StationKeys,
         returned: dict[str, str],
@@ -552,21 +548,26 @@ class ProvinceSync(ProvinceReceipts):
             return list(session.execute(query).scalars())
 
 
-def _read_file(path: Path) -> bytes:
-    if path.name.endswith(".part") or path.name.startswith("."):
-        raise fmt.BundleError(_("The file is an unfinished copy; it was skipped."))
+def _check_manifest(manifest: Manifest, province_code: str) -> None:
+    """The form of every field was checked when the bundle was opened (app.sync.manifest)."""
+    if manifest.province_id != province_code:
+        raise fmt.BundleError(_("The bundle's manifest is not in the expected form."))
+
+
+def _with_contents(item: Verified) -> Verified:
+    """``item`` with its change rows and audit entries parsed and checked."""
+    inner = item.inner
     try:
-        size = path.stat().st_size
-        if size > fmt.MAX_BUNDLE:
-            raise fmt.BundleError(_("The file is too large to be a bundle."))
-        return path.read_bytes()
-    except OSError as error:
+        item.changes = change_rows.parse_records(
+            inner.records, inner.parsed.change_range.to_counter
+        )
+    except change_rows.ChangeError as error:
         raise fmt.BundleError(
-            _("The file {name} cannot be read: {reason}.").format(
-                name=path.name, reason=error.strerror or error
-            ),
-            hint=_("Check that the USB stick is still plugged in, then try again."),
+            _("The bundle's records are not valid: {problem}").format(problem=error.message)
         ) from error
+    span = inner.audit_range
+    item.audit = fmt.parse_audit(inner.audit, span) if span is not None else []
+    return item
 
 
 class _DryRun(Exception):

@@ -157,3 +157,7 @@ class WardAuditRewrite(_CarriedAuditEntry, Base):
     __table_args__ = (UniqueConstraint("station_id", "entry_id", "content_sha256"),)
 
     content_sha256: Mapped[str] = mapped_column(String(64))
+
+
+# the province's archive of received bundles belongs with these tables (one metadata)
+from app.db import bundle_archive as _bundle_archive  # noqa: E402, F401
