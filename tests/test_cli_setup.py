@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
 
@@ -18,6 +19,12 @@ KEY_PASSPHRASE = "khoá trạm 2026"
 WARD_NAME = "Công an phường Trường Vinh"
 SECRET_PLACES = [f"Nhà văn hoá ZEBRA{n}" for n in range(3)]
 PRESENTER = "Nguyễn Thị Kiểm Tra"
+
+
+class Password(TypedDict):
+    """The ``password=`` keyword of ``Cli``, kept in one variable for repeated calls."""
+
+    password: str
 
 
 class Cli:
@@ -63,7 +70,7 @@ def _sessions_file(path: Path) -> Path:
 
     rows = []
     for n, place in enumerate(SECRET_PLACES):
-        values = {spec.name: None for spec in kind_by_code("sessions").fields}
+        values: dict[str, Any] = {spec.name: None for spec in kind_by_code("sessions").fields}
         values |= {**VALID["sessions"], "place": place, "presenter": PRESENTER}
         rows.append(RecordRow("sessions", n + 1, f"u-{n}", values, NOW, NOW, "x", n + 1))
     export_xlsx("sessions", rows, path, "Tuyên truyền")
@@ -104,7 +111,7 @@ def test_ward_and_province_set_up_and_exchange_from_the_command_line_only(
                password="quản trị 2026")  # fmt: skip
     assert "Mã khôi phục" in made.stdout
     assert re.search(r"([A-Z2-7]{4}-){7}[A-Z2-7]{4}", made.stdout)
-    admin = {"password": "quản trị 2026"}
+    admin: Password = {"password": "quản trị 2026"}
     cli("users", "add", "truong", "--role", "chief", "--full-name", "Trần Văn Trưởng",
         "--user", "quantri", *ward, new="tạm thời 111", **admin)  # fmt: skip
     cli("users", "add", "canbo", "--role", "officer", *ward, "--user", "quantri",
@@ -121,7 +128,7 @@ def test_ward_and_province_set_up_and_exchange_from_the_command_line_only(
         **admin)  # fmt: skip
 
     # the province: administrator, keys, enrollment, trust list; a chief imports
-    p_admin = {"password": "tỉnh quản trị 26"}
+    p_admin: Password = {"password": "tỉnh quản trị 26"}
     cli("province", "setup", "--province", "40", "--admin", "qttinh", *province, **p_admin)
     as_p_admin = ["--user", "qttinh", *province]
     cli("keys", "create", *as_p_admin, **p_admin)
