@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -16,10 +17,12 @@ from app.core.packs import service as packs
 from app.core.record_service import RecordService
 from app.core.sync_province import ProvinceSync
 from app.core.sync_ward import WardSync
+from app.db.backups import BackupInfo
 from app.db.engine import Database
 from app.i18n import _
 from app.paths import backups_dir
 from app.security.accounts import Actor, PermissionDenied, Role
+from app.sync.keys import StationKeys
 from tests.conftest import NOW
 from tests.core.test_records import VALID
 from tests.sync.helpers import db_digest
@@ -144,9 +147,10 @@ def _install_bundled_again(db: Database, actor: Actor) -> None:
 
 # Sync operations are refused before their arguments are used, so the refused cases need no
 # keys; the allowed ones go past the permission check and fail later for want of keys.
+NO_KEYS = cast(StationKeys, None)
 SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
     "ward export": (
-        lambda db, a: WardSync(db, actor=a).export(Path("/nonexistent"), None),  # type: ignore[arg-type]
+        lambda db, a: WardSync(db, actor=a).export(Path("/nonexistent"), NO_KEYS),
         {Role.CHIEF},
     ),
     "ward import_receipt": (
@@ -162,14 +166,14 @@ SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
         {Role.ADMIN},
     ),
     "province import_bundles": (
-        lambda db, a: ProvinceSync(db, actor=a).import_bundles([], None),  # type: ignore[arg-type]
+        lambda db, a: ProvinceSync(db, actor=a).import_bundles([], NO_KEYS),
         {Role.CHIEF},
     ),
     "province return_for_correction": (
         lambda db, a: ProvinceSync(db, actor=a).return_for_correction(
             "x",
             "Sửa lại",
-            None,  # type: ignore[arg-type]
+            NO_KEYS,
             Path("/nonexistent"),
         ),
         {Role.CHIEF},
@@ -188,7 +192,7 @@ SYNC_OPERATIONS: dict[str, tuple[Operation, set[Role]]] = {
         {Role.ADMIN},
     ),
     "province publish_trust_list": (
-        lambda db, a: ProvinceSync(db, actor=a).publish_trust_list(None, Path("/nonexistent")),  # type: ignore[arg-type]
+        lambda db, a: ProvinceSync(db, actor=a).publish_trust_list(NO_KEYS, Path("/nonexistent")),
         {Role.ADMIN},
     ),
 }
@@ -232,7 +236,8 @@ def test_each_backup_verb_enforces_its_roles(station: Database, name: str, role:
     if role in allowed:
         if name == "backup create":
             info = operation(station, ACTORS[role])
-            assert info.taken_by == ACTORS[role].display_name  # type: ignore[attr-defined]
+            assert isinstance(info, BackupInfo)
+            assert info.taken_by == ACTORS[role].display_name
             return
         with pytest.raises(Exception) as failed:  # a missing file: fails past the check
             operation(station, ACTORS[role])
