@@ -94,82 +94,18 @@ def build_assessment_report(
     the totals per group."""
     with language("vi"):
         styles = Styles()
-        pack = view.pack
-        body: list[Flowable] = [
-            Paragraph(
-                text(
-                    f"Căn cứ {pack.title} ({pack.legal_basis.number}, phiên bản "
-                    f"{pack.version}); kết quả tự đánh giá năm {view.year}, số liệu đến hết "
-                    f"tháng {view.as_of_month}."
-                ),
-                styles.body,
-            )
-        ]
-        if pack.draft:
-            body.append(
-                Paragraph(text(f"Lưu ý: {pack.draft_note or 'bộ tiêu chí dự thảo.'}"), styles.body)
-            )
-        body.append(
-            Paragraph(
-                text(f"I. KẾT QUẢ CHUNG: ĐẠT {view.met}/{view.total} TIÊU CHÍ"), styles.heading
-            )
-        )
-        earned, possible = view.points
-        if possible:
-            body.append(
-                Paragraph(
-                    text(
-                        f"Tổng điểm các tiêu chí chấm điểm: "
-                        f"{format_number(earned)}/{format_number(possible)}."
-                    ),
-                    styles.body,
-                )
-            )
-        body.append(
-            data_table(
-                ["Nhóm", "Nội dung", "Đạt"],
-                [[g.code, g.title, f"{g.met}/{g.total}"] for g in view.groups],
-                [15 / 165 * TEXT_WIDTH, 125 / 165 * TEXT_WIDTH, 25 / 165 * TEXT_WIDTH],
-                numeric_columns=(2,),
-            )
-        )
-        body.append(Paragraph(text("II. KẾT QUẢ TỪNG TIÊU CHÍ"), styles.heading))
-        rows = []
-        for item in view.criteria:
-            evidence = item.evidence or (item.auto.reason if item.auto else "")
-            if item.links:
-                labels = "; ".join(link.label for link in item.links)
-                evidence += ("; " if evidence else "") + labels
-            points = (
-                f"{format_number(item.earned_points)}/{format_number(item.criterion.max_points)}"
-                if item.criterion.max_points
-                else ""
-            )
-            rows.append(
-                [
-                    item.criterion.code,
-                    item.criterion.title,
-                    STATUS_TEXT[item.status] + (f" ({points})" if points else ""),
-                    evidence,
-                ]
-            )
-        widths = [16, 62, 25, 62]
-        body.append(
-            data_table(
-                ["Mã", "Tiêu chí", "Kết quả", "Minh chứng"],
-                rows,
-                [w / 165 * TEXT_WIDTH for w in widths],
-            )
-        )
-        body.append(
+        body = [
+            *_assessment_basis(view, styles),
+            *_overall_result(view, styles),
+            *_criteria_results(view, styles),
             Paragraph(
                 text(
                     f"Trên đây là kết quả tự đánh giá năm {view.year} của "
                     f"{letterhead.issuing_agency}./."
                 ),
                 styles.body,
-            )
-        )
+            ),
+        ]
         document = OfficialDocument(
             letterhead=letterhead,
             document_type="BÁO CÁO",
@@ -181,3 +117,82 @@ def build_assessment_report(
             title=f"Tự đánh giá {view.year}",
         )
         return render(document)
+
+
+def _assessment_basis(view: AssessmentView, styles: Styles) -> list[Flowable]:
+    """The pack the assessment follows, and a note when that pack is a draft."""
+    pack = view.pack
+    body: list[Flowable] = [
+        Paragraph(
+            text(
+                f"Căn cứ {pack.title} ({pack.legal_basis.number}, phiên bản "
+                f"{pack.version}); kết quả tự đánh giá năm {view.year}, số liệu đến hết "
+                f"tháng {view.as_of_month}."
+            ),
+            styles.body,
+        )
+    ]
+    if pack.draft:
+        body.append(
+            Paragraph(text(f"Lưu ý: {pack.draft_note or 'bộ tiêu chí dự thảo.'}"), styles.body)
+        )
+    return body
+
+
+def _overall_result(view: AssessmentView, styles: Styles) -> list[Flowable]:
+    """Section I: criteria met, points earned, and the totals per group."""
+    body: list[Flowable] = [
+        Paragraph(text(f"I. KẾT QUẢ CHUNG: ĐẠT {view.met}/{view.total} TIÊU CHÍ"), styles.heading)
+    ]
+    earned, possible = view.points
+    if possible:
+        body.append(
+            Paragraph(
+                text(
+                    f"Tổng điểm các tiêu chí chấm điểm: "
+                    f"{format_number(earned)}/{format_number(possible)}."
+                ),
+                styles.body,
+            )
+        )
+    body.append(
+        data_table(
+            ["Nhóm", "Nội dung", "Đạt"],
+            [[g.code, g.title, f"{g.met}/{g.total}"] for g in view.groups],
+            [15 / 165 * TEXT_WIDTH, 125 / 165 * TEXT_WIDTH, 25 / 165 * TEXT_WIDTH],
+            numeric_columns=(2,),
+        )
+    )
+    return body
+
+
+def _criteria_results(view: AssessmentView, styles: Styles) -> list[Flowable]:
+    """Section II: one row per criterion, its result (and points) and its evidence."""
+    rows = []
+    for item in view.criteria:
+        evidence = item.evidence or (item.auto.reason if item.auto else "")
+        if item.links:
+            labels = "; ".join(link.label for link in item.links)
+            evidence += ("; " if evidence else "") + labels
+        points = (
+            f"{format_number(item.earned_points)}/{format_number(item.criterion.max_points)}"
+            if item.criterion.max_points
+            else ""
+        )
+        rows.append(
+            [
+                item.criterion.code,
+                item.criterion.title,
+                STATUS_TEXT[item.status] + (f" ({points})" if points else ""),
+                evidence,
+            ]
+        )
+    widths = [16, 62, 25, 62]
+    return [
+        Paragraph(text("II. KẾT QUẢ TỪNG TIÊU CHÍ"), styles.heading),
+        data_table(
+            ["Mã", "Tiêu chí", "Kết quả", "Minh chứng"],
+            rows,
+            [w / 165 * TEXT_WIDTH for w in widths],
+        ),
+    ]

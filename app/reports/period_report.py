@@ -76,47 +76,17 @@ def build_period_report(report: PeriodReport) -> bytes:
     with language("vi"):
         styles = Styles()
         label = report.period.label
-        subject = TITLES[report.span].format(label=label)
-        body: list[object] = [
-            text_paragraph(
-                f"Thời gian số liệu: từ ngày {format_date(report.period.start)} đến "
-                f"ngày {format_date(report.period.end)}.",
-                styles.body,
-            )
-        ]
-        if report.approval:
-            body.append(text_paragraph(report.approval, styles.body))
-        if report.is_demo:
-            body.append(
-                text_paragraph(
-                    "(Báo cáo lập từ DỮ LIỆU DÙNG THỬ, không phải số liệu thật.)", styles.body
-                )
-            )
+        body = _opening(report, styles)
         for key, heading in SECTION_TITLES:
             body.append(text_paragraph(heading, styles.heading))
             if key == "results":
-                body.append(
-                    text_paragraph(
-                        "1. Các chỉ tiêu chủ yếu so với cùng kỳ năm trước", styles.subheading
-                    )
-                )
-                body.extend(_figures(report))
-                chart = comparison_chart(
-                    [r for r in report.rows if r.code in CHART_LABELS],
-                    TEXT_WIDTH,
-                    "Một số chỉ tiêu chủ yếu so với cùng kỳ năm trước",
-                    CHART_LABELS,
-                )
-                if chart is not None:
-                    body.extend([Spacer(1, 10), chart])
-                body.append(text_paragraph("2. Kết quả các mặt công tác", styles.subheading))
+                body.extend(_main_figures(report, styles))
             for paragraph in (report.narrative.get(key) or "").split("\n"):
                 if paragraph.strip():
                     body.append(text_paragraph(paragraph.strip(), styles.body))
         last = body[-1]
         if hasattr(last, "text"):
             body[-1] = text_paragraph(last.text.rstrip() + "./.", styles.body)
-        settings = report.settings
         document = OfficialDocument(
             letterhead=Letterhead(
                 report.parent_agency,
@@ -126,20 +96,63 @@ def build_period_report(report: PeriodReport) -> bytes:
                 report.issued_on,
             ),
             document_type="BÁO CÁO",
-            subject=subject,
+            subject=TITLES[report.span].format(label=label),
             body=body,
-            signature=Signature(
-                settings.signer_authority,
-                settings.signer_title,
-                settings.signer_name,
-                settings.signer_prefix,
-                settings.signer_rank,
-            ),
-            recipients=settings.recipients,
-            addressees=settings.addressees,
+            signature=_signature(report),
+            recipients=report.settings.recipients,
+            addressees=report.settings.addressees,
             title=f"Báo cáo {label}",
         )
         return render(document)
+
+
+def _opening(report: PeriodReport, styles: Styles) -> list[object]:
+    """The period the figures cover, the approval of them, and a note on demo data."""
+    body: list[object] = [
+        text_paragraph(
+            f"Thời gian số liệu: từ ngày {format_date(report.period.start)} đến "
+            f"ngày {format_date(report.period.end)}.",
+            styles.body,
+        )
+    ]
+    if report.approval:
+        body.append(text_paragraph(report.approval, styles.body))
+    if report.is_demo:
+        body.append(
+            text_paragraph(
+                "(Báo cáo lập từ DỮ LIỆU DÙNG THỬ, không phải số liệu thật.)", styles.body
+            )
+        )
+    return body
+
+
+def _main_figures(report: PeriodReport, styles: Styles) -> list[object]:
+    """The start of section II: the figures against last year, table and chart."""
+    body: list[object] = [
+        text_paragraph("1. Các chỉ tiêu chủ yếu so với cùng kỳ năm trước", styles.subheading),
+        *_figures(report),
+    ]
+    chart = comparison_chart(
+        [r for r in report.rows if r.code in CHART_LABELS],
+        TEXT_WIDTH,
+        "Một số chỉ tiêu chủ yếu so với cùng kỳ năm trước",
+        CHART_LABELS,
+    )
+    if chart is not None:
+        body.extend([Spacer(1, 10), chart])
+    body.append(text_paragraph("2. Kết quả các mặt công tác", styles.subheading))
+    return body
+
+
+def _signature(report: PeriodReport) -> Signature:
+    settings = report.settings
+    return Signature(
+        settings.signer_authority,
+        settings.signer_title,
+        settings.signer_name,
+        settings.signer_prefix,
+        settings.signer_rank,
+    )
 
 
 def text_paragraph(value: str, style: object) -> object:
