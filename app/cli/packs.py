@@ -63,9 +63,9 @@ def _passphrase(args: argparse.Namespace) -> bytes | None:
 
 
 def run_pack_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.fileio import atomic_write_bytes
     from app.core.packs.authoring import build_pack
     from app.db.open import open_database
+    from app.fileio import atomic_write_bytes
 
     if args.action == "build":
         pack, data = build_pack(args.source)

@@ -56,12 +56,12 @@ def parse_period(kind: str, text: str) -> tuple[int, int]:
 
 
 def run_report_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.fileio import atomic_write_bytes
     from app.core.indicator_service import IndicatorService
     from app.core.periods import Span
     from app.core.report_builders import appendix_pdf, assessment_pdf
     from app.core.report_data import last_number, load_settings, period_report, take_number
     from app.db.open import open_database
+    from app.fileio import atomic_write_bytes
     from app.reports.period_report import build_period_report
 
     period_kind = args.kind if args.kind in KINDS else "year"

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import EnvironmentProblem
-from app.core.fileio import atomic_write_bytes
 from app.core.indicator_service import IndicatorService
 from app.core.periods import Span
 from app.core.progress import CancelToken
@@ -44,6 +43,7 @@ from app.core.report_data import (
 )
 from app.core.report_views import SECTIONS, PeriodReport
 from app.db.engine import Database
+from app.fileio import atomic_write_bytes
 from app.i18n import N_, _
 from app.reports.period_report import build_period_report
 from app.security.accounts import Actor

@@ -261,7 +261,7 @@ class SyncPage(QWidget):
         passphrase = self.ask_passphrase(False)
         if passphrase is None:
             return
-        from app.core.fileio import atomic_write_bytes
+        from app.fileio import atomic_write_bytes
 
         try:
             atomic_write_bytes(path, self.sync.enrollment_request(self.sync.unlock(passphrase)))
