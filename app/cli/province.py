@@ -69,17 +69,25 @@ def revoke(province: ProvinceSync, args: argparse.Namespace) -> int:
 
 
 def resolve_fork(province: ProvinceSync, args: argparse.Namespace) -> int:
-    result = province.resolve_fork(args.station, args.accept)
+    from app.cli.common import passphrase
+
+    keys = None
+    if province.accepts_quarantined(args.station, args.accept):  # applied from the archive
+        keys = province.unlock(
+            passphrase(_("Key passphrase: "), variable="MODELWARD_KEY_PASSPHRASE")
+        )
+    result = province.resolve_fork(args.station, args.accept, keys=keys)
     print(
         _("Fork of station {code} resolved: bundles {kept} kept.").format(
             code=result.station_id, kept=", ".join(map(str, result.kept_seqs)) or "—"
         )
     )
-    print(
-        _("Quarantined bundles {seqs} refused for good.").format(
-            seqs=", ".join(map(str, result.rejected_seqs))
-        )
+    refused = (
+        _("Bundles {seqs} of the other copy were taken out and refused for good.")
+        if result.accepted_quarantined
+        else _("Quarantined bundles {seqs} refused for good.")
     )
+    print(refused.format(seqs=", ".join(map(str, result.rejected_seqs))))
     print(
         _(
             "The key both copies of the station share is revoked after bundle {seq}. The PC "
@@ -164,7 +172,7 @@ def add_arguments(province_actions: argparse._SubParsersAction) -> None:  # type
     )
     overview_parser.add_argument("--year", type=int, help=_("the year whose months are shown"))
     resolve = province_actions.add_parser(
-        "resolve-fork", help=_("end a ward's fork by keeping its applied history")
+        "resolve-fork", help=_("end a ward's fork by keeping one of its two histories")
     )
     resolve.add_argument("station")
     resolve.add_argument(

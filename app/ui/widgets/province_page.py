@@ -446,8 +446,8 @@ class ProvincePage(QWidget):
                 "Keep the bundles applied here ({applied}) and refuse the quarantined bundles "
                 "{quarantined} for good? The key both copies share is then revoked after bundle "
                 "{seq}, and the PC whose bundles were kept must enroll a new key. To keep the "
-                "quarantined copy instead, restore the backup taken before the other copy was "
-                "imported."
+                "quarantined copy instead, run 'modelward province resolve-fork' with one of "
+                "its bundles."
             ).format(
                 applied=", ".join(
                     map(str, sorted({s for b in row.branches for s in b.rival_seqs}))
