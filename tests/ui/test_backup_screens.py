@@ -73,16 +73,16 @@ def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal)
     window.show_page("backup")
     page = window.stack.currentWidget()
     assert isinstance(page, BackupPage)
-    assert page.table.rowCount() == 0 and page.status.text() == _(
+    assert page.model.rowCount() == 0 and page.status.text() == _(
         "There is no backup yet. Take one now."
     )
     when_modal(lambda box: box.accept())  # "Backup taken and checked."
     page.back_up_now()
-    qtbot.waitUntil(lambda: page.table.rowCount() == 1, timeout=10000)
-    assert page.table.item(0, 1).text() == _("taken by hand")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10000)
+    assert page.model.text(0, 1) == _("taken by hand")
     # written first, then checked in the background: the box says so once it is verified
-    qtbot.waitUntil(lambda: page.table.item(0, 2).text() == _("verified"), timeout=10000)
-    assert page.table.item(0, 3).text() == "Lê Quản Trị"  # who took it, not the OS login
+    qtbot.waitUntil(lambda: page.model.text(0, 2) == _("verified"), timeout=10000)
+    assert page.model.text(0, 3) == "Lê Quản Trị"  # who took it, not the OS login
     first_instance = load(session.db).instance_id  # type: ignore[arg-type]
 
     RecordService(session.db, author="x").create("sessions", {**SESSION, "place": "Sau"})  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QMessageBox, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QMessageBox, QPlainTextEdit, QTableView, QWidget
 
 from app.core.assessment_service import AssessmentService
 from app.core.indicator_service import IndicatorService
@@ -174,8 +174,9 @@ def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-u
 
     def install(dialog: QWidget) -> None:
         assert isinstance(dialog, PackInstallDialog)
-        plans = dialog.findChild(QWidget, "plans")
-        seen.append(plans.item(1, 2).text())  # type: ignore[attr-defined]
+        plans = dialog.findChild(QTableView, "plans")
+        assert plans is not None and plans.model() is dialog.model
+        seen.append(dialog.model.text(1, 2))
         assert dialog.install_button.isEnabled()
         dialog.accept()
 
@@ -183,7 +184,7 @@ def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-u
     with qtbot.waitSignal(page.packs_did_change, timeout=20000):
         page.choose_folder(folder)
     assert seen == [_("Newer: will be upgraded")]
-    assert page.installed.rowCount() == 3
+    assert page.installed_model.rowCount() == 3
     assert page.warning.isVisibleTo(page)  # development root warning
     assert AssessmentService(ready, clock=lambda: NOW, today=lambda: TODAY).assessable_packs()
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.packs import service as packs
@@ -68,8 +69,9 @@ def test_the_history_shows_the_trusted_time_beside_the_pc_clock(  # type: ignore
     page = PacksPage(db)
     qtbot.addWidget(page)
     headers = [
-        page.history.horizontalHeaderItem(c).text() for c in range(page.history.columnCount())
+        page.history_model.headerData(c, Qt.Orientation.Horizontal)
+        for c in range(page.history_model.columnCount())
     ]
     assert headers[:2] == ["Thời gian", "Thời điểm tin cậy"]
-    assert page.history.item(0, 1).text() == f"{seen.astimezone():%d/%m/%Y %H:%M}"
+    assert page.history_model.text(0, 1) == f"{seen.astimezone():%d/%m/%Y %H:%M}"
     assert "Đồng hồ máy tính đang chậm hơn" in page.warning.text()

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.packs.service import Inspection, PackPlan
-from app.i18n import N_, _
-
-ACTIONS = {
-    "install": N_("New: will be installed"),
-    "upgrade": N_("Newer: will be upgraded"),
-    "same": N_("Already installed"),
-    "refused": N_("Refused"),
-}
+from app.i18n import _
+from app.ui.models.pack_models import PackPlanModel
+from app.ui.widgets.common import table_view
 
 
 def _details(plan: PackPlan) -> str:
@@ -82,24 +74,16 @@ class PackInstallDialog(QDialog):
             warning.setWordWrap(True)
             warning.setStyleSheet("background: #fde7e9; padding: 4px;")
             layout.addWidget(warning)
-        table = QTableWidget(len(inspection.plans), 4, self)
-        table.setObjectName("plans")
-        table.setHorizontalHeaderLabels([_("Pack"), _("Version"), _("What happens"), _("Reason")])
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.model = PackPlanModel(self)
+        self.model.set_rows(inspection.plans)
+        table = table_view(self, self.model, "plans")
+        table.setWordWrap(True)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        table.horizontalHeader().setStretchLastSection(True)
-        text = []
-        for row, plan in enumerate(inspection.plans):
-            version = str(plan.pack.version)
-            if plan.installed_version is not None and plan.action == "upgrade":
-                version = f"{plan.installed_version} → {plan.pack.version}"
-            for column, value in enumerate(
-                (plan.pack.title, version, _(ACTIONS[plan.action]), plan.reason)
-            ):
-                table.setItem(row, column, QTableWidgetItem(value))
-            if plan.installable and (details := _details(plan)):
-                text.append(f"{plan.pack.pack_id} v{plan.pack.version}\n{details}")
+        text = [
+            f"{plan.pack.pack_id} v{plan.pack.version}\n{details}"
+            for plan in inspection.plans
+            if plan.installable and (details := _details(plan))
+        ]
         layout.addWidget(table, 1)
         changes = QPlainTextEdit("\n\n".join(text) or _("No changes."), self)
         changes.setObjectName("changes")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -19,50 +17,17 @@ from PySide6.QtWidgets import (
 
 from app.core import backup
 from app.core.backup_service import BackupService
-from app.core.formatting import format_date
+from app.core.errors import UserFacingError
 from app.core.progress import CancelToken
-from app.i18n import N_, _
+from app.i18n import _
 from app.security.accounts import Actor, Permission
 from app.ui.errors import confirm, inform, present_error
+from app.ui.models.backup_model import BackupTableModel
+from app.ui.models.backup_model import when_text as _when
+from app.ui.models.row_model import RowSortProxy
 from app.ui.ops import Operation, run_in_background
-from app.ui.widgets.packs_page import _fill, _table
+from app.ui.widgets.common import choose_folder, open_file, table_view
 from app.ui.widgets.sync_page import ask_passphrase, title_label
-
-REASONS = {
-    "daily": N_("daily (automatic)"),
-    "manual": N_("taken by hand"),
-    "before-import": N_("before an import"),
-    "before-restore": N_("before a restore"),
-    "usb": N_("brought from a USB stick"),
-}
-
-
-STATES = {
-    backup.VERIFIED: N_("verified"),
-    backup.PENDING: N_("being checked"),
-    backup.FAILED: N_("check failed"),
-}
-
-
-def state_label(state: str) -> str:
-    return _(STATES[state]) if state in STATES else state
-
-
-def reason_label(reason: str) -> str:
-    if reason in REASONS:
-        return _(REASONS[reason])
-    if reason.startswith("before-"):
-        return _("before an upgrade of the database")
-    return reason
-
-
-def _when(moment: datetime) -> str:
-    local = moment.astimezone()
-    return f"{format_date(local.date())} {local:%H:%M}"
-
-
-def _size(n: int) -> str:
-    return f"{n / (1 << 20):.1f} MB"
 
 
 class BackupPage(QWidget):
@@ -112,10 +77,9 @@ class BackupPage(QWidget):
             for button in (self.restore_button, self.usb_in_button):
                 button.setEnabled(False)
                 button.setToolTip(_("Only the administrator restores backups."))
-        self.table = _table(
-            self, [_("Taken at"), _("Why"), _("Checked"), _("Taken by"), _("Size"), _("File")]
-        )
-        self.table.setObjectName("backup_table")
+        self.model = BackupTableModel(self)
+        self.proxy = RowSortProxy(self.model, self)
+        self.table = table_view(self, self.proxy, "backup_table", sortable=True)
         layout.addWidget(self.table, 1)
         note = QLabel(
             _(
@@ -134,20 +98,7 @@ class BackupPage(QWidget):
 
     def refresh(self) -> None:
         self.backups = backup.list_backups(self.db_path)
-        _fill(
-            self.table,
-            [
-                [
-                    _when(b.created_at),
-                    reason_label(b.reason),
-                    state_label(b.state),
-                    b.taken_by,
-                    _size(b.size),
-                    b.path.name,
-                ]
-                for b in self.backups
-            ],
-        )
+        self.model.set_rows(self.backups)
         if self.backups:
             self.table.selectRow(0)
             self.status.setText(
@@ -168,8 +119,9 @@ class BackupPage(QWidget):
         return self.actor is None or self.actor.can(Permission.RESTORE_BACKUP)
 
     def selected(self) -> Path | None:
-        row = self.table.currentRow()
-        return self.backups[row].path if 0 <= row < len(self.backups) else None
+        row = self.proxy.source_row(self.table.currentIndex().row())
+        listed = self.model.row_at(row)
+        return listed.path if listed is not None else None
 
     def _run(self, work: Callable[[], Any], label: str, done: Callable[[Any], None]) -> None:
         def job(_progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
@@ -235,32 +187,35 @@ class BackupPage(QWidget):
             return
         try:
             self.service.require(Permission.RESTORE_BACKUP)
-            info = self.service.verify(chosen)
-        except Exception as error:
+        except UserFacingError as error:  # refused at once, before the backup is read
             present_error(self, error)
             return
-        if ask and not confirm(
-            self,
-            _("Restore this backup?"),
-            _(
-                "The data will go back to how it was on {when}. Everything entered since then "
-                "is kept only in a safety backup taken now. ModelWard reopens the data "
-                "afterwards."
-            ).format(when=_when(info.created_at)),
-            _("Restore"),
-        ):
-            return
-        self.restore_requested.emit(chosen)
+
+        def verified(info: backup.BackupInfo) -> None:
+            if ask and not confirm(
+                self,
+                _("Restore this backup?"),
+                _(
+                    "The data will go back to how it was on {when}. Everything entered since "
+                    "then is kept only in a safety backup taken now. ModelWard reopens the data "
+                    "afterwards."
+                ).format(when=_when(info.created_at)),
+                _("Restore"),
+            ):
+                return
+            self.restore_requested.emit(chosen)
+
+        # a large backup takes seconds to hash: checked off the GUI thread
+        self._run(lambda: self.service.verify(chosen), _("Checking the backup…"), verified)
 
     def copy_to_usb(self, folder: Path | None = None, passphrase: str | None = None) -> None:
         chosen = self.selected()
         if chosen is None:
             return
         if folder is None:
-            name = QFileDialog.getExistingDirectory(self, _("Choose the USB stick or folder"))
-            if not name:
+            folder = choose_folder(self, _("Choose the USB stick or folder"))
+            if folder is None:
                 return
-            folder = Path(name)
         if passphrase is None:
             passphrase = ask_passphrase(self, create=True)
             if passphrase is None:
@@ -283,12 +238,11 @@ class BackupPage(QWidget):
 
     def bring_from_usb(self, path: Path | None = None, passphrase: str | None = None) -> None:
         if path is None:
-            name, _filter = QFileDialog.getOpenFileName(
-                self, _("Bring a backup from USB…"), "", _("Encrypted backup (*.mwbackup.age)")
+            path = open_file(
+                self, _("Bring a backup from USB…"), _("Encrypted backup (*.mwbackup.age)")
             )
-            if not name:
+            if path is None:
                 return
-            path = Path(name)
         if passphrase is None:
             passphrase = ask_passphrase(self)
             if passphrase is None:

@@ -35,7 +35,8 @@ from app.sync.envelope import fingerprint
 from app.sync.trust import signing_key_id, trust_list_signer
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, run_in_background
-from app.ui.widgets.packs_page import _fill, _table
+from app.ui.widgets.common import fill_table as _fill
+from app.ui.widgets.common import make_table as _table
 
 
 class PassphraseDialog(QDialog):

@@ -24,8 +24,9 @@ from app.core.errors import UserFacingError
 from app.i18n import _
 from app.security.accounts import Accounts, Actor, LoginResult, Role, UserInfo, role_label
 from app.ui.errors import inform, present_error
-from app.ui.widgets.backup_page import _when
-from app.ui.widgets.packs_page import _fill, _table
+from app.ui.models.backup_model import UserTableModel
+from app.ui.models.row_model import RowSortProxy
+from app.ui.widgets.common import table_view
 from app.ui.widgets.sync_page import title_label
 
 
@@ -103,33 +104,20 @@ class UsersPage(QWidget):
             bar.addWidget(button)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.table = _table(
-            self, [_("User name"), _("Full name"), _("Role"), _("State"), _("Password set")]
-        )
-        self.table.setObjectName("users_table")
+        self.model = UserTableModel(self)
+        self.proxy = RowSortProxy(self.model, self)
+        self.table = table_view(self, self.proxy, "users_table", sortable=True)
         layout.addWidget(self.table, 1)
         self.users: list[UserInfo] = []
         self.refresh()
 
     def refresh(self) -> None:
         self.users = self.accounts.users()
-        _fill(
-            self.table,
-            [
-                [
-                    u.username,
-                    u.display_name,
-                    role_label(u.role),
-                    _state(u),
-                    _when(u.password_changed_at),
-                ]
-                for u in self.users
-            ],
-        )
+        self.model.set_rows(self.users)
 
     def selected(self) -> UserInfo | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.users[rows[0].row()] if rows else None
+        return self.model.row_at(self.proxy.source_row(rows[0].row())) if rows else None
 
     def _ask_password(self) -> str | None:
         dialog = AdminPasswordDialog(self)
@@ -216,13 +204,3 @@ class UsersPage(QWidget):
             present_error(self, error)
             return
         self.refresh()
-
-
-def _state(user: UserInfo) -> str:
-    if user.disabled:
-        return _("disabled")
-    if user.locked_until is not None:
-        return _("locked until {when}").format(when=_when(user.locked_until))
-    if user.must_change_password:
-        return _("must change the password")
-    return _("active")
