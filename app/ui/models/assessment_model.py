@@ -7,10 +7,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.core.assessment_views import AssessmentView, CriterionView
+from app.core.assessment_views import AssessmentView, CriterionView, GroupSummary
 from app.core.formatting import format_number
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header
+from app.ui.models.row_model import Column, RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = (
@@ -126,3 +127,17 @@ class AssessmentModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         return horizontal_header(COLUMNS, section, orientation, role)
+
+
+class GroupSummaryModel(RowTableModel[GroupSummary]):
+    """The criteria met in each group of the pack."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(
+            [
+                Column(_("Group"), lambda g: g.code),
+                Column(_("Title"), lambda g: g.title),
+                Column(_("Met"), lambda g: f"{g.met}/{g.total}", sort=lambda g: (g.met, g.total)),
+            ],
+            parent,
+        )

@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,7 +29,8 @@ from app.i18n import _
 from app.security.accounts import Actor
 from app.ui.dialogs.criterion_dialog import CriterionDialog
 from app.ui.errors import confirm, inform, present_error
-from app.ui.models.assessment_model import AssessmentModel
+from app.ui.models.assessment_model import AssessmentModel, GroupSummaryModel
+from app.ui.widgets.common import table_view
 from app.ui.widgets.trend_chart import TrendChart
 
 
@@ -102,11 +101,9 @@ class AssessmentPage(QWidget):
         self.score = QLabel(self)
         self.score.setObjectName("score")
         self.score.setStyleSheet("font-size: 20pt; font-weight: 600; color: #0b3d91;")
-        self.groups = QTableWidget(0, 3, self)
-        self.groups.setObjectName("groups")
-        self.groups.setHorizontalHeaderLabels([_("Group"), _("Title"), _("Met")])
-        self.groups.verticalHeader().hide()
-        self.groups.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.groups_model = GroupSummaryModel(self)
+        self.groups = table_view(self, self.groups_model, "groups")
+        self.groups.horizontalHeader().setStretchLastSection(False)
         self.groups.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.groups.setMaximumHeight(190)
         self.groups.verticalHeader().setDefaultSectionSize(22)
@@ -196,10 +193,7 @@ class AssessmentPage(QWidget):
             else _("Evaluated up to month {month}.").format(month=view.as_of_month)
         )
         self.chart.set_data(view.trend, len(view.criteria))
-        self.groups.setRowCount(len(view.groups))
-        for row, group in enumerate(view.groups):
-            for column, text in enumerate((group.code, group.title, f"{group.met}/{group.total}")):
-                self.groups.setItem(row, column, QTableWidgetItem(text))
+        self.groups_model.set_rows(view.groups)
         newer = view.newest_version > view.pack.version
         self.migrate_button.setVisible(newer)
         self.migrate_button.setText(
