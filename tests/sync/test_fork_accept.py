@@ -260,3 +260,34 @@ def test_the_archive_keeps_each_received_file_as_it_arrived(setup: Setup, tmp_pa
         assert _rows(db, "SELECT count(*) FROM sync_bundle_archive") == count
     finally:
         db.close()
+
+
+def test_the_command_accepts_the_quarantined_copy_on_an_encrypted_province(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """``modelward province resolve-fork`` as a real subprocess, on a province with accounts
+    and an encrypted database: the administrator accepts the quarantined copy (the command
+    asks for the key passphrase), the chief cannot; the archive is as unreadable as the rest."""
+    from tests.station_accounts import give_accounts
+    from tests.sync.test_sync_cli_and_crashes import run
+
+    folder = tmp_path / "province"
+    db, province = setup.province(folder)
+    try:
+        setup.import_each(province, REAL_ORDER)
+        _checkpoint(db)
+    finally:
+        db.close()
+    path = folder / "province.sqlite"
+    shutil.copytree(setup.forked.pair.province.keys_folder, folder / "keys" / path.stem)
+    give_accounts(path)
+    clone_six, clone_eight = _bundle_id(setup.path(6, "c")), _bundle_id(setup.path(8, "c"))
+    resolve = ("--db", str(path), "province", "resolve-fork", WARD, "--accept", clone_six[:8])
+    refused = run(*resolve, check=False, user="truong")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    done = run(*resolve, user="quantri").stdout
+    assert "6, 7, 8" in done and "gỡ bỏ" in done
+    run("--db", str(path), "bundle", "receipt", clone_eight, "--out", str(tmp_path))
+    assert list(tmp_path.glob(f"*{clone_eight}*"))
+    stored = path.read_bytes()
+    assert b"sync_bundle_archive" not in stored and b"WSB1" not in stored
