@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Protocol, TypeVar
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
+
+Child = TypeVar("Child", bound=QObject)
+
+
+class Schedule(Protocol):
+    """The ``when_modal`` fixture."""
+
+    def __call__(self, drive: Callable[[QWidget], object], attempts: int = 200) -> None: ...
 
 
 def type_text(widget: QWidget, text: str) -> None:
@@ -22,8 +31,15 @@ def type_text(widget: QWidget, text: str) -> None:
     QApplication.sendEvent(widget, event)
 
 
+def child(parent: QObject, kind: type[Child], name: str) -> Child:
+    """``parent.findChild(kind, name)``, failing the test when there is no such child."""
+    found = parent.findChild(kind, name)
+    assert found is not None, f"no {kind.__name__} named {name!r}"
+    return found
+
+
 @pytest.fixture(scope="session", autouse=True)
-def true_refcount_guard(qapp) -> None:  # type: ignore[no-untyped-def]
+def true_refcount_guard(qapp: QApplication) -> None:
     """The app's guard against PySide6 6.12.0 losing a reference to True per emit."""
     from app.ui.qt_fixes import guard_true_refcount
 
@@ -31,7 +47,7 @@ def true_refcount_guard(qapp) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
+def when_modal() -> Iterator[Schedule]:
     """Schedule ``drive(dialog)`` to run on the next modal dialog that opens.
 
     A dialog still open 10 s after ``drive`` returns is closed and the test fails, instead of
@@ -39,7 +55,7 @@ def when_modal() -> Iterator[Callable[[Callable[[QWidget], None]], None]]:
     """
     left_open: list[str] = []
 
-    def schedule(drive: Callable[[QWidget], None], attempts: int = 200) -> None:
+    def schedule(drive: Callable[[QWidget], object], attempts: int = 200) -> None:
         def check(widget: QWidget, waits: int = 200) -> None:
             try:
                 still_open = widget.isVisible()

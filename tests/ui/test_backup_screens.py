@@ -7,7 +7,8 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core import backup
 from app.core.demo import DEMO_PROFILE
@@ -15,6 +16,7 @@ from app.core.errors import EnvironmentProblem
 from app.core.profile import load, set_up
 from app.core.record_service import RecordService
 from app.db import cipher
+from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
 from app.security.accounts import Accounts, KdfParams, LoginResult, Role
@@ -22,6 +24,7 @@ from app.ui.app import StationSession
 from app.ui.ops import wait_for_background
 from app.ui.widgets.backup_page import BackupPage
 from tests.sync.test_bundles import SESSION
+from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 ADMIN_PASSWORD = "mật khẩu quản trị 1"
@@ -58,12 +61,29 @@ def _close(session: StationSession) -> None:
     session.close()
 
 
-def _opened(qtbot, session: StationSession) -> None:  # type: ignore[no-untyped-def]
+def _accept(box: QWidget) -> None:
+    assert isinstance(box, QDialog), box
+    box.accept()
+
+
+def _cell(page: BackupPage, row: int, column: int) -> str:
+    assert 0 <= row < page.model.rowCount(), (row, column)
+    return page.model.text(row, column)
+
+
+def _db(session: StationSession) -> Database:
+    assert session.db is not None
+    return session.db
+
+
+def _opened(qtbot: QtBot, session: StationSession) -> None:
     window = session.start()  # not qtbot.addWidget: a restore deletes the window
     qtbot.waitUntil(lambda: session.db is not None and window.db is not None, timeout=10000)
 
 
-def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal) -> None:  # type: ignore[no-untyped-def]
+def test_back_up_then_restore_from_the_screen(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
+) -> None:
     path = tmp_path / "station.sqlite"
     admin = _station(path)
     session = StationSession(path, background_checks=False, login=admin)
@@ -76,30 +96,30 @@ def test_back_up_then_restore_from_the_screen(qtbot, tmp_path: Path, when_modal)
     assert page.model.rowCount() == 0 and page.status.text() == _(
         "There is no backup yet. Take one now."
     )
-    when_modal(lambda box: box.accept())  # "Backup taken and checked."
+    when_modal(_accept)  # "Backup taken and checked."
     page.back_up_now()
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10000)
-    assert page.model.text(0, 1) == _("taken by hand")
+    assert _cell(page, 0, 1) == _("taken by hand")
     # written first, then checked in the background: the box says so once it is verified
-    qtbot.waitUntil(lambda: page.model.text(0, 2) == _("verified"), timeout=10000)
-    assert page.model.text(0, 3) == "Lê Quản Trị"  # who took it, not the OS login
-    first_instance = load(session.db).instance_id  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: _cell(page, 0, 2) == _("verified"), timeout=10000)
+    assert _cell(page, 0, 3) == "Lê Quản Trị"  # who took it, not the OS login
+    first_instance = load(_db(session)).instance_id
 
-    RecordService(session.db, author="x").create("sessions", {**SESSION, "place": "Sau"})  # type: ignore[arg-type]
+    RecordService(_db(session), author="x").create("sessions", {**SESSION, "place": "Sau"})
     assert _places(path) == ["Trước", "Sau"]
-    when_modal(lambda box: box.accept())  # "The data was restored from …"
+    when_modal(_accept)  # "The data was restored from …"
     page.restore(ask=False)
     qtbot.waitUntil(lambda: session.window is not window and session.db is not None, timeout=10000)
     wait_for_background()
     assert _places(path) == ["Trước"]
-    assert load(session.db).instance_id != first_instance  # type: ignore[arg-type]
+    assert load(_db(session)).instance_id != first_instance
     reasons = sorted(b.reason for b in backup.list_backups(path))
     assert reasons == ["before-restore", "manual"]
     _close(session)
 
 
-def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_a_damaged_database_offers_the_newest_verified_backup(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     """T61: the records table is damaged, so opening fails; the newest verified backup is
     offered, and accepting it restores the data under a new instance identity."""
@@ -119,8 +139,9 @@ def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[n
 
     texts: list[str] = []
 
-    def accept_each(box) -> None:  # type: ignore[no-untyped-def]
+    def accept_each(box: QWidget) -> None:
         """Accept this dialog, and the next one, until the restored window is open."""
+        assert isinstance(box, QMessageBox), box
         texts.append(box.text())
         yes = [b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole]
         yes[0].click()  # "Close", or "Restore the backup"
@@ -149,7 +170,9 @@ def test_a_damaged_database_offers_the_newest_verified_backup(  # type: ignore[n
     _close(session)
 
 
-def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) -> None:  # type: ignore[no-untyped-def]
+def test_recovery_mode_refuses_every_write(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
+) -> None:
     """When the start-up quick check fails, the officer may stay read-only: a banner says so
     and the services refuse every write."""
     path = tmp_path / "station.sqlite"
@@ -159,7 +182,8 @@ def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) ->
     _opened(qtbot, session)
     seen: list[str] = []
 
-    def stay_read_only(box) -> None:  # type: ignore[no-untyped-def]
+    def stay_read_only(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
         seen.append(box.text())
         box.reject()
 
@@ -170,13 +194,15 @@ def test_recovery_mode_refuses_every_write(qtbot, tmp_path: Path, when_modal) ->
     assert _("DAMAGED DATABASE: READ-ONLY") in window.windowTitle()
     assert window.statusBar().findChild(QLabel, "recovery_banner") is not None
     with pytest.raises(EnvironmentProblem) as raised:
-        RecordService(session.db, author="x").create("sessions", SESSION)  # type: ignore[arg-type]
+        RecordService(_db(session), author="x").create("sessions", SESSION)
     assert "chỉ đọc" in raised.value.message
     assert _places(path) == ["Trước"]
     _close(session)
 
 
-def test_an_officer_backs_up_but_cannot_restore(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_backs_up_but_cannot_restore(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.security.accounts import Actor
 
     path = tmp_path / "station.sqlite"

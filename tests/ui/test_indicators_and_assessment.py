@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QComboBox, QMessageBox, QPlainTextEdit, QTableView, QWidget
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from app.core.assessment_service import AssessmentService
 from app.core.indicator_service import IndicatorService
@@ -28,6 +30,7 @@ from app.ui.widgets.packs_page import PacksPage
 from tests.conftest import NOW
 from tests.core.test_records import VALID
 from tests.sync.conftest import DEV_KEYS, pack_file
+from tests.ui.conftest import child
 
 TODAY = date(2026, 11, 23)
 Schedule = Callable[[Callable[[QWidget], None]], None]
@@ -39,7 +42,7 @@ def ready(db: Database) -> Database:
     return db
 
 
-def _index_of(model: IndicatorGridModel, code: str, column: int):  # type: ignore[no-untyped-def]
+def _index_of(model: IndicatorGridModel, code: str, column: int) -> QModelIndex:
     for row in range(model.rowCount()):
         entry = model.row_at(row)
         if entry is not None and entry.code == code:
@@ -47,7 +50,12 @@ def _index_of(model: IndicatorGridModel, code: str, column: int):  # type: ignor
     raise AssertionError(code)
 
 
-def test_grid_model_passes_qt_model_tester(qtmodeltester, ready: Database) -> None:  # type: ignore[no-untyped-def]
+def _code_at(page: AssessmentPage, row: int) -> str | None:
+    finding = page.model.criterion_at(row)
+    return finding.criterion.code if finding is not None else None
+
+
+def test_grid_model_passes_qt_model_tester(qtmodeltester: ModelTester, ready: Database) -> None:
     service = IndicatorService(ready, today=lambda: TODAY)
     service.set_many(2026, 11, {"B01": 4, "B02": 3})
     model = IndicatorGridModel(lambda *_args: None)
@@ -56,8 +64,8 @@ def test_grid_model_passes_qt_model_tester(qtmodeltester, ready: Database) -> No
     assert model.data(_index_of(model, "B03", VALUE)) == "75"
 
 
-def test_typing_a_value_in_the_grid_stores_it_and_updates_the_ratio(  # type: ignore[no-untyped-def]
-    qtbot, ready: Database
+def test_typing_a_value_in_the_grid_stores_it_and_updates_the_ratio(
+    qtbot: QtBot, ready: Database
 ) -> None:
     page = IndicatorPage(ready, lambda: TODAY)
     qtbot.addWidget(page)
@@ -77,8 +85,8 @@ def test_typing_a_value_in_the_grid_stores_it_and_updates_the_ratio(  # type: ig
 
 
 def test_a_contradiction_is_shown_and_blocks_locking(
-    qtbot,
-    ready: Database,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    ready: Database,
     when_modal: Schedule,
 ) -> None:
     page = IndicatorPage(ready, lambda: TODAY)
@@ -90,7 +98,8 @@ def test_a_contradiction_is_shown_and_blocks_locking(
     assert rule in page.problems.text()
     assert page.model.data(_index_of(page.model, "C02", VALUE), Qt.ItemDataRole.ToolTipRole) == rule
     page.model.setData(_index_of(page.model, "B01", VALUE), "-2")
-    assert "B01" not in [r.code for r in page.model.grid.rows if r.value == -2]  # type: ignore[union-attr]
+    assert page.model.grid is not None
+    assert "B01" not in [r.code for r in page.model.grid.rows if r.value == -2]
     assert page.problems.text().startswith("• ")
     shown: list[str] = []
 
@@ -110,7 +119,7 @@ def test_a_contradiction_is_shown_and_blocks_locking(
     assert not IndicatorService(ready, today=lambda: TODAY).is_locked(2026, 11)
 
 
-def test_lock_from_the_page(qtbot, ready: Database, when_modal: Schedule) -> None:  # type: ignore[no-untyped-def]
+def test_lock_from_the_page(qtbot: QtBot, ready: Database, when_modal: Schedule) -> None:
     page = IndicatorPage(ready, lambda: TODAY)
     qtbot.addWidget(page)
     page.index.setCurrentIndex(page.index.findData(10))
@@ -126,27 +135,28 @@ def test_lock_from_the_page(qtbot, ready: Database, when_modal: Schedule) -> Non
     assert not page.model.flags(_index_of(page.model, "B01", VALUE)) & Qt.ItemFlag.ItemIsEditable
 
 
-def test_the_assessment_screen_shows_the_score_and_records_a_finding(  # type: ignore[no-untyped-def]
-    qtbot, ready: Database, service: RecordService, when_modal: Schedule
+def test_the_assessment_screen_shows_the_score_and_records_a_finding(
+    qtbot: QtBot, ready: Database, service: RecordService, when_modal: Schedule
 ) -> None:
     camera = service.get("cameras", service.create("cameras", VALID["cameras"]).created[0])
     page = AssessmentPage(ready, service, lambda: TODAY)
     qtbot.addWidget(page)
     page.show()
     assert page.model.rowCount() == 20
+    assert page.view is not None
     assert (
         _("Met {met}/{total} criteria").format(met=page.view.met, total=page.view.total)
         == page.score.text()
-    )  # type: ignore[union-attr]
+    )
     assert "639" in page.banner.text()
-    row = next(r for r in range(20) if page.model.criterion_at(r).criterion.code == "TC01")  # type: ignore[union-attr]
-    before = page.view.met  # type: ignore[union-attr]
+    row = next(r for r in range(20) if _code_at(page, r) == "TC01")
+    before = page.view.met
 
     def fill(dialog: QWidget) -> None:
         assert isinstance(dialog, CriterionDialog)
-        status = dialog.findChild(QComboBox, "status")
+        status = child(dialog, QComboBox, "status")
         status.setCurrentIndex(status.findData("met"))
-        dialog.findChild(QPlainTextEdit, "evidence").setPlainText("Nghị quyết 05-NQ/ĐU")
+        child(dialog, QPlainTextEdit, "evidence").setPlainText("Nghị quyết 05-NQ/ĐU")
         dialog.kind.setCurrentIndex(dialog.kind.findData("cameras"))
         dialog.found.setCurrentIndex(0)
         dialog.add_link()
@@ -154,14 +164,14 @@ def test_the_assessment_screen_shows_the_score_and_records_a_finding(  # type: i
 
     when_modal(fill)
     page.edit(row)
-    assert page.view.met == before + 1  # type: ignore[union-attr]
+    assert page.view is not None and page.view.met == before + 1
     finding = page.model.criterion_at(row)
     assert finding is not None and finding.evidence == "Nghị quyết 05-NQ/ĐU"
     assert [link.uuid for link in finding.links] == [camera.uuid]
 
 
-def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-untyped-def]
-    qtbot, ready: Database, tmp_path: Path, when_modal: Schedule
+def test_installing_packs_from_a_folder_through_the_screen(
+    qtbot: QtBot, ready: Database, tmp_path: Path, when_modal: Schedule
 ) -> None:
     folder = tmp_path / "usb"
     shutil.copytree(packs.bundled_repository(), folder)
@@ -174,8 +184,7 @@ def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-u
 
     def install(dialog: QWidget) -> None:
         assert isinstance(dialog, PackInstallDialog)
-        plans = dialog.findChild(QTableView, "plans")
-        assert plans is not None and plans.model() is dialog.model
+        assert child(dialog, QTableView, "plans").model() is dialog.model
         seen.append(dialog.model.text(1, 2))
         assert dialog.install_button.isEnabled()
         dialog.accept()
@@ -189,8 +198,8 @@ def test_installing_packs_from_a_folder_through_the_screen(  # type: ignore[no-u
     assert AssessmentService(ready, clock=lambda: NOW, today=lambda: TODAY).assessable_packs()
 
 
-def test_the_chief_approves_a_month_and_an_officers_edit_shows_it_changed(  # type: ignore[no-untyped-def]
-    qtbot, ready: Database, tmp_path: Path
+def test_the_chief_approves_a_month_and_an_officers_edit_shows_it_changed(
+    qtbot: QtBot, ready: Database, tmp_path: Path
 ) -> None:
     from app.security.accounts import Actor, Role
     from app.sync import keys as station_keys
@@ -209,12 +218,9 @@ def test_the_chief_approves_a_month_and_an_officers_edit_shows_it_changed(  # ty
     shown: list[str] = []
     import app.ui.widgets.approval_bar as approval_bar
 
-    original = approval_bar.present_error
-    approval_bar.present_error = lambda _parent, error: shown.append(str(error))  # type: ignore[assignment]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(approval_bar, "present_error", lambda _parent, e: shown.append(str(e)))
         bar.approve()  # a wrong passphrase: clear message, nothing approved
-    finally:
-        approval_bar.present_error = original
     assert shown and bar.label.text() == _("Not approved")
     bar.ask_passphrase = lambda: "khoá trạm 2026"
     bar.approve()

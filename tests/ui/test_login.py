@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.demo import DEMO_PROFILE
 from app.core.errors import UserFacingError
@@ -21,6 +22,7 @@ from app.ui.dialogs.login_dialog import (
     LoginDialog,
     RecoveryCodeView,
 )
+from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 
@@ -49,8 +51,8 @@ def _close_all(session: StationSession) -> None:
     session.close()
 
 
-def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _ward(path)
@@ -96,8 +98,8 @@ def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(
     Accounts(path).recover(seen["code"], "quantri", "mật khẩu mới 123")
 
 
-def test_wrong_passwords_lock_the_account_then_the_right_one_opens(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_wrong_passwords_lock_the_account_then_the_right_one_opens(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _ward(path)
@@ -134,8 +136,8 @@ def test_wrong_passwords_lock_the_account_then_the_right_one_opens(  # type: ign
     session.close()
 
 
-def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _ward(path)
@@ -145,18 +147,18 @@ def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(  # ty
     accounts.add_user(admin, "thang", "Phạm Văn Thắng", Role.CHIEF, "tạm thời 456")
     accounts.change_password("thang", "tạm thời 456", "của trưởng 789")
 
+    def change(dialog: QWidget) -> None:
+        assert isinstance(dialog, ChangePasswordDialog)
+        _type(dialog, "new_password", "của tôi 2026")
+        _type(dialog, "new_password_again", "của tôi 2026")
+        _click(dialog, "save_password")
+
     def log_in_officer(dialog: QWidget) -> None:
         assert isinstance(dialog, LoginDialog)
         dialog.user.setCurrentIndex(dialog.user.findData("nvan"))
         _type(dialog, "password", "tạm thời 123")
         when_modal(change)
         _click(dialog, "login_button")
-
-    def change(dialog: QWidget) -> None:
-        assert isinstance(dialog, ChangePasswordDialog)
-        _type(dialog, "new_password", "của tôi 2026")
-        _type(dialog, "new_password_again", "của tôi 2026")
-        _click(dialog, "save_password")
 
     when_modal(log_in_officer)
     session = StationSession(path, background_checks=False, idle_lock_minutes=0.01)
@@ -188,8 +190,8 @@ def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(  # ty
     _close_all(session)
 
 
-def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_accounts(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_accounts(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     """Creating a new administrator would make a new key that cannot open the file: the app
     says what is missing instead, and changes nothing."""
@@ -205,7 +207,8 @@ def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_account
     seen: list[str] = []
 
     def read(box: QWidget) -> None:
-        seen.append(box.text())  # type: ignore[attr-defined]
+        assert isinstance(box, QMessageBox), box
+        seen.append(box.text())
         box.close()
 
     when_modal(read)
@@ -217,7 +220,7 @@ def test_an_encrypted_station_without_its_accounts_file_is_not_given_new_account
     session.close()
 
 
-def test_the_recovery_code_prints_on_one_page(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_recovery_code_prints_on_one_page(qtbot: QtBot, tmp_path: Path) -> None:
     import io
 
     from pypdf import PdfReader
@@ -238,7 +241,7 @@ def test_the_recovery_code_prints_on_one_page(qtbot, tmp_path: Path) -> None:  #
     assert "tủ bảo mật" in text  # the instructions, in Vietnamese
 
 
-def test_the_recovery_code_step_hides_the_account_form(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_recovery_code_step_hides_the_account_form(qtbot: QtBot, tmp_path: Path) -> None:
     """The code used to open in a box over the account form: the password field and the
     form's buttons showed around and under it. Now nothing of the form is visible, nothing of
     it lies under the code, and Esc cannot skip the only showing of the code."""
@@ -311,8 +314,8 @@ def _demo(path: Path) -> None:
     demo_accounts.create(path, kdf=CHEAP)
 
 
-def test_the_demo_login_shows_an_account_per_role_and_the_chief_approves_at_once(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_the_demo_login_shows_an_account_per_role_and_the_chief_approves_at_once(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     """A newcomer invents nothing: the demo's login screen lists its accounts, "Use" fills one
     in, and the chief approves with the passphrase the same screen showed."""
@@ -353,8 +356,8 @@ def test_the_demo_login_shows_an_account_per_role_and_the_chief_approves_at_once
     _close_all(session)
 
 
-def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     import shutil
 
@@ -373,6 +376,11 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type:
     shutil.copy(demo_accounts.card_path(demo), demo_accounts.card_path(path))
     seen: dict[str, object] = {}
 
+    def read_the_refusal(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
+        seen["message"] = box.text()
+        box.close()
+
     def try_the_demo_name(dialog: QWidget) -> None:
         assert isinstance(dialog, LoginDialog)
         seen["card"] = dialog.findChild(DemoCardBox)
@@ -380,10 +388,6 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type:
         dialog.password.setText("canbo-demo")
         when_modal(read_the_refusal)
         dialog.ok.click()
-
-    def read_the_refusal(box: QWidget) -> None:
-        seen["message"] = box.text()  # type: ignore[attr-defined]
-        box.close()
 
     when_modal(try_the_demo_name)
     session = StationSession(path, background_checks=False)
@@ -394,8 +398,8 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(  # type:
     session.close()
 
 
-def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     """The newcomer's own administrator cannot enter data: the demo built from the set-up
     screen adds the demo's officer and chief, says so, and the lock screen shows them."""
@@ -413,7 +417,8 @@ def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(  # type: ign
     finished: list[bool] = []  # stops the polling below once the test is past the build
 
     def read(box: QWidget) -> None:
-        told.append(box.text() + " " + box.informativeText())  # type: ignore[attr-defined]
+        assert isinstance(box, QMessageBox), box
+        told.append(box.text() + " " + box.informativeText())
         box.close()
 
     def wait_for_the_box() -> None:  # the progress dialog comes first

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.record_service import RecordService
 from app.core.records import TEAMS
@@ -20,7 +24,7 @@ from tests.ui.conftest import type_text
 Schedule = Callable[[Callable[[QWidget], None]], None]
 
 
-def _page(qtbot, service: RecordService) -> RecordPage:  # type: ignore[no-untyped-def]
+def _page(qtbot: QtBot, service: RecordService) -> RecordPage:
     page = RecordPage(service, TEAMS, QUndoStack())
     qtbot.addWidget(page)
     page.show()
@@ -49,8 +53,8 @@ def _fill_team(dialog: RecordDialog, name: str, households: str) -> None:
 
 
 def test_add_through_the_dialog_shows_the_new_row(
-    qtbot,
-    service: RecordService,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    service: RecordService,
     when_modal: Schedule,
 ) -> None:
     page = _page(qtbot, service)
@@ -72,8 +76,8 @@ def test_add_through_the_dialog_shows_the_new_row(
 
 
 def test_validation_messages_sit_next_to_the_field(
-    qtbot,
-    service: RecordService,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    service: RecordService,
     when_modal: Schedule,
 ) -> None:
     page = _page(qtbot, service)
@@ -100,7 +104,9 @@ def test_validation_messages_sit_next_to_the_field(
     assert _names(page) == ["Tổ số 4"]
 
 
-def test_edit_then_undo_and_redo(qtbot, service: RecordService, when_modal: Schedule) -> None:  # type: ignore[no-untyped-def]
+def test_edit_then_undo_and_redo(
+    qtbot: QtBot, service: RecordService, when_modal: Schedule
+) -> None:
     service.create("teams", VALID["teams"])
     page = _page(qtbot, service)
     page.table.selectRow(0)
@@ -124,8 +130,8 @@ def test_edit_then_undo_and_redo(qtbot, service: RecordService, when_modal: Sche
 
 
 def test_delete_asks_first_and_can_be_undone(
-    qtbot,
-    service: RecordService,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    service: RecordService,
     when_modal: Schedule,
 ) -> None:
     service.create("teams", VALID["teams"])
@@ -156,7 +162,7 @@ def test_delete_asks_first_and_can_be_undone(
     assert _names(page) == [VALID["teams"]["name"], "Tổ liên gia số 2"]
 
 
-def test_search_box_filters_without_tone_marks(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+def test_search_box_filters_without_tone_marks(qtbot: QtBot, service: RecordService) -> None:
     for name in ("Tổ liên gia Hòa Bình", "Tổ liên gia Đông Vĩnh", "Tổ liên gia Bến Thủy"):
         service.create("teams", {**VALID["teams"], "name": name})
     page = _page(qtbot, service)
@@ -168,7 +174,7 @@ def test_search_box_filters_without_tone_marks(qtbot, service: RecordService) ->
     assert _names(page) == ["Tổ liên gia Bến Thủy", "Tổ liên gia Đông Vĩnh", "Tổ liên gia Hòa Bình"]
 
 
-def test_clicking_a_header_sorts_in_vietnamese_order(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_header_sorts_in_vietnamese_order(qtbot: QtBot, service: RecordService) -> None:
     for leader in ("Đặng Văn Ơn", "Dương Thị Út", "Anh Văn Bình"):
         service.create("teams", {**VALID["teams"], "name": f"Tổ {leader}", "leader": leader})
     page = _page(qtbot, service)
@@ -189,15 +195,17 @@ def test_clicking_a_header_sorts_in_vietnamese_order(qtbot, service: RecordServi
     assert second == first[::-1]
 
 
-def test_a_failed_undo_leaves_stack_and_database_consistent(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService, monkeypatch
+def test_a_failed_undo_leaves_stack_and_database_consistent(
+    qtbot: QtBot, service: RecordService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.core.errors import EnvironmentProblem
 
     service.create("teams", VALID["teams"])
     page = _page(qtbot, service)
     page.table.selectRow(0)
-    record_id = page.selected_row().id  # type: ignore[union-attr]
+    selected = page.selected_row()
+    assert selected is not None
+    record_id = selected.id
     change = service.update("teams", record_id, {**VALID["teams"], "households": 11})
     from app.ui.undo import UpdateCommand
 
@@ -216,7 +224,7 @@ def test_a_failed_undo_leaves_stack_and_database_consistent(  # type: ignore[no-
     monkeypatch.setattr("app.ui.undo.present_error", lambda _p, e: shown.append(str(e)))
     original = service.update
 
-    def locked(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    def locked(*_args: object, **_kwargs: object) -> NoReturn:
         raise EnvironmentProblem("Cơ sở dữ liệu đang bị khóa.")
 
     monkeypatch.setattr(service, "update", locked)
@@ -229,7 +237,7 @@ def test_a_failed_undo_leaves_stack_and_database_consistent(  # type: ignore[no-
     assert service.get("teams", record_id).values["households"] == 11
 
 
-def test_an_edit_moves_the_row_to_its_sorted_place(qtbot, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_moves_the_row_to_its_sorted_place(qtbot: QtBot, service: RecordService) -> None:
     for name in ("Tổ A", "Tổ B", "Tổ C"):
         service.create("teams", {**VALID["teams"], "name": name})
     page = _page(qtbot, service)
@@ -238,16 +246,19 @@ def test_an_edit_moves_the_row_to_its_sorted_place(qtbot, service: RecordService
     page.table.selectRow(0)
     page.refresh(service.update("teams", record_id, {**VALID["teams"], "name": "Tổ D"}))
     assert _names(page) == ["Tổ B", "Tổ C", "Tổ D"]
-    assert page.selected_row() is not None and page.selected_row().id == record_id  # type: ignore[union-attr]
+    selected = page.selected_row()
+    assert selected is not None and selected.id == record_id
 
 
-def test_export_and_import_go_through_the_toolbar_buttons(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService, tmp_path, monkeypatch, when_modal: Schedule
+def test_export_and_import_go_through_the_toolbar_buttons(
+    qtbot: QtBot,
+    service: RecordService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    when_modal: Schedule,
 ) -> None:
     """The toolbar's triggered(bool) signal must open the file dialogs, not pass ``False`` as
     the path (the buttons crashed while the methods, called directly, worked)."""
-    from pathlib import Path
-
     from PySide6.QtWidgets import QFileDialog
 
     from app.ui.dialogs.import_dialog import ImportDialog
@@ -258,7 +269,7 @@ def test_export_and_import_go_through_the_toolbar_buttons(  # type: ignore[no-un
     target = tmp_path / "to-lien-gia"
     asked: list[str] = []
 
-    def save_name(_parent, caption, suggested, _filter):  # type: ignore[no-untyped-def]
+    def save_name(_parent: QWidget, caption: str, suggested: str, _filter: str) -> tuple[str, str]:
         asked.append(suggested)
         return str(target), ""
 

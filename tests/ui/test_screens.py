@@ -6,14 +6,17 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core import profile
 from app.core.record_service import RecordService
 from app.core.records import CAMERAS
+from app.core.spreadsheet import ImportPreview
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.dialogs.import_dialog import ImportDialog
@@ -28,7 +31,7 @@ from tests.ui.conftest import type_text
 Schedule = Callable[[Callable[[QWidget], None]], None]
 
 
-def test_first_run_setup_validates_then_saves(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_setup_validates_then_saves(qtbot: QtBot, empty_db: Database) -> None:
     dialog = SetupDialog(empty_db)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -94,8 +97,8 @@ def _camera_workbook(path: Path) -> None:
     book.save(path)
 
 
-def test_import_dialog_previews_and_imports_only_chosen_rows(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService, tmp_path: Path, when_modal: Schedule
+def test_import_dialog_previews_and_imports_only_chosen_rows(
+    qtbot: QtBot, service: RecordService, tmp_path: Path, when_modal: Schedule
 ) -> None:
     service.create(
         "cameras", {**VALID["cameras"], "address": "Số 1 Trần Phú", "owner_name": "Nguyễn Văn Hoà"}
@@ -138,11 +141,11 @@ def test_import_dialog_previews_and_imports_only_chosen_rows(  # type: ignore[no
 
 
 def test_import_of_a_bad_file_changes_nothing(
-    qtbot,
-    service: RecordService,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    service: RecordService,
     tmp_path: Path,
     when_modal: Schedule,
-    monkeypatch,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source = tmp_path / "broken.xlsx"
     source.write_bytes(b"PK\x03\x04 not really a workbook")
@@ -159,8 +162,8 @@ def test_import_of_a_bad_file_changes_nothing(
     assert service.count("cameras") == 0
 
 
-def test_export_writes_a_workbook_with_vietnamese_headers(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService, tmp_path: Path, when_modal: Schedule
+def test_export_writes_a_workbook_with_vietnamese_headers(
+    qtbot: QtBot, service: RecordService, tmp_path: Path, when_modal: Schedule
 ) -> None:
     service.create("cameras", VALID["cameras"])
     page = RecordPage(service, CAMERAS, QUndoStack())
@@ -185,8 +188,8 @@ def test_export_writes_a_workbook_with_vietnamese_headers(  # type: ignore[no-un
 
 
 def test_main_window_navigates_and_overview_follows_changes(
-    qtbot,
-    db: Database,  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    db: Database,
     service: RecordService,
 ) -> None:
     window = MainWindow()
@@ -210,7 +213,7 @@ def test_main_window_navigates_and_overview_follows_changes(
     assert window.undo_action.text().startswith(_("Undo"))
 
 
-def test_setup_can_build_a_demo_ward_in_the_background(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_setup_can_build_a_demo_ward_in_the_background(qtbot: QtBot, empty_db: Database) -> None:
     dialog = SetupDialog(empty_db)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -225,8 +228,8 @@ def test_setup_can_build_a_demo_ward_in_the_background(qtbot, empty_db: Database
     assert RecordService(empty_db).count("cameras") == 40
 
 
-def test_the_import_dialog_cannot_be_closed_while_it_works(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService, tmp_path: Path
+def test_the_import_dialog_cannot_be_closed_while_it_works(
+    qtbot: QtBot, service: RecordService, tmp_path: Path
 ) -> None:
     import threading
 
@@ -235,7 +238,7 @@ def test_the_import_dialog_cannot_be_closed_while_it_works(  # type: ignore[no-u
     release = threading.Event()
     original = service.preview_import
 
-    def slow_preview(kind_code: str, path: Path):  # type: ignore[no-untyped-def]
+    def slow_preview(kind_code: str, path: Path) -> ImportPreview:
         release.wait(10)
         return original(kind_code, path)
 
@@ -253,7 +256,7 @@ def test_the_import_dialog_cannot_be_closed_while_it_works(  # type: ignore[no-u
     assert not dialog.isVisible()
 
 
-def test_setting_up_a_province_opens_the_province_screens(qtbot, empty_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_setting_up_a_province_opens_the_province_screens(qtbot: QtBot, empty_db: Database) -> None:
     dialog = SetupDialog(empty_db)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -274,13 +277,19 @@ def test_setting_up_a_province_opens_the_province_screens(qtbot, empty_db: Datab
         _("Audit trail"),
         _("Backup and restore"),
     ]
-    assert window.stack.currentWidget().objectName() == "page_province"
+    assert _current_page(window) == "page_province"
     window.show_page("packs")
-    assert window.stack.currentWidget().objectName() == "page_packs"
+    assert _current_page(window) == "page_packs"
 
 
-def test_the_audit_screen_lists_changes_and_finds_a_break(  # type: ignore[no-untyped-def]
-    qtbot, db: Database, service: RecordService
+def _current_page(window: MainWindow) -> str:
+    page = window.stack.currentWidget()
+    assert page is not None
+    return page.objectName()
+
+
+def test_the_audit_screen_lists_changes_and_finds_a_break(
+    qtbot: QtBot, db: Database, service: RecordService
 ) -> None:
     import sqlite3
 
