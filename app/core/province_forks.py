@@ -82,6 +82,7 @@ class ProvinceForks(ProvinceTrust):
                 raise UserFacingError(_("This bundle was refused when the fork was resolved."))
             branch = next(b for b in open_branches if (target.seq, target.bundle_id) in _members(b))
             chosen = province_rebuild.plan(session, station_id, branch)
+            province_rebuild.check_links(station_id, chosen)
             files = province_rebuild.archived_files(session, station_id, chosen)
             if keys is None:
                 raise UserFacingError(

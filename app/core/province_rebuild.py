@@ -11,6 +11,7 @@ caller (``province_forks``) does it all in one transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
@@ -62,6 +63,28 @@ def plan(session: Session, station_id: str, branch: province_chain.Branch) -> Pl
         or (r.status == province_chain.FORK and r not in accepted)
     ]
     return Plan(tuple(prefix), tuple(accepted), tuple(refused))
+
+
+def check_links(station_id: str, chosen: Plan) -> None:
+    """Refuse (nothing changed) a branch whose first bundle does not follow the applied bundle
+    before it: the copies parted earlier, and accepting it would mix the two histories."""
+    first = chosen.accepted[0]
+    below = province_chain.predecessor(first.seq, frozenset(json.loads(first.void_seqs)))
+    held = {row.seq: row for row in chosen.prefix}.get(below)
+    if (below == 0 and first.prev_manifest_sha256 != "") or (
+        held is not None and held.manifest_sha256 != first.prev_manifest_sha256
+    ):
+        raise UserFacingError(
+            _(
+                "Bundle {seq} of the quarantined copy of station {code} does not follow bundle "
+                "{before} applied here: the two copies parted before it, and accepting it would "
+                "mix them; nothing was changed."
+            ).format(seq=first.seq, code=station_id, before=below),
+            hint=_(
+                "Import the quarantined copy's bundles from the number where the copies parted "
+                "(the ward sends them again), then resolve the fork again."
+            ),
+        )
 
 
 def archived_files(session: Session, station_id: str, chosen: Plan) -> list[bytes]:

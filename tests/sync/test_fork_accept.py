@@ -291,3 +291,24 @@ def test_the_command_accepts_the_quarantined_copy_on_an_encrypted_province(
     assert list(tmp_path.glob(f"*{clone_eight}*"))
     stored = path.read_bytes()
     assert b"sync_bundle_archive" not in stored and b"WSB1" not in stored
+
+
+def test_a_branch_that_parted_before_the_applied_bundles_is_not_mixed_in(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """The real 6 and 7 are applied, then the copy's 7 and 8 arrive (its 6 never does): the
+    copy's 7 does not follow the real 6, so accepting it would mix the two histories."""
+    db, province = setup.province(tmp_path / "p")
+    keys = setup.forked.pair.province_keys
+    try:
+        setup.import_each(province, ((6, "r"), (7, "r"), (7, "c"), (8, "c")))
+        before = db_digest(db)
+        with pytest.raises(UserFacingError) as refused:
+            province.resolve_fork(WARD, _bundle_id(setup.path(7, "c")), keys=keys)
+        assert "trộn" in str(refused.value)
+        assert db_digest(db) == before
+        setup.import_each(province, ((6, "c"),))  # now the branch starts where they parted
+        result = province.resolve_fork(WARD, _bundle_id(setup.path(7, "c")), keys=keys)
+        assert result.kept_seqs == (6, 7, 8) and result.rejected_seqs == (6, 7)
+    finally:
+        db.close()
