@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from app.db.engine import Database
     from app.sync.keys import StationKeys
 
-VERBS = ("keys", "trust", "bundle", "receipt", "province")
-
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     keys = verbs.add_parser("keys", help=_("this station's signing and encryption keys"))
@@ -134,8 +132,8 @@ def _unlock(service: object) -> StationKeys:
 
 def _ward(db: Database, args: argparse.Namespace) -> int:
     from app.cli.common import actor_of
-    from app.core.fileio import atomic_write_bytes
     from app.core.sync_ward import WardSync
+    from app.fileio import atomic_write_bytes
 
     ward = WardSync(db, actor=actor_of(args))
     if args.verb == "keys":
