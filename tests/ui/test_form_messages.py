@@ -4,6 +4,7 @@ no line of it is cut off (issue 13, seen under Xvfb on the set-up form)."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core import profile
 from app.core.record_service import RecordService
@@ -20,8 +21,8 @@ def takes_its_room(label: QLabel, below: QWidget) -> None:
     assert not label.geometry().intersects(below.geometry()), label.text()
 
 
-def test_the_set_up_form_errors_do_not_cover_the_next_field(  # type: ignore[no-untyped-def]
-    qtbot, empty_db: Database
+def test_the_set_up_form_errors_do_not_cover_the_next_field(
+    qtbot: QtBot, empty_db: Database
 ) -> None:
     dialog = SetupDialog(empty_db)
     qtbot.addWidget(dialog)
@@ -43,8 +44,8 @@ def test_the_set_up_form_errors_do_not_cover_the_next_field(  # type: ignore[no-
     takes_its_room(dialog.errors["ward_name"], dialog.place)
 
 
-def test_the_record_form_field_errors_do_not_cover_the_next_field(  # type: ignore[no-untyped-def]
-    qtbot, service: RecordService
+def test_the_record_form_field_errors_do_not_cover_the_next_field(
+    qtbot: QtBot, service: RecordService
 ) -> None:
     kind = kind_by_code("sessions")
     form = RecordDialog(kind, lambda values, **how: service.create("sessions", values, **how))

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.progress import CancelToken
@@ -250,7 +251,7 @@ class Answers:
             box.done(0)
 
 
-def settle(qtbot, answers: Answers) -> None:  # type: ignore[no-untyped-def]
+def settle(qtbot: QtBot, answers: Answers) -> None:
     """Let background work finish and the dialogs it opens be answered."""
     quiet = 0
     deadline = time.monotonic() + 60
@@ -268,7 +269,7 @@ def settle(qtbot, answers: Answers) -> None:  # type: ignore[no-untyped-def]
         answers.problem("still busy after 60 s")
 
 
-def step(qtbot, answers: Answers, label: str, act: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+def step(qtbot: QtBot, answers: Answers, label: str, act: Callable[[], object]) -> None:
     """Do one thing through a signal, wait for what it started, and time it."""
     answers.step = label
     started = time.monotonic()
@@ -296,7 +297,7 @@ def usable(control: QAction | QAbstractButton) -> bool:
     return alive(control) and control.isEnabled() and control.isVisible()
 
 
-def exercise_screen(qtbot, screen: QWidget, answers: Answers, name: str) -> None:  # type: ignore[no-untyped-def]
+def exercise_screen(qtbot: QtBot, screen: QWidget, answers: Answers, name: str) -> None:
     select_first_rows(screen)
     triggered: set[int] = set()
     for action in screen.findChildren(QAction):
@@ -321,7 +322,7 @@ def exercise_screen(qtbot, screen: QWidget, answers: Answers, name: str) -> None
         select_first_rows(screen)
 
 
-def exercise_menus(qtbot, window: MainWindow, answers: Answers, role: Role) -> None:  # type: ignore[no-untyped-def]
+def exercise_menus(qtbot: QtBot, window: MainWindow, answers: Answers, role: Role) -> None:
     sidebar = [window.sidebar.item(row).text() for row in range(window.sidebar.count())]
     go_entries = [action.text() for action in window.go_menu.actions()]
     if go_entries != sidebar:
@@ -345,7 +346,7 @@ def exercise_menus(qtbot, window: MainWindow, answers: Answers, role: Role) -> N
     assert not window.isVisible()
 
 
-def exercise_window(qtbot, window: MainWindow, answers: Answers, role: Role) -> None:  # type: ignore[no-untyped-def]
+def exercise_window(qtbot: QtBot, window: MainWindow, answers: Answers, role: Role) -> None:
     for row, (key, _title) in enumerate(list(window.titles)):
         step(
             qtbot, answers, f"{role.value} › open {key}", partial(window.sidebar.setCurrentRow, row)
@@ -422,7 +423,7 @@ def answers(
     watcher.timer.stop()
 
 
-def run_role(qtbot, path: Path, answers: Answers, role: Role) -> None:  # type: ignore[no-untyped-def]
+def run_role(qtbot: QtBot, path: Path, answers: Answers, role: Role) -> None:
     username, _name, password = USERS[role]
     answers.user = (username, password)
     answers.step = f"{role.value} › log in"
@@ -457,8 +458,8 @@ def report(station: str, coverage: Coverage, seconds: dict[str, float]) -> None:
 
 @pytest.mark.qt_no_exception_capture  # the test's own excepthook names the button
 @pytest.mark.parametrize("station", ["ward", "province"])
-def test_every_button_on_every_screen_for_every_role(  # type: ignore[no-untyped-def]
-    qtbot, stations: Stations, answers: Answers, station: str
+def test_every_button_on_every_screen_for_every_role(
+    qtbot: QtBot, stations: Stations, answers: Answers, station: str
 ) -> None:
     seconds: dict[str, float] = {}
     started = time.monotonic()

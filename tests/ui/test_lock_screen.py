@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.demo import DEMO_PROFILE
 from app.core.profile import set_up
@@ -19,6 +20,7 @@ from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.lock_screen import Curtain
 from app.ui.main_window import MainWindow
+from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 TEAM = "Tổ liên gia an toàn PCCC khối 9"
@@ -44,7 +46,9 @@ def _log_in(dialog: QWidget, username: str, password: str) -> None:
     dialog.ok.click()
 
 
-def _open_as_officer(qtbot, path: Path, when_modal) -> tuple[StationSession, MainWindow]:  # type: ignore[no-untyped-def]
+def _open_as_officer(
+    qtbot: QtBot, path: Path, when_modal: Schedule
+) -> tuple[StationSession, MainWindow]:
     when_modal(lambda dialog: _log_in(dialog, "nvan", "của tôi 2026"))
     session = StationSession(path, background_checks=False)
     window = session.start()
@@ -63,7 +67,7 @@ def _answer(box: QWidget, button_text: str, seen: list[str]) -> None:
     raise AssertionError(f"no button {button_text!r} in {[b.text() for b in box.buttons()]}")
 
 
-def _on_next(when_modal, kind: type, drive: Callable[[QWidget], None]) -> None:  # type: ignore[no-untyped-def]
+def _on_next(when_modal: Schedule, kind: type, drive: Callable[[QWidget], None]) -> None:
     """``drive`` the next modal window of type ``kind``, not whichever modal is active first
     (a form stays modal and active between the lock screen and the question after it). If the
     driver of a lock screen fails, the lock screen is closed without its question, so the
@@ -95,26 +99,14 @@ def _close(session: StationSession) -> None:
     session.close()
 
 
-def test_esc_on_the_lock_screen_keeps_the_open_form_and_its_input(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_esc_on_the_lock_screen_keeps_the_open_form_and_its_input(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _station(path)
     session, window = _open_as_officer(qtbot, path, when_modal)
     seen: dict[str, object] = {}
     questions: list[str] = []
-
-    def fill_the_form(dialog: QWidget) -> None:
-        assert isinstance(dialog, RecordDialog)
-        name = dialog.findChild(QLineEdit, "field_name")
-        assert name is not None
-        name.setText(TEAM)
-        seen["form"] = dialog
-        _on_next(when_modal, LoginDialog, on_the_lock_screen)
-        session.lock_screen()  # as Ctrl+L or ten idle minutes do, with the form open
-        # back from the lock screen: the same form, still open, still holding the input
-        seen["after unlock"] = (dialog.isVisible(), name.text(), _covered(dialog))
-        dialog.reject()
 
     def on_the_lock_screen(lock: QWidget) -> None:
         assert isinstance(lock, LoginDialog) and lock.locked
@@ -129,6 +121,18 @@ def test_esc_on_the_lock_screen_keeps_the_open_form_and_its_input(  # type: igno
         close.click()  # asks; "No" keeps everything
         seen["open after No"] = lock.isVisible() and window.isVisible() and form.isVisible()
         _log_in(lock, "nvan", "của tôi 2026")
+
+    def fill_the_form(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecordDialog)
+        name = dialog.findChild(QLineEdit, "field_name")
+        assert name is not None
+        name.setText(TEAM)
+        seen["form"] = dialog
+        _on_next(when_modal, LoginDialog, on_the_lock_screen)
+        session.lock_screen()  # as Ctrl+L or ten idle minutes do, with the form open
+        # back from the lock screen: the same form, still open, still holding the input
+        seen["after unlock"] = (dialog.isVisible(), name.text(), _covered(dialog))
+        dialog.reject()
 
     when_modal(fill_the_form)
     window.page("teams").add_record()
@@ -148,8 +152,8 @@ def _covered(window: QWidget) -> bool:
     return any(c.geometry() == window.rect() for c in curtains)
 
 
-def test_closing_from_the_lock_screen_asks_and_yes_closes(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_closing_from_the_lock_screen_asks_and_yes_closes(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _station(path)
@@ -169,14 +173,27 @@ def test_closing_from_the_lock_screen_asks_and_yes_closes(  # type: ignore[no-un
     _close(session)
 
 
-def test_another_user_taking_over_asks_before_closing_the_open_form(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_another_user_taking_over_asks_before_closing_the_open_form(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     _station(path)
     session, first = _open_as_officer(qtbot, path, when_modal)
     questions: list[str] = []
     seen: dict[str, object] = {}
+
+    def officer_returns(lock: QWidget) -> None:
+        assert isinstance(lock, LoginDialog) and lock.locked
+        seen["asked again"] = True
+        go_on = "Đóng các cửa sổ và đăng nhập"
+        _on_next(when_modal, QMessageBox, lambda b: _answer(b, go_on, questions))
+        _log_in(lock, "thang", "của trưởng 789")  # this time the chief goes on
+
+    def chief_tries(lock: QWidget) -> None:
+        back = "Quay lại màn hình khoá"
+        _on_next(when_modal, QMessageBox, lambda b: _answer(b, back, questions))
+        _log_in(lock, "thang", "của trưởng 789")  # asked: "back" returns to the lock screen
+        _on_next(when_modal, LoginDialog, officer_returns)
 
     def fill_the_form(dialog: QWidget) -> None:
         assert isinstance(dialog, RecordDialog)
@@ -186,19 +203,6 @@ def test_another_user_taking_over_asks_before_closing_the_open_form(  # type: ig
         _on_next(when_modal, LoginDialog, chief_tries)
         session.lock_screen()
         seen["form open after"] = dialog.isVisible()
-
-    def chief_tries(lock: QWidget) -> None:
-        back = "Quay lại màn hình khoá"
-        _on_next(when_modal, QMessageBox, lambda b: _answer(b, back, questions))
-        _log_in(lock, "thang", "của trưởng 789")  # asked: "back" returns to the lock screen
-        _on_next(when_modal, LoginDialog, officer_returns)
-
-    def officer_returns(lock: QWidget) -> None:
-        assert isinstance(lock, LoginDialog) and lock.locked
-        seen["asked again"] = True
-        go_on = "Đóng các cửa sổ và đăng nhập"
-        _on_next(when_modal, QMessageBox, lambda b: _answer(b, go_on, questions))
-        _log_in(lock, "thang", "của trưởng 789")  # this time the chief goes on
 
     when_modal(fill_the_form)
     first.page("teams").add_record()  # returns once the form was closed for the chief

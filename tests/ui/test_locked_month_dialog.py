@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.indicator_service import IndicatorService
 from app.core.locked_months import OVERRIDE, LockedMonthError
@@ -39,7 +40,7 @@ def _records(db: Database, actor: Actor) -> RecordService:
     return RecordService(db, actor=actor, clock=lambda: NOW, today=lambda: TODAY)
 
 
-def _dialog(qtbot, service: RecordService) -> RecordDialog:  # type: ignore[no-untyped-def]
+def _dialog(qtbot: QtBot, service: RecordService) -> RecordDialog:
     kind = kind_by_code("sessions")
     dialog = RecordDialog(kind, lambda v, **how: service.create("sessions", v, **how))
     qtbot.addWidget(dialog)
@@ -59,12 +60,17 @@ def _overrides(db: Database) -> int:
         return int(raw.execute(query, (OVERRIDE,)).fetchone()[0])
 
 
-def test_an_officers_session_in_a_locked_month_is_refused_and_the_form_kept(  # type: ignore[no-untyped-def]
-    qtbot, locked: Database
+def test_an_officers_session_in_a_locked_month_is_refused_and_the_form_kept(
+    qtbot: QtBot, locked: Database
 ) -> None:
     dialog = _dialog(qtbot, _records(locked, OFFICER))
     asked: list[LockedMonthError] = []
-    dialog.ask_locked = lambda _parent, error: bool(asked.append(error)) or True
+
+    def ask(_parent: QWidget | None, error: LockedMonthError) -> bool:
+        asked.append(error)
+        return True
+
+    dialog.ask_locked = ask
     dialog.save_button.click()
     assert asked == []  # an officer is never offered the override
     assert dialog.result() != QDialog.DialogCode.Accepted and dialog.change is None
@@ -74,9 +80,7 @@ def test_an_officers_session_in_a_locked_month_is_refused_and_the_form_kept(  # 
     assert _places(locked) == [] and _overrides(locked) == 0
 
 
-def test_the_chief_is_asked_and_only_yes_saves(  # type: ignore[no-untyped-def]
-    qtbot, locked: Database
-) -> None:
+def test_the_chief_is_asked_and_only_yes_saves(qtbot: QtBot, locked: Database) -> None:
     dialog = _dialog(qtbot, _records(locked, CHIEF))
     answers = [False, True]
     asked: list[LockedMonthError] = []
@@ -94,8 +98,8 @@ def test_the_chief_is_asked_and_only_yes_saves(  # type: ignore[no-untyped-def]
     assert _places(locked) == ["Chợ phường"] and _overrides(locked) == 1
 
 
-def test_the_chiefs_question_is_a_real_message_box(  # type: ignore[no-untyped-def]
-    qtbot, locked: Database, when_modal: Schedule
+def test_the_chiefs_question_is_a_real_message_box(
+    qtbot: QtBot, locked: Database, when_modal: Schedule
 ) -> None:
     chief = _records(locked, CHIEF)
     seen: list[str] = []
@@ -115,8 +119,8 @@ def test_the_chiefs_question_is_a_real_message_box(  # type: ignore[no-untyped-d
     assert _overrides(locked) == 1
 
 
-def test_undoing_the_chiefs_change_asks_again(  # type: ignore[no-untyped-def]
-    qtbot, locked: Database, when_modal: Schedule
+def test_undoing_the_chiefs_change_asks_again(
+    qtbot: QtBot, locked: Database, when_modal: Schedule
 ) -> None:
     from PySide6.QtGui import QUndoStack
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.modeltest import ModelTester
 
 from app.core.record_service import RecordService
-from app.core.records import KINDS
+from app.core.records import KINDS, RecordKind, RecordRow
 from app.core.spreadsheet import preview
 from app.ui.models.import_preview_model import ImportPreviewModel
 from app.ui.models.record_table_model import ID_ROLE, ROW_ROLE, SORT_ROLE, RecordTableModel
@@ -31,14 +33,18 @@ def _fill(service: RecordService, count: int = 30) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.code)
-def test_record_models_pass_qt_model_tester(qtmodeltester, service: RecordService, kind) -> None:  # type: ignore[no-untyped-def]
+def test_record_models_pass_qt_model_tester(
+    qtmodeltester: ModelTester, service: RecordService, kind: RecordKind
+) -> None:
     service.create(kind.code, VALID[kind.code])
     model = RecordTableModel(service, kind)
     qtmodeltester.check(model)
     assert model.rowCount() == 1
 
 
-def test_model_tester_through_sort_and_search(qtmodeltester, service: RecordService) -> None:  # type: ignore[no-untyped-def]
+def test_model_tester_through_sort_and_search(
+    qtmodeltester: ModelTester, service: RecordService
+) -> None:
     _fill(service)
     model = RecordTableModel(service, KINDS[0])
     qtmodeltester.check(model)
@@ -72,18 +78,20 @@ def test_display_uses_vietnamese_formats(service: RecordService) -> None:
     assert model.data(model.index(0, 0), ROW_ROLE).values["attendance"] == 1234
 
 
-def test_lazy_model_fetches_only_visible_pages(service: RecordService) -> None:
+def test_lazy_model_fetches_only_visible_pages(
+    service: RecordService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     service.create_many(
         "cameras", [{**VALID["cameras"], "address": f"Số {n} Lê Lợi"} for n in range(650)]
     )
     calls: list[int] = []
     original = service.fetch
 
-    def counting_fetch(kind_code: str, ids: list[int]):  # type: ignore[no-untyped-def]
+    def counting_fetch(kind_code: str, ids: Sequence[int]) -> list[RecordRow]:
         calls.append(len(ids))
         return original(kind_code, ids)
 
-    service.fetch = counting_fetch  # type: ignore[method-assign]
+    monkeypatch.setattr(service, "fetch", counting_fetch)
     model = RecordTableModel(service, KINDS[3])
     assert model.rowCount() == 650
     assert calls == []
@@ -95,9 +103,9 @@ def test_lazy_model_fetches_only_visible_pages(service: RecordService) -> None:
 
 
 def test_import_preview_model_passes_qt_model_tester(
-    qtmodeltester,
+    qtmodeltester: ModelTester,
     service: RecordService,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
 ) -> None:
     service.create("teams", VALID["teams"])
     source = tmp_path / "teams.csv"

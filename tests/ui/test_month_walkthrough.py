@@ -19,6 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core import approval_service as approvals
 from app.core.packs import service as packs
@@ -79,7 +80,8 @@ def answer(
     def poll(left: int = 1000) -> None:
         widget = QApplication.activeModalWidget()
         meant = isinstance(widget, kind) and widget.isVisible() and ready(widget)
-        if meant and act(widget) is not False:  # False: not the dialog meant, keep looking
+        # False: not the dialog meant, keep looking
+        if meant and widget is not None and act(widget) is not False:
             return
         if left > 0:
             QTimer.singleShot(20, lambda: poll(left - 1))
@@ -150,14 +152,14 @@ def records(db: Database, actor: Actor) -> RecordService:
     return RecordService(db, actor=actor, clock=lambda: NOW, today=lambda: TODAY)
 
 
-def sessions_page(qtbot, db: Database, actor: Actor) -> RecordPage:  # type: ignore[no-untyped-def]
+def sessions_page(qtbot: QtBot, db: Database, actor: Actor) -> RecordPage:
     page = RecordPage(records(db, actor), kind_by_code("sessions"), QUndoStack())
     qtbot.addWidget(page)
     page.show()
     return page
 
 
-def indicator_page(qtbot, db: Database, actor: Actor) -> IndicatorPage:  # type: ignore[no-untyped-def]
+def indicator_page(qtbot: QtBot, db: Database, actor: Actor) -> IndicatorPage:
     page = IndicatorPage(db, lambda: TODAY, actor=actor)
     qtbot.addWidget(page)
     page.show()
@@ -166,11 +168,14 @@ def indicator_page(qtbot, db: Database, actor: Actor) -> IndicatorPage:  # type:
 
 
 def value_of(page: IndicatorPage, code: str) -> float | None:
-    row = next(r for r in page.model.grid.rows if r.code == code)  # type: ignore[union-attr]
+    assert page.model.grid is not None
+    row = next(r for r in page.model.grid.rows if r.code == code)
     return row.value
 
 
-def officer_imports_and_exports(qtbot, db: Database, folder: Path, monkeypatch, messages) -> None:  # type: ignore[no-untyped-def]
+def officer_imports_and_exports(
+    qtbot: QtBot, db: Database, folder: Path, monkeypatch: pytest.MonkeyPatch, messages: list[str]
+) -> None:
     page = sessions_page(qtbot, db, OFFICER)
     chosen = str(folder / "buoi-tuyen-truyen.csv")
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (chosen, ""))
@@ -203,7 +208,7 @@ def officer_imports_and_exports(qtbot, db: Database, folder: Path, monkeypatch, 
     assert sheet.cell(2, 3).value == "Chủ đề"
 
 
-def officer_types_indicators(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+def officer_types_indicators(qtbot: QtBot, db: Database) -> None:
     page = indicator_page(qtbot, db, OFFICER)
     assert not page.lock_button.isEnabled() and page.approval.button.isHidden()
     for code, value in TYPED.items():
@@ -218,7 +223,9 @@ def officer_types_indicators(qtbot, db: Database) -> None:  # type: ignore[no-un
     assert value_of(page, "H06") == 2 and value_of(page, "B03") == pytest.approx(66.7, 0.01)
 
 
-def chief_locks_and_approves(qtbot, db: Database, monkeypatch) -> tuple[IndicatorPage, ReportPage]:  # type: ignore[no-untyped-def]
+def chief_locks_and_approves(
+    qtbot: QtBot, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> tuple[IndicatorPage, ReportPage]:
     page = indicator_page(qtbot, db, CHIEF)
     answer(QMessageBox, press("Khóa"))
     page.lock_button.click()
@@ -253,8 +260,8 @@ def chief_locks_and_approves(qtbot, db: Database, monkeypatch) -> tuple[Indicato
     return page, report
 
 
-def test_a_month_as_officer_and_chief(  # type: ignore[no-untyped-def]
-    qtbot,
+def test_a_month_as_officer_and_chief(
+    qtbot: QtBot,
     station: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -323,8 +330,8 @@ def test_a_month_as_officer_and_chief(  # type: ignore[no-untyped-def]
 # --- what the month showed on screen and in print that is still wrong (these fail today) ------
 
 
-def test_the_refusal_in_the_record_form_does_not_cover_the_notes(  # type: ignore[no-untyped-def]
-    qtbot, station: Database
+def test_the_refusal_in_the_record_form_does_not_cover_the_notes(
+    qtbot: QtBot, station: Database
 ) -> None:
     """Seen under Xvfb: the officer's "month is locked" line is drawn over the Notes box (and
     the set-up form's field errors over the next field): a word-wrapped label shown after the
@@ -347,8 +354,8 @@ def test_the_refusal_in_the_record_form_does_not_cover_the_notes(  # type: ignor
     assert not summary.geometry().intersects(notes.geometry())
 
 
-def test_the_import_window_keeps_the_list_name_as_written(  # type: ignore[no-untyped-def]
-    qtbot, station: Database, tmp_path: Path
+def test_the_import_window_keeps_the_list_name_as_written(
+    qtbot: QtBot, station: Database, tmp_path: Path
 ) -> None:
     """Seen under Xvfb: "Nhập buổi tuyên truyền, pbgdpl từ tệp …" (import_dialog: title.lower())."""
     dialog = ImportDialog(

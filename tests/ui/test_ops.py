@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.errors import Cancelled
 from app.core.progress import CancelToken
@@ -22,7 +23,7 @@ STEPS = 40
 
 
 @pytest.fixture
-def parent(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
+def parent(qtbot: QtBot) -> QWidget:
     widget = QWidget()
     qtbot.addWidget(widget)
     widget.show()
@@ -37,8 +38,8 @@ def _progress_dialogs() -> list[QProgressDialog]:
     ]
 
 
-def test_hundreds_of_fast_operations_with_progress_finish_cleanly(  # type: ignore[no-untyped-def]
-    qtbot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
+def test_hundreds_of_fast_operations_with_progress_finish_cleanly(
+    qtbot: QtBot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # show every progress dialog at once: a shown modal dialog processes events in setValue,
     # which is where the queued finish used to run while the update still used the dialog
@@ -49,7 +50,7 @@ def test_hundreds_of_fast_operations_with_progress_finish_cleanly(  # type: igno
     operations = []
     started = time.monotonic()
 
-    def make_work(number: int) -> ops.Work:
+    def make_work(number: int) -> ops.Work[int]:
         def work(progress: Callable[[int, int, str], None], token: CancelToken) -> int:
             for step in range(STEPS + 1):
                 progress(step, STEPS, f"bước {step}")
@@ -101,7 +102,7 @@ def test_hundreds_of_fast_operations_with_progress_finish_cleanly(  # type: igno
     assert elapsed < 60, f"{OPERATIONS} operations took {elapsed:.1f} s"
 
 
-def test_progress_after_the_finish_is_ignored(qtbot, parent: QWidget) -> None:  # type: ignore[no-untyped-def]
+def test_progress_after_the_finish_is_ignored(qtbot: QtBot, parent: QWidget) -> None:
     done: list[object] = []
     operation = ops.run_in_background(
         lambda _progress, _token: "xong",
@@ -118,8 +119,8 @@ def test_progress_after_the_finish_is_ignored(qtbot, parent: QWidget) -> None:  
     assert operation.dialog is None and done == ["xong"]
 
 
-def test_a_failure_without_its_own_handler_is_presented_in_vietnamese(  # type: ignore[no-untyped-def]
-    qtbot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
+def test_a_failure_without_its_own_handler_is_presented_in_vietnamese(
+    qtbot: QtBot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.core.errors import UserFacingError
     from app.ui import errors
@@ -144,7 +145,7 @@ def test_a_failure_without_its_own_handler_is_presented_in_vietnamese(  # type: 
     assert ended == ["end"]
 
 
-def test_the_busy_state_ends_before_the_result_arrives(qtbot, parent: QWidget) -> None:  # type: ignore[no-untyped-def]
+def test_the_busy_state_ends_before_the_result_arrives(qtbot: QtBot, parent: QWidget) -> None:
     events: list[str] = []
     ops.run_in_background(
         lambda _progress, _token: 7,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.packs import service as packs
 from app.db.engine import Database
@@ -21,8 +22,8 @@ from tests.sync.conftest import DEV_KEYS, pack_file
 Schedule = Callable[[Callable[[QWidget], None]], None]
 
 
-def test_a_drive_with_nothing_installable_says_so_and_offers_no_install(  # type: ignore[no-untyped-def]
-    qtbot, db: Database, tmp_path: Path, when_modal: Schedule
+def test_a_drive_with_nothing_installable_says_so_and_offers_no_install(
+    qtbot: QtBot, db: Database, tmp_path: Path, when_modal: Schedule
 ) -> None:
     packs.install_bundled(db, datetime.now(UTC), "test")
     folder = tmp_path / "usb"
@@ -52,8 +53,8 @@ def test_a_drive_with_nothing_installable_says_so_and_offers_no_install(  # type
     assert not enabled and "Không có gói nào trên ổ này cài đặt được" in text
 
 
-def test_the_history_shows_the_trusted_time_beside_the_pc_clock(  # type: ignore[no-untyped-def]
-    qtbot, db: Database, tmp_path: Path
+def test_the_history_shows_the_trusted_time_beside_the_pc_clock(
+    qtbot: QtBot, db: Database, tmp_path: Path
 ) -> None:
     packs.install_bundled(db, datetime.now(UTC), "test")
     seen = datetime.now(UTC) + timedelta(days=30)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.demo import DEMO_PROFILE
 from app.core.errors import UserFacingError
@@ -16,6 +17,7 @@ from app.db.open import open_database
 from app.security.accounts import Accounts, KdfParams
 from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.dialogs.recovery_dialog import RecoveryDialog
+from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 OLD, NEW = "quản trị 2026", "mật khẩu mới 2027"
@@ -53,8 +55,8 @@ def _fill(dialog: QWidget, code: str) -> None:
     _click(dialog, "recover_button")
 
 
-def test_forgot_password_resets_with_the_code_and_logs_in(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_forgot_password_resets_with_the_code_and_logs_in(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     path = tmp_path / "station.sqlite"
     accounts, code = _station(path)
@@ -108,15 +110,15 @@ def test_forgot_password_resets_with_the_code_and_logs_in(  # type: ignore[no-un
         db.close()
 
 
-def test_the_lock_screen_has_no_recovery_link(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_lock_screen_has_no_recovery_link(qtbot: QtBot, tmp_path: Path) -> None:
     accounts, _code = _station(tmp_path / "station.sqlite")
     locked = LoginDialog(accounts, locked=True)
     qtbot.addWidget(locked)
     assert locked.findChild(QPushButton, "forgot_password") is None
 
 
-def test_the_app_opens_for_the_administrator_recovered_at_start(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path, when_modal
+def test_the_app_opens_for_the_administrator_recovered_at_start(
+    qtbot: QtBot, tmp_path: Path, when_modal: Schedule
 ) -> None:
     """The whole start: login screen, "Forgot the password?", the code, the main window."""
     from app.ui.app import StationSession
@@ -124,15 +126,15 @@ def test_the_app_opens_for_the_administrator_recovered_at_start(  # type: ignore
     path = tmp_path / "station.sqlite"
     _accounts, code = _station(path)
 
-    def forgot(dialog: QWidget) -> None:
-        assert isinstance(dialog, LoginDialog)
-        when_modal(recover)
-        _click(dialog, "forgot_password")
-
     def recover(dialog: QWidget) -> None:
         assert isinstance(dialog, RecoveryDialog)
         _fill(dialog, code)
         _click(dialog, "recover_button")
+
+    def forgot(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog)
+        when_modal(recover)
+        _click(dialog, "forgot_password")
 
     when_modal(forgot)
     session = StationSession(path, background_checks=False)

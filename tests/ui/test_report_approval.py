@@ -7,6 +7,7 @@ import io
 from datetime import UTC, date, datetime
 
 from pypdf import PdfReader
+from pytestqt.qtbot import QtBot
 
 from app.core import approval_service as approvals
 from app.core.indicator_service import IndicatorService
@@ -26,8 +27,8 @@ def _pdf_text(page: ReportPage) -> str:
     return " ".join(" ".join(p.extract_text() for p in pages).split())
 
 
-def test_the_approved_narrative_is_checked_on_screen_and_in_print(  # type: ignore[no-untyped-def]
-    qtbot, db: Database
+def test_the_approved_narrative_is_checked_on_screen_and_in_print(
+    qtbot: QtBot, db: Database
 ) -> None:
     packs.install_bundled(db, datetime.now(UTC), "test")
     IndicatorService(db, today=lambda: TODAY).set_many(2026, 10, {"B01": 6, "B02": 3})

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from app.core.indicator_service import IndicatorService
 from app.core.packs import service as packs
@@ -18,12 +21,18 @@ from app.core.report_data import load_settings
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.widgets.report_page import ReportPage
+from tests.ui.conftest import Schedule
 
 TODAY = date(2026, 11, 23)
 
 
+class _Answer(TypedDict):
+    file: Path
+    accept: bool
+
+
 @pytest.fixture
-def page(qtbot, db: Database) -> ReportPage:  # type: ignore[no-untyped-def]
+def page(qtbot: QtBot, db: Database) -> ReportPage:
     packs.install_bundled(db, datetime.now(UTC), "test")
     IndicatorService(db, today=lambda: TODAY).set_many(2026, 11, {"B01": 6, "B02": 3})
     widget = ReportPage(db, lambda: TODAY)
@@ -35,10 +44,10 @@ def page(qtbot, db: Database) -> ReportPage:  # type: ignore[no-untyped-def]
 
 
 def test_preview_print_and_save(
-    qtbot,
+    qtbot: QtBot,
     page: ReportPage,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
-    when_modal,
+    tmp_path: Path,
+    when_modal: Schedule,
 ) -> None:
     assert page.kind.currentData() is Span.MONTH
     assert "xảy ra 6 vụ" in page.sections["situation"].toPlainText()
@@ -62,7 +71,8 @@ def test_preview_print_and_save(
     saved = tmp_path / "bao-cao.pdf"
     closed: list[str] = []
 
-    def close_box(box) -> None:  # type: ignore[no-untyped-def]
+    def close_box(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
         closed.append(box.text())
         box.close()
 
@@ -83,7 +93,7 @@ def test_other_kinds_fill_their_own_period(page: ReportPage) -> None:
     assert page.selection() == (Span.HALF, 2026, 1)
 
 
-def test_report_settings_are_edited_and_checked(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_report_settings_are_edited_and_checked(qtbot: QtBot, db: Database) -> None:
     from app.core.indicator_service import IndicatorService
     from app.ui.dialogs.report_settings_dialog import ReportSettingsDialog
     from tests.ui.conftest import type_text
@@ -113,11 +123,11 @@ def test_report_settings_are_edited_and_checked(qtbot, db: Database) -> None:  #
 
 
 def test_assessment_and_appendix_from_the_screen(
-    qtbot,
+    qtbot: QtBot,
     page: ReportPage,
     tmp_path: Path,
-    when_modal,
-) -> None:  # type: ignore[no-untyped-def]
+    when_modal: Schedule,
+) -> None:
     page.kind.setCurrentIndex(page.kind.findData("assessment"))
     assert not page.index.isVisibleTo(page)
     assert not page.editors.isVisibleTo(page)  # no narrative in a table report
@@ -155,8 +165,12 @@ def test_assessment_and_appendix_from_the_screen(
 
 
 @pytest.mark.qt_log_ignore("QPainter::begin")
-def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(  # type: ignore[no-untyped-def]
-    qtbot, page: ReportPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when_modal
+def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(
+    qtbot: QtBot,
+    page: ReportPage,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    when_modal: Schedule,
 ) -> None:
     """Through the button (clicked(bool) used to arrive as ``printer=False``): a cancelled
     print dialog, a printer that cannot start and a folder that cannot be written leave the
@@ -166,7 +180,7 @@ def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(  # ty
     page.preview_button.click()
     qtbot.waitUntil(lambda: page.document.pageCount() > 0, timeout=20000)
     assert load_settings(page.indicators).next_number == 1
-    answer = {"file": tmp_path / "printed.pdf", "accept": False}
+    answer: _Answer = {"file": tmp_path / "printed.pdf", "accept": False}
 
     def fake_exec(dialog: QPrintDialog) -> int:
         dialog.printer().setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -177,16 +191,17 @@ def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(  # ty
 
     monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
     page.print_button.click()  # cancelled in the dialog
-    assert not answer["file"].exists()  # type: ignore[attr-defined]
+    assert not answer["file"].exists()
     assert load_settings(page.indicators).next_number == 1
 
     said: list[str] = []
 
-    def close_box(box) -> None:  # type: ignore[no-untyped-def]
+    def close_box(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox), box
         said.append(f"{box.text()} {box.informativeText()}")
         box.close()
 
-    answer.update(file=tmp_path / "no such folder" / "printed.pdf", accept=True)
+    answer.update({"file": tmp_path / "no such folder" / "printed.pdf", "accept": True})
     when_modal(close_box)
     page.print_button.click()  # the printer cannot start
     assert said and "máy in" in said[0], said
@@ -197,7 +212,7 @@ def test_the_print_button_prints_and_only_a_printed_report_takes_a_number(  # ty
     assert len(said) == 2
     assert load_settings(page.indicators).next_number == 1
 
-    answer.update(file=tmp_path / "printed.pdf")
+    answer["file"] = tmp_path / "printed.pdf"
     page.print_button.click()
     assert len(PdfReader(str(tmp_path / "printed.pdf")).pages) == page.document.pageCount()
     # the pages are printed as images: the number is read from the document that was printed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from PySide6.QtGui import QUndoStack
+from pytestqt.qtbot import QtBot
 
 from app.core.packs import service as packs
 from app.core.record_service import RecordService
@@ -24,7 +25,7 @@ ADMIN = Actor("quantri", "Lê Quản Trị", Role.ADMIN)
 TODAY = date(2026, 11, 23)
 
 
-def test_each_screen_disables_what_the_role_may_not_do(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_each_screen_disables_what_the_role_may_not_do(qtbot: QtBot, db: Database) -> None:
     packs.install_bundled(db, datetime.now(UTC), "test")
     for actor, may_edit in ((OFFICER, True), (ADMIN, False)):
         page = RecordPage(RecordService(db, actor=actor), kind_by_code("sessions"), QUndoStack())
@@ -38,8 +39,8 @@ def test_each_screen_disables_what_the_role_may_not_do(qtbot, db: Database) -> N
     officer_grid = IndicatorPage(db, lambda: TODAY, actor=OFFICER)
     chief_grid = IndicatorPage(db, lambda: TODAY, actor=CHIEF)
     admin_grid = IndicatorPage(db, lambda: TODAY, actor=ADMIN)
-    for page in (officer_grid, chief_grid, admin_grid):
-        qtbot.addWidget(page)
+    for grid_page in (officer_grid, chief_grid, admin_grid):
+        qtbot.addWidget(grid_page)
     assert not officer_grid.lock_button.isEnabled() and chief_grid.lock_button.isEnabled()
     no_edit = admin_grid.table.editTriggers()
     assert no_edit == admin_grid.table.EditTrigger.NoEditTriggers
@@ -47,15 +48,15 @@ def test_each_screen_disables_what_the_role_may_not_do(qtbot, db: Database) -> N
 
     officer_packs = PacksPage(db, actor=OFFICER)
     chief_packs = PacksPage(db, actor=CHIEF)
-    for page in (officer_packs, chief_packs):
-        qtbot.addWidget(page)
+    for packs_page in (officer_packs, chief_packs):
+        qtbot.addWidget(packs_page)
     assert not officer_packs.install_button.isEnabled()
     assert chief_packs.install_button.isEnabled()
 
     officer_sync = SyncPage(db, actor=OFFICER)
     admin_sync = SyncPage(db, actor=ADMIN)
-    for page in (officer_sync, admin_sync):
-        qtbot.addWidget(page)
+    for sync_page in (officer_sync, admin_sync):
+        qtbot.addWidget(sync_page)
     assert not officer_sync.export_button.isEnabled()
     assert not officer_sync.create_keys_button.isEnabled()
     assert admin_sync.create_keys_button.isEnabled()

@@ -3,13 +3,15 @@ province previews, imports and looks into the ward."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableView, QTableWidget
+from pytestqt.qtbot import QtBot
 
+from app.core.sync_province import BundleReport
 from app.ui.widgets.province_page import ProvincePage, months_text
 from app.ui.widgets.sync_page import SyncPage
 from tests.sync.bundle_pairs import PASSPHRASE, Pair
@@ -38,14 +40,16 @@ def boxes() -> Iterator[Boxes]:
     watcher.timer.stop()
 
 
-def cells(table, column: int) -> list[str]:  # type: ignore[no-untyped-def]
-    if hasattr(table, "item"):  # a QTableWidget
-        return [table.item(row, column).text() for row in range(table.rowCount())]
+def cells(table: QTableView, column: int) -> list[str]:
+    if isinstance(table, QTableWidget):
+        items = [table.item(row, column) for row in range(table.rowCount())]
+        assert None not in items, items
+        return [item.text() for item in items if item is not None]
     model = table.model()  # a QTableView over a Qt model
     return [model.index(row, column).data() for row in range(model.rowCount())]
 
 
-def test_ward_exports_and_takes_the_receipt(qtbot, pair: Pair, boxes: Boxes) -> None:  # type: ignore[no-untyped-def]
+def test_ward_exports_and_takes_the_receipt(qtbot: QtBot, pair: Pair, boxes: Boxes) -> None:
     page = SyncPage(pair.ward_db, service=pair.ward)
     qtbot.addWidget(page)
     page.ask_passphrase = lambda _create: PASSPHRASE
@@ -68,8 +72,8 @@ def test_ward_exports_and_takes_the_receipt(qtbot, pair: Pair, boxes: Boxes) -> 
     page.grab().save(str(Path(pair.folder) / "ward-sync.png"))
 
 
-def test_province_previews_imports_and_opens_the_ward(  # type: ignore[no-untyped-def]
-    qtbot,
+def test_province_previews_imports_and_opens_the_ward(
+    qtbot: QtBot,
     pair: Pair,
     boxes: Boxes,
     tmp_path: Path,
@@ -82,7 +86,7 @@ def test_province_previews_imports_and_opens_the_ward(  # type: ignore[no-untype
     page.ask_passphrase = lambda _create: PASSPHRASE
     previewed: list[list[str]] = []
 
-    def review(reports) -> bool:  # type: ignore[no-untyped-def]
+    def review(reports: Sequence[BundleReport]) -> bool:
         previewed.append([r.outcome for r in reports])
         return True
 
