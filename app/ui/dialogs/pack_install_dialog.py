@@ -79,6 +79,8 @@ class PackInstallDialog(QDialog):
         table = table_view(self, self.model, "plans")
         table.setWordWrap(True)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # long pack titles wrap: each row as tall as its text
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         text = [
             f"{plan.pack.pack_id} v{plan.pack.version}\n{details}"
             for plan in inspection.plans

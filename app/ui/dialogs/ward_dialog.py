@@ -135,7 +135,8 @@ class WardDialog(QDialog):
         self.approvals = self._view(tabs, self.approvals_model, "ward_approvals")
         tabs.addTab(self.approvals, _("Approvals"))
         tabs.addTab(self._audit_tab(tabs), _("Audit trail"))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(_("Close"), QDialogButtonBox.ButtonRole.RejectRole)  # our catalogue's
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._set_busy(True)
