@@ -263,7 +263,7 @@ def settle(qtbot: QtBot, answers: Answers) -> None:
             QApplication.activeModalWidget() is not None
             or any(w.isVisible() for w in progress)
             or any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:])
-        )  # a backup is verified in a thread of its own (app.core.backup_verify)
+        )  # a backup is verified in a thread of its own (app.db.backup_verify)
         quiet = 0 if busy else quiet + 1
     if quiet < 3:
         answers.problem("still busy after 60 s")
