@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.modeltest import ModelTester
 
 from app.core import backup
@@ -49,9 +50,13 @@ CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def _check_sorted(qtmodeltester: ModelTester, model: RowTableModel[Any]) -> None:
-    """The model, then the proxy over it sorted by each column both ways."""
-    qtmodeltester.check(model)
+    """The model, then the proxy over it sorted by each column both ways, with Qt's tester
+    watching both all along (Fatal: a broken rule stops the run) and pytest-qt's too."""
     proxy = RowSortProxy(model)
+    fatal = QAbstractItemModelTester.FailureReportingMode.Fatal
+    watching = [QAbstractItemModelTester(m, fatal) for m in (model, proxy)]
+    qtmodeltester.check(model)
+    model.set_rows(model.rows)  # a reset under watch
     qtmodeltester.check(proxy)
     for column in range(model.columnCount()):
         for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
@@ -59,6 +64,7 @@ def _check_sorted(qtmodeltester: ModelTester, model: RowTableModel[Any]) -> None
             assert proxy.rowCount() == model.rowCount()
     proxy.sort(-1)  # back to the model's own order
     assert [proxy.source_row(r) for r in range(proxy.rowCount())] == list(range(model.rowCount()))
+    assert len(watching) == 2
 
 
 def _texts(model: QAbstractItemModel, column: int) -> list[str]:
