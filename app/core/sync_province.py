@@ -43,7 +43,6 @@ from app.core.province_wards import ward_records as ward_records
 from app.core.station_service import acting
 from app.db import bundle_archive
 from app.db.engine import Database
-from app.db.pack_models import PeriodLock
 from app.db.sync_models import InboxBundle, SyncStation
 from app.fileio import atomic_write_bytes
 from app.i18n import _
@@ -523,29 +522,6 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
 
     def overview(self) -> list[StationOverview]:
         return station_overviews(self.db)
-
-    def locked_months(self, station_id: str) -> list[tuple[int, int]]:
-        with self.db.read() as session:
-            entry = session.execute(
-                select(SyncStation).where(SyncStation.station_id == station_id)
-            ).scalar_one()
-            return [
-                (y, m)
-                for y, m in session.execute(
-                    select(PeriodLock.year, PeriodLock.month).where(
-                        PeriodLock.owner_unit_id == entry.unit_id,
-                        PeriodLock.locked.is_(True),
-                        PeriodLock.deleted_at.is_(None),
-                    )
-                )
-            ]
-
-    def inbox(self, station_id: str | None = None) -> list[InboxBundle]:
-        with self.db.read() as session:
-            query = select(InboxBundle).order_by(InboxBundle.received_at.desc())
-            if station_id:
-                query = query.where(InboxBundle.station_id == station_id)
-            return list(session.execute(query).scalars())
 
 
 def _check_manifest(manifest: Manifest, province_code: str) -> None:
