@@ -12,7 +12,7 @@ import pytest
 
 from app.core.demo import DEMO_PROFILE, DemoBuilder
 from app.core.profile import set_up, set_up_province
-from app.core.sync_province import ProvinceSync
+from app.core.sync_province import BundleReport, ProvinceSync
 from app.core.sync_ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
@@ -80,8 +80,18 @@ class Pair:
     def export(self) -> Path:
         return self.ward.export(self.stick, self.ward_keys).path
 
-    def import_(self, *paths: Path, **options):  # type: ignore[no-untyped-def]
-        return self.province.import_bundles(list(paths), self.province_keys, **options)
+    def import_(
+        self, *paths: Path, dry_run: bool = False, receipts_dir: Path | None = None
+    ) -> list[BundleReport]:
+        return self.province.import_bundles(
+            list(paths), self.province_keys, dry_run=dry_run, receipts_dir=receipts_dir
+        )
+
+
+def receipt_bytes(report: BundleReport) -> bytes:
+    """The receipt the province wrote for an imported bundle."""
+    assert report.receipt_path is not None, (report.outcome, report.reason)
+    return report.receipt_path.read_bytes()
 
 
 def make_pair(folder: Path, template: Path, *, demo_province: bool = False) -> Pair:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
 import pytest
 from pypdf import PdfReader
@@ -32,6 +33,7 @@ from tests.sync.bundle_pairs import Pair
 
 CHIEF = Actor("thang", "Phạm Văn Thắng", Role.CHIEF)
 OFFICER = Actor("nvan", "Nguyễn Văn An", Role.OFFICER)
+Service = TypeVar("Service")
 OCTOBER = month_key(2026, 10)
 
 
@@ -104,7 +106,9 @@ def test_assessment_and_report_approvals_follow_their_own_content(pair: Pair) ->
     with pair.ward_db.read() as session:
         from app.db.pack_models import Assessment
 
-        key = session.get(Assessment, view.id).uuid  # type: ignore[union-attr]
+        assessment = session.get(Assessment, view.id)
+        assert assessment is not None
+        key = assessment.uuid
     chief = _service(pair)
     chief.approve(approvals.ASSESSMENT, key, pair.ward_keys)
     quarter = report_key(Span.QUARTER, 2026, 3)
@@ -156,7 +160,7 @@ DECEMBER = month_key(2026, 12)
 DECEMBER_REPORT = report_key(Span.MONTH, 2026, 12)
 
 
-def _on(pair: Pair, service: type, actor: Actor) -> Any:
+def _on(pair: Pair, service: Callable[..., Service], actor: Actor) -> Service:
     return service(pair.ward_db, actor=actor, clock=pair.clock, today=lambda: DECEMBER_DAY)
 
 

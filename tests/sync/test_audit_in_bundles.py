@@ -20,6 +20,7 @@ import pyrage
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytestqt.qtbot import QtBot
 
 from app.core import audit_service, backup
 from app.core.record_service import RecordService
@@ -29,7 +30,7 @@ from app.db import audit
 from app.db.open import open_database
 from app.sync import bundle as fmt
 from app.sync.envelope import BUNDLE_OUTER, canonical, ed25519_key_id, sign
-from tests.sync.bundle_pairs import Pair
+from tests.sync.bundle_pairs import Pair, receipt_bytes
 from tests.sync.helpers import audit_actions, db_digest
 
 SESSION = {
@@ -185,7 +186,7 @@ def test_entries_travel_verify_and_only_new_ones_follow_the_receipt(pair: Pair) 
 
     # the receipt moves the audit baseline; the next bundle carries only what is new
     assert pair.ward.acked_audit() == 0
-    pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    pair.ward.import_receipt(receipt_bytes(report))
     assert pair.ward.acked_audit() == len(log)
     created = records(pair).create("sessions", SESSION).created[0]
     records(pair).update("sessions", created, {**SESSION, "attendance": 99})
@@ -305,12 +306,12 @@ def test_a_ward_restored_from_a_backup_is_flagged_as_rewritten(pair: Pair) -> No
     ward_path = pair.ward_db.path
     first = pair.ward.export(pair.stick, pair.ward_keys)
     (report,) = pair.import_(first.path)
-    pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    pair.ward.import_receipt(receipt_bytes(report))
     old = backup.create_backup(ward_path, "manual")  # audit acknowledged through first.audit_to
     records(pair).create("sessions", {**SESSION, "place": "Trước khôi phục"})
     second = pair.ward.export(pair.stick, pair.ward_keys)
     (report,) = pair.import_(second.path)
-    pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    pair.ward.import_receipt(receipt_bytes(report))
     held = province_log(pair)
     assert len(held) == first.audit_to + 1
     pair.ward_db.close()
@@ -555,7 +556,7 @@ def test_audit_verify_at_the_province_checks_every_ward(
     assert "Mục 12 đã bị sửa" in capsys.readouterr().out
 
 
-def test_the_province_screen_shows_the_ward_audit_trail(qtbot, pair: Pair) -> None:  # type: ignore[no-untyped-def]
+def test_the_province_screen_shows_the_ward_audit_trail(qtbot: QtBot, pair: Pair) -> None:
     from app.ui.widgets.province_page import ProvincePage
 
     _rewritten_at_12(pair)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyrage
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.core.errors import EnvironmentProblem, UserFacingError
 from app.core.record_service import RecordService
@@ -23,7 +24,7 @@ from app.sync import keys as station_keys
 from app.sync import trust
 from app.sync.change_rows import encode
 from app.sync.envelope import RECEIPT, canonical, sign
-from tests.sync.bundle_pairs import PASSPHRASE, Pair, make_pair
+from tests.sync.bundle_pairs import PASSPHRASE, Pair, make_pair, receipt_bytes
 from tests.sync.helpers import audit_actions, db_digest, flip, province_state, ward_state
 
 SESSION = {
@@ -71,7 +72,7 @@ def test_round_trip_ward_to_province_and_back(pair: Pair) -> None:
     )
 
     assert report.receipt_path is not None and report.receipt_path.parent == pair.stick
-    result = pair.ward.import_receipt(report.receipt_path.read_bytes())
+    result = pair.ward.import_receipt(receipt_bytes(report))
     assert result.changed and result.status == "accepted"
     assert pair.ward.acked_counter() == first.to_counter
     assert [row.state for row in pair.ward.outbox()] == ["acknowledged"]
@@ -99,7 +100,7 @@ def test_a_lost_stick_costs_nothing(pair: Pair) -> None:
     # seq 1 never arrived: shown as missing, and the receipt tells the ward
     overview = pair.province.overview()[0]
     assert overview.missing_seqs == (1,)
-    receipt = pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    receipt = pair.ward.import_receipt(receipt_bytes(report))
     assert receipt.missing_seqs == (1,)
 
 
@@ -107,12 +108,12 @@ def test_importing_the_same_bundle_again_changes_nothing(pair: Pair) -> None:
     """T27: the first import applies; the next ten are no-ops with the identical receipt."""
     path = pair.export()
     (first,) = pair.import_(path)
-    receipt = first.receipt_path.read_bytes()  # type: ignore[union-attr]
+    receipt = receipt_bytes(first)
     before = db_digest(pair.province_db)
     for _ in range(10):
         (again,) = pair.import_(path)
         assert again.outcome == "duplicate"
-        assert again.receipt_path.read_bytes() == receipt  # type: ignore[union-attr]
+        assert receipt_bytes(again) == receipt
     assert db_digest(pair.province_db) == before
 
 
@@ -191,7 +192,7 @@ def test_rewrapped_content_with_the_province_public_key_is_rejected(
     )
     inner = fmt.open_inner(outer, [pair.ward_keys.age_identity])
     forger = station_keys.StationKeys(
-        station_keys.Ed25519PrivateKey.generate(), pyrage.x25519.Identity.generate()
+        Ed25519PrivateKey.generate(), pyrage.x25519.Identity.generate()
     )
     manifest = dict(inner.manifest)
     manifest.pop("sections")
@@ -240,7 +241,7 @@ def test_a_receipt_passed_off_as_a_bundle_is_rejected(pair: Pair, tmp_path: Path
     """T09: the payload type is bound into every signature."""
     path = pair.export()
     (report,) = pair.import_(path)
-    receipt = report.receipt_path.read_bytes()  # type: ignore[union-attr]
+    receipt = receipt_bytes(report)
     as_bundle = tmp_path / "receipt.wsb"
     as_bundle.write_bytes(receipt)
     rejected(pair, as_bundle)
@@ -385,7 +386,7 @@ def test_same_sequence_with_other_content_is_quarantined_as_a_fork(
 def test_receipts_forged_foreign_or_replayed_change_nothing(pair: Pair, tmp_path: Path) -> None:
     path = pair.export()
     (report,) = pair.import_(path)
-    genuine = report.receipt_path.read_bytes()  # type: ignore[union-attr]
+    genuine = receipt_bytes(report)
     receipt = trust.read_receipt(genuine, [pair.province_keys.public.signing])
 
     def ward_digest() -> str:
@@ -393,7 +394,7 @@ def test_receipts_forged_foreign_or_replayed_change_nothing(pair: Pair, tmp_path
 
     before = ward_digest()
     # forged: same content, signed by a key the trust list does not name
-    forged = trust.make_receipt(receipt, station_keys.Ed25519PrivateKey.generate())
+    forged = trust.make_receipt(receipt, Ed25519PrivateKey.generate())
     with pytest.raises(UserFacingError):
         pair.ward.import_receipt(forged)
     # foreign: a genuine province signature, but for another station

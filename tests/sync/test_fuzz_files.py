@@ -4,9 +4,11 @@ error (a ``UserFacingError``), never an unhandled exception."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +21,8 @@ VECTORS = Path(__file__).resolve().parents[1] / "data" / "bundles"
 
 
 def _keys() -> dict[str, dict[str, str]]:
-    return json.loads((VECTORS / "keys.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    keys: dict[str, dict[str, str]] = json.loads((VECTORS / "keys.json").read_text("utf-8"))
+    return keys
 
 
 def _valid(name: str) -> bytes:
@@ -40,7 +43,7 @@ def _mutate(data: bytes, edits: list[tuple[int, int]], cut: int | None) -> bytes
     return bytes(buffer[:cut] if cut is not None else buffer)
 
 
-def _public_keys() -> list[object]:
+def _public_keys() -> list[Ed25519PublicKey]:
     from app.sync.envelope import public_from_hex
 
     return [public_from_hex(_keys()["ward_signing"]["public_hex"])]
@@ -55,7 +58,7 @@ def test_mutated_bundles_give_clear_errors(edits: list[tuple[int, int]], cut: in
     keys = _keys()
     identity = pyrage.x25519.Identity.from_str(keys["province_age"]["identity"])
     try:
-        outer, _header = fmt.read_outer(data, lambda _station: _public_keys())  # type: ignore[arg-type, return-value]
+        outer, _header = fmt.read_outer(data, lambda _station: _public_keys())
         inner = fmt.open_inner(outer, [identity])
         parse_records(inner.records, inner.manifest["change_range"]["to_counter"])
     except UserFacingError as error:
@@ -73,7 +76,9 @@ def test_mutated_bundles_give_clear_errors(edits: list[tuple[int, int]], cut: in
         ),
     ],
 )
-def test_mutated_signed_messages_give_clear_errors(name: str, read) -> None:  # type: ignore[no-untyped-def]
+def test_mutated_signed_messages_give_clear_errors(
+    name: str, read: Callable[[bytes, str], object]
+) -> None:
     province = _keys()["province_signing"]["public_hex"]
     original = _valid(name)
 

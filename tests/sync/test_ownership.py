@@ -28,7 +28,7 @@ from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
 from app.sync.keys import StationKeys
-from tests.sync.bundle_pairs import PASSPHRASE, TODAY, Pair
+from tests.sync.bundle_pairs import PASSPHRASE, TODAY, Pair, receipt_bytes
 
 OTHER_WARD = ProfileInput(
     province_code="40",
@@ -161,7 +161,7 @@ def test_a_foreign_id_makes_the_senders_own_record(two_wards: tuple[Pair, _Ward]
     pair, other = two_wards
     (first,) = pair.import_(pair.export())
     assert first.outcome == "new" and first.summary["conflict"] == 0
-    pair.ward.import_receipt(first.receipt_path.read_bytes())
+    pair.ward.import_receipt(receipt_bytes(first))
     own_id, target = _first_wards_session(pair)
     held = _province_row(pair, target)
     assert held[0] == "16681" and held[-1] == "16681"
@@ -175,7 +175,7 @@ def test_a_foreign_id_makes_the_senders_own_record(two_wards: tuple[Pair, _Ward]
     assert sent.outcome == "new", sent.reason
     assert sent.summary["new"] == 2 and sent.summary["conflict"] == 0
     assert sent.summary["conflicts"] == []
-    receipt = other.sync.import_receipt(sent.receipt_path.read_bytes())
+    receipt = other.sync.import_receipt(receipt_bytes(sent))
     assert receipt.status == "accepted"
     assert _holders(pair, target) == ["16681", "16684"]
     assert _province_row(pair, target, "16684") == (
@@ -248,13 +248,13 @@ def test_a_foreign_id_arriving_first_does_not_block_the_owner(
     _take_id(other, created.created[0], target)
     (early,) = pair.import_(other.sync.export(pair.stick, other.keys).path)
     assert early.outcome == "new" and early.summary["conflict"] == 0
-    other.sync.import_receipt(early.receipt_path.read_bytes())
+    other.sync.import_receipt(receipt_bytes(early))
     assert _holders(pair, target) == ["16684"]
 
     (own,) = pair.import_(pair.export())
     assert own.outcome == "new", own.reason
     assert own.summary["conflict"] == 0 and own.summary["conflicts"] == []
-    assert pair.ward.import_receipt(own.receipt_path.read_bytes()).status == "accepted"
+    assert pair.ward.import_receipt(receipt_bytes(own)).status == "accepted"
     assert _holders(pair, target) == ["16681", "16684"]
     held = _province_row(pair, target)
     assert held[0] == "16681" and held[-1] == "16681" and held[1] != SESSION["place"]
@@ -294,7 +294,7 @@ def test_an_id_sent_again_for_another_kind_is_the_senders_conflict(pair: Pair) -
     """A station's own id used for a record of another kind: that row is its conflict, said in
     Vietnamese and naming the kind; the rest of the bundle is applied."""
     (first,) = pair.import_(pair.export())
-    pair.ward.import_receipt(first.receipt_path.read_bytes())
+    pair.ward.import_receipt(receipt_bytes(first))
     _own_id, target = _first_wards_session(pair)
     records = RecordService(pair.ward_db, author="Nguyễn Văn An", today=lambda: TODAY)
     (team_id,) = records.list_ids("teams")[:1]

@@ -315,7 +315,8 @@ def test_flipped_ciphertext_differs_from_the_valid_one_in_one_bit() -> None:
 
 
 def message(kind: str) -> dict[str, Any]:
-    (found,) = [m for m in VECTORS["messages"] if m["kind"] == kind]
+    matches: list[dict[str, Any]] = [m for m in VECTORS["messages"] if m["kind"] == kind]
+    (found,) = matches
     return found
 
 
