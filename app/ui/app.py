@@ -32,8 +32,10 @@ from app.ui.errors import present_error
 from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
+    from app.core.progress import CancelToken
     from app.db.engine import Database
     from app.security.accounts import Actor, LoginResult
+    from app.ui.ops import Operation, Progress
 
 log = logging.getLogger(__name__)
 _QT_LEVELS = {
@@ -159,6 +161,7 @@ class StationSession(QObject):
         self.window: MainWindow | None = None
         self.background_checks = background_checks
         self.last_restore: object | None = None
+        self._opening: Operation[Database] | None = None  # the database opened off the GUI
         # who is logged in; None until the login box was answered (``login`` skips it: tests)
         self.login = login
         self._checked.connect(self._health_known)
@@ -272,34 +275,12 @@ class StationSession(QObject):
         return window
 
     def _open(self, window: MainWindow) -> None:
-        from app.core.errors import EnvironmentProblem, UserFacingError
-        from app.db.open import open_database
         from app.logs import enable_log_rotation
 
         enable_log_rotation()
         window.build_menus()
         if self.login is None:
-            from app.core import demo_accounts
-            from app.db import cipher
-            from app.security.accounts import Accounts
-            from app.ui.dialogs.login_dialog import log_in
-
-            accounts = Accounts(self.path)
-            try:
-                if not accounts.exists() and cipher.is_encrypted(self.path):
-                    # a new administrator would get a new key that cannot open this file
-                    raise UserFacingError(
-                        _(
-                            "The user accounts of this encrypted station are missing ({path})."
-                        ).format(path=accounts.path),
-                        hint=_(
-                            "Put back the 'keys' folder from the station's backup copy; without "
-                            "it the data cannot be opened. Do not create new accounts."
-                        ),
-                    )
-                self.login = log_in(accounts, window, demo=demo_accounts.read_card(self.path))
-            except (UserFacingError, EnvironmentProblem) as error:  # a damaged accounts file
-                present_error(window, error)
+            self.login = self._ask_login(window)
             if self.login is None:
                 window.close()
                 return
@@ -308,19 +289,65 @@ class StationSession(QObject):
         # the login unwrapped the database key: a new database is created encrypted, and a
         # plaintext one (from before accounts existed) is encrypted now (app.db.open)
         cipher.unlock(self.path, self.login.db_key)
+        if self.db is not None:
+            self._attach(window, self.db)
+            return
+        from app.db.open import open_database
+        from app.ui.ops import run_in_background
+
+        path = self.path
+
+        def work(_progress: Progress, _token: CancelToken) -> Database:
+            return open_database(path)  # keyed, encrypted or migrated: seconds, not on the GUI
+
+        # the window says "Opening the ward's data…" meanwhile and stays responsive
+        self._opening = run_in_background(
+            work,
+            parent=window,
+            on_done=lambda db: self._attach(window, db),
+            on_error=lambda error: self._open_failed(window, error),
+        )
+
+    def _ask_login(self, window: MainWindow) -> LoginResult | None:
+        """The login box (or the first administrator's account); None when it was closed or
+        the accounts file is damaged (said so)."""
+        from app.core import demo_accounts
+        from app.core.errors import EnvironmentProblem, UserFacingError
+        from app.db import cipher
+        from app.security.accounts import Accounts
+        from app.ui.dialogs.login_dialog import log_in
+
+        accounts = Accounts(self.path)
         try:
-            db = self.db or open_database(self.path)
-            self.db = db
+            if not accounts.exists() and cipher.is_encrypted(self.path):
+                # a new administrator would get a new key that cannot open this file
+                raise UserFacingError(
+                    _("The user accounts of this encrypted station are missing ({path}).").format(
+                        path=accounts.path
+                    ),
+                    hint=_(
+                        "Put back the 'keys' folder from the station's backup copy; without "
+                        "it the data cannot be opened. Do not create new accounts."
+                    ),
+                )
+            return log_in(accounts, window, demo=demo_accounts.read_card(self.path))
+        except (UserFacingError, EnvironmentProblem) as error:  # a damaged accounts file
+            present_error(window, error)
+            return None
+
+    def _attach(self, window: MainWindow, db: Database) -> None:
+        from app.core.errors import EnvironmentProblem, UserFacingError
+
+        if not window.isVisible():  # closed while the data was being opened
+            db.close()
+            return
+        self.db = db
+        try:
             if not attach_station(window, db, login=self.login):
                 window.close()
                 return
         except (UserFacingError, EnvironmentProblem) as error:
-            if self.db is not None:  # opened, but the station could not be read from it
-                self.db.close()
-                self.db = None
-            present_error(window, error)
-            if not self._offer_restore_after_failure(window):
-                window.close()
+            self._open_failed(window, error)
             return
         except Exception as error:  # a bug: shown and logged, never a window stuck "opening…"
             present_error(window, error)
@@ -331,6 +358,20 @@ class StationSession(QObject):
         self.idle_timer.start()
         if self.background_checks:
             threading.Thread(target=self._check_in_background, daemon=True).start()
+
+    def _open_failed(self, window: MainWindow, error: BaseException) -> None:
+        """The data could not be opened, or the station not read from it: said in Vietnamese,
+        then the newest verified backup is offered (or the window closes)."""
+        from app.core.errors import EnvironmentProblem, UserFacingError
+
+        if self.db is not None:  # opened, but the station could not be read from it
+            self.db.close()
+            self.db = None
+        present_error(window, error)
+        if not isinstance(error, UserFacingError | EnvironmentProblem):
+            window.close()  # a bug: shown and logged, never a window stuck "opening…"
+        elif not self._offer_restore_after_failure(window):
+            window.close()
 
     def _check_in_background(self) -> None:
         from app.core import backup

@@ -234,6 +234,10 @@ class GuardedDialog(QDialog):
     def busy(self) -> bool:
         return self._operation is not None and self._operation.running
 
+    def guard(self, operation: Operation[object]) -> None:
+        """Hold ``operation``: until it ends the dialog cannot be closed and ``busy()``."""
+        self._operation = operation
+
     def reject(self) -> None:
         if self.busy():
             return

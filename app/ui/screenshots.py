@@ -104,7 +104,11 @@ def _login_screens(db_path: Path, out: Path) -> list[Path]:
             field.setText("mật khẩu quản trị")
         create.show()
         written.append(_grab(create, out / "92-create-admin.png"))
-        create.create_account()
+        create.create_account()  # the keys are made off the GUI thread
+        deadline = time.monotonic() + 30
+        while create.code_view is None and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.01)
         written.append(_grab(create, out / "93-recovery-code.png"))
         create.done(0)
     return written

@@ -39,17 +39,19 @@ def _station(path: Path) -> Accounts:
     return accounts
 
 
-def _log_in(dialog: QWidget, username: str, password: str) -> None:
+def _log_in(qtbot: QtBot, dialog: QWidget, username: str, password: str) -> None:
+    """Log in; the password is checked off the GUI thread: wait (bounded) until it was."""
     assert isinstance(dialog, LoginDialog)
     dialog.user.setCurrentIndex(dialog.user.findData(username))
     dialog.password.setText(password)
     dialog.ok.click()
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=15_000)
 
 
 def _open_as_officer(
     qtbot: QtBot, path: Path, when_modal: Schedule
 ) -> tuple[StationSession, MainWindow]:
-    when_modal(lambda dialog: _log_in(dialog, "nvan", "của tôi 2026"))
+    when_modal(lambda dialog: _log_in(qtbot, dialog, "nvan", "của tôi 2026"))
     session = StationSession(path, background_checks=False)
     window = session.start()
     qtbot.waitUntil(lambda: window.db is not None, timeout=15000)
@@ -120,7 +122,7 @@ def test_esc_on_the_lock_screen_keeps_the_open_form_and_its_input(
         assert close is not None
         close.click()  # asks; "No" keeps everything
         seen["open after No"] = lock.isVisible() and window.isVisible() and form.isVisible()
-        _log_in(lock, "nvan", "của tôi 2026")
+        _log_in(qtbot, lock, "nvan", "của tôi 2026")
 
     def fill_the_form(dialog: QWidget) -> None:
         assert isinstance(dialog, RecordDialog)
@@ -187,12 +189,12 @@ def test_another_user_taking_over_asks_before_closing_the_open_form(
         seen["asked again"] = True
         go_on = "Đóng các cửa sổ và đăng nhập"
         _on_next(when_modal, QMessageBox, lambda b: _answer(b, go_on, questions))
-        _log_in(lock, "thang", "của trưởng 789")  # this time the chief goes on
+        _log_in(qtbot, lock, "thang", "của trưởng 789")  # this time the chief goes on
 
     def chief_tries(lock: QWidget) -> None:
         back = "Quay lại màn hình khoá"
         _on_next(when_modal, QMessageBox, lambda b: _answer(b, back, questions))
-        _log_in(lock, "thang", "của trưởng 789")  # asked: "back" returns to the lock screen
+        _log_in(qtbot, lock, "thang", "của trưởng 789")  # asked: "back" returns to the lock screen
         _on_next(when_modal, LoginDialog, officer_returns)
 
     def fill_the_form(dialog: QWidget) -> None:

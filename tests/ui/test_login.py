@@ -22,6 +22,7 @@ from app.ui.dialogs.login_dialog import (
     LoginDialog,
     RecoveryCodeView,
 )
+from app.ui.ops import GuardedDialog
 from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -39,10 +40,19 @@ def _type(dialog: QWidget, name: str, text: str) -> None:
     field.setText(text)
 
 
-def _click(dialog: QWidget, name: str) -> None:
+def _click(dialog: QWidget, name: str, qtbot: QtBot | None = None) -> None:
+    """Click ``name``; with ``qtbot``, wait (bounded) for the step it started off the GUI
+    thread (a password checked, keys made) to end."""
     button = dialog.findChild(QPushButton, name)
     assert button is not None, name
     button.click()
+    if qtbot is not None:
+        _until_idle(qtbot, dialog)
+
+
+def _until_idle(qtbot: QtBot, dialog: QWidget) -> None:
+    assert isinstance(dialog, GuardedDialog)
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=15_000)
 
 
 def _close_all(session: StationSession) -> None:
@@ -64,11 +74,11 @@ def test_first_start_creates_the_administrator_and_shows_the_recovery_code_once(
         _type(dialog, "admin_display_name", "Lê Quản Trị")
         _type(dialog, "admin_password", "mật khẩu dài 1")
         _type(dialog, "admin_password_again", "mật khẩu dài 2")
-        _click(dialog, "create_button")  # the two passwords differ: refused, box stays
+        _click(dialog, "create_button", qtbot)  # the two passwords differ: refused, box stays
         error = dialog.findChild(QLabel, "login_error")
         assert error is not None and "không giống nhau" in error.text()
         _type(dialog, "admin_password_again", "mật khẩu dài 1")
-        _click(dialog, "create_button")
+        _click(dialog, "create_button", qtbot)
         # the code is the same window's second step, not a box over the account form
         assert dialog.isVisible() and QApplication.activeModalWidget() is dialog
         code = dialog.findChild(QLabel, "recovery_code")
@@ -113,7 +123,7 @@ def test_wrong_passwords_lock_the_account_then_the_right_one_opens(
         dialog.user.setCurrentIndex(dialog.user.findData("thang"))
         for attempt in range(6):
             _type(dialog, "password", f"sai {attempt}")
-            _click(dialog, "login_button")
+            _click(dialog, "login_button", qtbot)
             label = dialog.findChild(QLabel, "login_error")
             assert label is not None and dialog.isVisible()
             errors.append(label.text())
@@ -151,14 +161,14 @@ def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(
         assert isinstance(dialog, ChangePasswordDialog)
         _type(dialog, "new_password", "của tôi 2026")
         _type(dialog, "new_password_again", "của tôi 2026")
-        _click(dialog, "save_password")
+        _click(dialog, "save_password", qtbot)
 
     def log_in_officer(dialog: QWidget) -> None:
         assert isinstance(dialog, LoginDialog)
         dialog.user.setCurrentIndex(dialog.user.findData("nvan"))
         _type(dialog, "password", "tạm thời 123")
-        when_modal(change)
-        _click(dialog, "login_button")
+        _click(dialog, "login_button", qtbot)
+        when_modal(change)  # the password was checked off the GUI thread: the next box
 
     when_modal(log_in_officer)
     session = StationSession(path, background_checks=False, idle_lock_minutes=0.01)
@@ -179,7 +189,7 @@ def test_a_reset_password_must_be_changed_then_the_screen_locks_when_idle(
         assert dialog.chosen_username() == "nvan"  # the locked user is proposed
         dialog.user.setCurrentIndex(dialog.user.findData("thang"))
         _type(dialog, "password", "của trưởng 789")
-        _click(dialog, "login_button")
+        _click(dialog, "login_button", qtbot)
 
     when_modal(chief_takes_over, attempts=1500)  # locks after 0.6 s without input
     qtbot.waitUntil(lambda: session.window is not first and session.window is not None)
@@ -276,7 +286,7 @@ def test_the_recovery_code_step_hides_the_account_form(qtbot: QtBot, tmp_path: P
         boxes.append("checked")
 
     QTimer.singleShot(300, close_a_box_over_the_form)
-    _click(dialog, "create_button")
+    _click(dialog, "create_button", qtbot)
     qtbot.waitUntil(lambda: "checked" in boxes)
     assert boxes == ["checked"]  # no second window over the first
     code = dialog.findChild(QLabel, "recovery_code")
@@ -386,8 +396,9 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(
         seen["card"] = dialog.findChild(DemoCardBox)
         dialog.user.setCurrentIndex(dialog.user.findData("demo.canbo"))
         dialog.password.setText("canbo-demo")
-        when_modal(read_the_refusal)
         dialog.ok.click()
+        _until_idle(qtbot, dialog)
+        when_modal(read_the_refusal)
 
     when_modal(try_the_demo_name)
     session = StationSession(path, background_checks=False)

@@ -17,6 +17,7 @@ from app.db.open import open_database
 from app.security.accounts import Accounts, KdfParams
 from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.dialogs.recovery_dialog import RecoveryDialog
+from app.ui.ops import GuardedDialog
 from tests.ui.conftest import Schedule
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -47,12 +48,15 @@ def _click(dialog: QWidget, name: str) -> None:
     button.click()
 
 
-def _fill(dialog: QWidget, code: str) -> None:
+def _fill(qtbot: QtBot, dialog: QWidget, code: str) -> None:
+    """Fill in and send the form; the code is checked off the GUI thread: wait (bounded)."""
     _type(dialog, "recovery_username", "quantri")
     _type(dialog, "recovery_code_input", code)
     _type(dialog, "recovery_new_password", NEW)
     _type(dialog, "recovery_new_password_again", NEW)
     _click(dialog, "recover_button")
+    assert isinstance(dialog, GuardedDialog)
+    qtbot.waitUntil(lambda: not dialog.busy(), timeout=15_000)
 
 
 def test_forgot_password_resets_with_the_code_and_logs_in(
@@ -68,7 +72,7 @@ def test_forgot_password_resets_with_the_code_and_logs_in(
 
     def drive(dialog: QWidget) -> None:
         assert isinstance(dialog, RecoveryDialog)
-        _fill(dialog, "AAAA-" * 7 + "AAAA")
+        _fill(qtbot, dialog, "AAAA-" * 7 + "AAAA")
         error = dialog.findChild(QLabel, "login_error")
         assert error is not None and error.isVisible()
         seen["wrong"] = error.text()
@@ -77,7 +81,7 @@ def test_forgot_password_resets_with_the_code_and_logs_in(
         _type(dialog, "recovery_new_password_again", "khác hẳn 2027")
         _click(dialog, "recover_button")
         seen["mismatch"] = error.text()
-        _fill(dialog, code)
+        _fill(qtbot, dialog, code)
         done = dialog.findChild(QLabel, "recovery_done")
         assert done is not None
         seen["done"] = done.text()
@@ -128,7 +132,7 @@ def test_the_app_opens_for_the_administrator_recovered_at_start(
 
     def recover(dialog: QWidget) -> None:
         assert isinstance(dialog, RecoveryDialog)
-        _fill(dialog, code)
+        _fill(qtbot, dialog, code)
         _click(dialog, "recover_button")
 
     def forgot(dialog: QWidget) -> None:

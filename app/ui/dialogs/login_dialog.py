@@ -21,22 +21,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import UserFacingError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
 from app.ui.dialogs.login_fields import (
     error_label,
     password_field,
     passwords_differ,
-    show_error,
+    submit_in_background,
 )
 from app.ui.errors import confirm
+from app.ui.ops import GuardedDialog
 
 if TYPE_CHECKING:
     from app.core.demo_accounts import DemoCard
 
 
-class LoginDialog(QDialog):
+class LoginDialog(GuardedDialog):
     """User name and password; the result holds the actor and the database key.
 
     ``locked``: the lock screen over open windows. Esc does nothing there, and closing
@@ -69,11 +69,30 @@ class LoginDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        layout.addLayout(self._account_form(username))
+        self.card: QWidget | None = None
+        if demo is not None:  # vouched for by the demo database itself (demo_accounts)
+            from app.ui.widgets.demo_card import DemoCardBox
+
+            card = DemoCardBox(demo, self)
+            card.account_chosen.connect(self.use_account)
+            layout.addWidget(card)
+            self.card = card
+        self.error = error_label(self)
+        layout.addWidget(self.error)
+        self.forgot: QPushButton | None = None
+        if not locked:  # the lock screen keeps its user; recovery is for the start
+            self.forgot = self._forgot_button()
+            layout.addWidget(self.forgot)
+        layout.addWidget(self._buttons())
+        self.password.setFocus()
+
+    def _account_form(self, username: str | None) -> QFormLayout:
         form = QFormLayout()
         self.user = QComboBox(self)
         self.user.setObjectName("username")
         self.user.setEditable(True)
-        for info in accounts.users():
+        for info in self.accounts.users():
             if not info.disabled:
                 self.user.addItem(f"{info.display_name} ({role_label(info.role)})", info.username)
         if username is not None:
@@ -83,23 +102,18 @@ class LoginDialog(QDialog):
         self.password = password_field(self, "password")
         form.addRow(_("Account"), self.user)
         form.addRow(_("Password"), self.password)
-        layout.addLayout(form)
-        if demo is not None:  # vouched for by the demo database itself (demo_accounts)
-            from app.ui.widgets.demo_card import DemoCardBox
+        return form
 
-            card = DemoCardBox(demo, self)
-            card.account_chosen.connect(self.use_account)
-            layout.addWidget(card)
-        self.error = error_label(self)
-        layout.addWidget(self.error)
-        if not locked:  # the lock screen keeps its user; recovery is for the start
-            forgot = QPushButton(_("Forgot the password? Use the recovery code…"), self)
-            forgot.setObjectName("forgot_password")
-            forgot.setFlat(True)
-            forgot.setStyleSheet("color: #0b57d0; text-decoration: underline; text-align: left;")
-            forgot.setAutoDefault(False)
-            forgot.clicked.connect(lambda: self.recover())
-            layout.addWidget(forgot)
+    def _forgot_button(self) -> QPushButton:
+        forgot = QPushButton(_("Forgot the password? Use the recovery code…"), self)
+        forgot.setObjectName("forgot_password")
+        forgot.setFlat(True)
+        forgot.setStyleSheet("color: #0b57d0; text-decoration: underline; text-align: left;")
+        forgot.setAutoDefault(False)
+        forgot.clicked.connect(lambda: self.recover())
+        return forgot
+
+    def _buttons(self) -> QDialogButtonBox:
         buttons = QDialogButtonBox(self)
         self.ok = buttons.addButton(_("Log in"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setObjectName("login_button")
@@ -108,8 +122,7 @@ class LoginDialog(QDialog):
         self.ok.setDefault(True)
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.password.setFocus()
+        return buttons
 
     def use_account(self, username: str, password: str) -> None:
         """A demo account's "Use" button: its name chosen and its password typed in."""
@@ -130,13 +143,28 @@ class LoginDialog(QDialog):
         return self.user.currentText().strip()
 
     def try_login(self) -> None:
-        try:
-            self.result_login = self.accounts.login(self.chosen_username(), self.password.text())
-        except UserFacingError as error:
-            self.password.clear()
-            show_error(self.error, error)
-            return
+        """The password is checked (argon2id, slow on purpose) off the GUI thread: the box
+        stays responsive, says it is checking, and a second Enter is ignored meanwhile."""
+        accounts, username, password = self.accounts, self.chosen_username(), self.password.text()
+        controls = [w for w in (self.user, self.password, self.card, self.forgot) if w is not None]
+        submit_in_background(
+            self,
+            lambda: accounts.login(username, password),
+            on_done=self._logged_in,
+            error=self.error,
+            button=self.ok,
+            busy_text=_("Checking the password…"),
+            controls=controls,
+            on_refused=self._refused,
+        )
+
+    def _logged_in(self, login: LoginResult) -> None:
+        self.result_login = login
         self.accept()
+
+    def _refused(self) -> None:
+        self.password.clear()
+        self.password.setFocus()
 
     def recover(self) -> None:
         """ "Forgot the password?": the recovery dialog; on success the administrator is in."""
@@ -158,6 +186,8 @@ class LoginDialog(QDialog):
         super().keyPressEvent(event)
 
     def reject(self) -> None:
+        if self.busy():
+            return  # the password is being checked
         if self.locked and not confirm(
             self,
             _("Close ModelWard?"),
@@ -172,7 +202,7 @@ class LoginDialog(QDialog):
         super().reject()
 
 
-class CreateAdminDialog(QDialog):
+class CreateAdminDialog(GuardedDialog):
     """The first start: the station's first administrator, then the recovery code, once.
 
     The code replaces the account form in the same window (a second page), rather than opening
@@ -228,8 +258,8 @@ class CreateAdminDialog(QDialog):
         self.error = error_label(page)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(page)
-        ok = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setObjectName("create_button")
+        self.create_button = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button.setObjectName("create_button")
         buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.create_account)
         buttons.rejected.connect(self.reject)
@@ -237,15 +267,28 @@ class CreateAdminDialog(QDialog):
         return page
 
     def create_account(self) -> None:
-        if passwords_differ(self.error, self.password, self.again):
+        """The keys are made and wrapped (argon2id) off the GUI thread; meanwhile the form is
+        busy and cannot be sent twice."""
+        if self.busy() or passwords_differ(self.error, self.password, self.again):
             return
-        try:
-            login, code = self.accounts.create(
-                self.username.text(), self.display_name.text(), self.password.text()
-            )
-        except UserFacingError as error:
-            show_error(self.error, error)
-            return
+        accounts = self.accounts
+        username, name, password = (
+            self.username.text(),
+            self.display_name.text(),
+            self.password.text(),
+        )
+        submit_in_background(
+            self,
+            lambda: accounts.create(username, name, password),
+            on_done=self._created,
+            error=self.error,
+            button=self.create_button,
+            busy_text=_("Creating the account…"),
+            controls=(self.username, self.display_name, self.password, self.again),
+        )
+
+    def _created(self, created: tuple[LoginResult, str]) -> None:
+        login, code = created
         self.result_login, self.recovery_code = login, code
         self.show_code(code)
 
@@ -268,7 +311,7 @@ class CreateAdminDialog(QDialog):
     def reject(self) -> None:
         if self.code_view is not None:
             return  # the account exists: the code must be seen; only its own button ends this
-        super().reject()
+        super().reject()  # refused while the account is being created
 
 
 class RecoveryCodeView(QWidget):
@@ -337,7 +380,7 @@ class RecoveryCodeView(QWidget):
             painter.end()
 
 
-class ChangePasswordDialog(QDialog):
+class ChangePasswordDialog(GuardedDialog):
     """A user replaces a temporary password (after a reset or a new account)."""
 
     def __init__(
@@ -367,23 +410,35 @@ class ChangePasswordDialog(QDialog):
         self.error = error_label(self)
         layout.addWidget(self.error)
         buttons = QDialogButtonBox(self)
-        ok = buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setObjectName("save_password")
+        self.save_button = buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setObjectName("save_password")
         buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
     def save(self) -> None:
-        if passwords_differ(self.error, self.password, self.again):
+        """The new password is derived and the key re-wrapped off the GUI thread."""
+        if self.busy() or passwords_differ(self.error, self.password, self.again):
             return
-        try:
-            self.result_login = self.accounts.change_password(
-                self.username, self.old_password, self.password.text()
-            )
-        except UserFacingError as error:
-            show_error(self.error, error)
-            return
+        accounts, username, old, new = (
+            self.accounts,
+            self.username,
+            self.old_password,
+            self.password.text(),
+        )
+        submit_in_background(
+            self,
+            lambda: accounts.change_password(username, old, new),
+            on_done=self._saved,
+            error=self.error,
+            button=self.save_button,
+            busy_text=_("Saving the new password…"),
+            controls=(self.password, self.again),
+        )
+
+    def _saved(self, login: LoginResult) -> None:
+        self.result_login = login
         self.accept()
 
 

@@ -5,7 +5,6 @@ code, the user name or the password is refused, and the error is shown in the di
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -14,18 +13,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import UserFacingError
 from app.i18n import _
 from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult
 from app.ui.dialogs.login_fields import (
     error_label,
     password_field,
     passwords_differ,
-    show_error,
+    submit_in_background,
 )
+from app.ui.ops import GuardedDialog
 
 
-class RecoveryDialog(QDialog):
+class RecoveryDialog(GuardedDialog):
     """The administrator's user name, the recovery code and the new password twice; on success
     ``result_login`` holds the administrator's login."""
 
@@ -85,23 +84,36 @@ class RecoveryDialog(QDialog):
         (self.code if username else self.username).setFocus()
 
     def recover(self) -> None:
-
+        """The code and the new password are checked (argon2id) off the GUI thread; the typed
+        passwords are cleared whatever the outcome."""
+        if self.busy():
+            return
         if passwords_differ(self.error, self.password, self.again):
             return
-        from app.core.account_recovery import recover_administrator
+        from app.core.account_recovery import Recovery, recover_administrator
 
-        try:
-            recovery = recover_administrator(
-                self.accounts, self.code.text(), self.username.text(), self.password.text()
-            )
-        except UserFacingError as error:
-            show_error(self.error, error)
-            return
-        finally:
-            self.password.clear()
-            self.again.clear()
-        self.result_login, self.audited = recovery.login, recovery.audited
-        self._show_done()
+        accounts, code, username, password = (
+            self.accounts,
+            self.code.text(),
+            self.username.text(),
+            self.password.text(),
+        )
+        self.password.clear()
+        self.again.clear()
+
+        def recovered(recovery: Recovery) -> None:
+            self.result_login, self.audited = recovery.login, recovery.audited
+            self._show_done()
+
+        submit_in_background(
+            self,
+            lambda: recover_administrator(accounts, code, username, password),
+            on_done=recovered,
+            error=self.error,
+            button=self.ok,
+            busy_text=_("Resetting the password…"),
+            controls=(self.username, self.code, self.password, self.again, self.cancel),
+        )
 
     def _accepted(self) -> None:
         if self.result_login is None:
