@@ -457,3 +457,39 @@ def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(
     names = {user.username for user in Accounts(path).users()}
     assert {"nguoimoi", "demo.canbo", "demo.truong"} <= names
     cipher.forget(path)
+
+
+def test_the_password_is_checked_off_the_gui_thread_and_cannot_be_sent_twice(  # type: ignore[no-untyped-def]
+    qtbot, tmp_path: Path
+) -> None:
+    """argon2id is slow on purpose: while it runs the login box stays responsive (a timer
+    keeps ticking), says it is checking, and a second Enter neither logs in twice nor closes
+    the box; a wrong password is then refused on the red line as before."""
+    from PySide6.QtCore import QTimer
+
+    accounts = Accounts(tmp_path / "station.sqlite")  # the real (slow) key derivation
+    accounts.create("quantri", "Lê Quản Trị", "mật khẩu quản trị")
+    dialog = LoginDialog(accounts)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    dialog.password.setText("sai mật khẩu")
+    dialog.ok.click()
+    assert dialog.busy() and not dialog.ok.isEnabled() and not dialog.password.isEnabled()
+    assert dialog.ok.text() == "Đang kiểm tra mật khẩu…"
+    dialog.try_login()  # Enter pressed again: ignored
+    dialog.reject()  # Esc: the check goes on
+    assert dialog.isVisible()
+    _until_idle(qtbot, dialog)
+    timer.stop()
+    assert ticks, "the GUI thread was blocked while the password was checked"
+    error = dialog.findChild(QLabel, "login_error")
+    assert error is not None and "không đúng" in error.text()
+    assert dialog.ok.isEnabled() and dialog.ok.text() == "Đăng nhập" and not dialog.password.text()
+    dialog.password.setText("mật khẩu quản trị")
+    with qtbot.waitSignal(dialog.accepted, timeout=15_000):
+        dialog.ok.click()
+    assert dialog.result_login is not None and dialog.result_login.actor.username == "quantri"
