@@ -22,7 +22,7 @@ from app.core.sync_ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
 from app.paths import backups_dir
-from tests.sync.bundle_pairs import Pair
+from tests.sync.bundle_pairs import Pair, receipt_bytes
 from tests.sync.helpers import ward_state
 from tests.sync.test_bundles import SESSION, records
 
@@ -210,7 +210,7 @@ def test_restored_ward_never_reuses_sync_numbers(pair: Pair) -> None:
     old = backup.create_backup(ward_path, "manual")
     first = pair.export()
     (report,) = pair.import_(first)
-    pair.ward.import_receipt(report.receipt_path.read_bytes())
+    pair.ward.import_receipt(receipt_bytes(report))
     records(pair).create("sessions", {**SESSION, "place": "Sau gói 1"})
     second = pair.ward.export(pair.stick, pair.ward_keys)
     (report,) = pair.import_(second.path)

@@ -229,7 +229,7 @@ def test_setup_can_build_a_demo_ward_in_the_background(qtbot: QtBot, empty_db: D
 
 
 def test_the_import_dialog_cannot_be_closed_while_it_works(
-    qtbot: QtBot, service: RecordService, tmp_path: Path
+    qtbot: QtBot, service: RecordService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
@@ -242,7 +242,7 @@ def test_the_import_dialog_cannot_be_closed_while_it_works(
         release.wait(10)
         return original(kind_code, path)
 
-    service.preview_import = slow_preview  # type: ignore[method-assign]
+    monkeypatch.setattr(service, "preview_import", slow_preview)
     dialog = ImportDialog(service, CAMERAS, source)
     qtbot.addWidget(dialog)
     dialog.show()
