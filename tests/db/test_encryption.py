@@ -29,8 +29,9 @@ from app.core.record_service import RecordService
 from app.db import cipher
 from app.db.engine import Database, make_engine
 from app.db.errors import DatabaseLocked, WrongDatabaseKey
-from app.db.migrate import current_revision, head_revision, stored_revision
+from app.db.migrate import current_revision, stored_revision
 from app.db.open import open_database
+from app.db.revisions import head_revision
 from app.i18n import _
 from tests.one_sqlite import stdlib_connect
 from tests.sync.test_bundles import SESSION

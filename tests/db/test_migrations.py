@@ -15,8 +15,9 @@ from app.core.record_service import RecordService
 from app.db import cipher
 from app.db.base import Base
 from app.db.engine import Database, make_engine
-from app.db.migrate import alembic_config, current_revision, head_revision
+from app.db.migrate import current_revision
 from app.db.open import open_database
+from app.db.revisions import alembic_config, head_revision
 from app.paths import backups_dir
 
 FROZEN = Path(__file__).parent.parent / "data" / "db"

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.core.errors import UserFacingError
 from app.core.record_service import RecordService
@@ -21,7 +22,7 @@ from app.core.sync_ward import WardSync
 from app.db import audit
 from app.db.engine import Database
 from app.db.open import open_database
-from tests.sync.bundle_pairs import Pair, make_pair
+from tests.sync.bundle_pairs import Pair, make_pair, receipt_bytes
 from tests.sync.helpers import province_state, ward_state
 
 SESSION = {
@@ -71,7 +72,7 @@ def forked(tmp_path_factory: pytest.TempPathFactory, ward_template: Path) -> Ite
             _records(pair.ward_db).create("sessions", {**SESSION, "attendance": number})
         (report,) = pair.import_(pair.export())
         assert report.outcome == "new"
-        pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+        pair.ward.import_receipt(receipt_bytes(report))
     _checkpoint(pair.province_db)
     template = pair.folder / "province-after-5.sqlite"
     shutil.copy(pair.province_db.path, template)
@@ -310,8 +311,8 @@ def test_resolving_needs_the_key_managers_role(forked: Forked, tmp_path: Path) -
         db.close()
 
 
-def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[no-untyped-def]
-    qtbot, forked: Forked, tmp_path: Path
+def test_the_province_screen_shows_both_branches_and_resolves(
+    qtbot: QtBot, forked: Forked, tmp_path: Path
 ) -> None:
     from app.ui.widgets.province_page import ProvincePage
 
@@ -328,7 +329,12 @@ def test_the_province_screen_shows_both_branches_and_resolves(  # type: ignore[n
         assert "nhánh từ gói số 6" in warnings and "#6, #7" in warnings
         assert f"#6 {clone_six}" in warnings and "#7" in warnings
         asked: list[str] = []
-        page.confirm_action = lambda _title, text, _yes: asked.append(text) is None
+
+        def confirm(_title: str, text: str, _yes: str) -> bool:
+            asked.append(text)
+            return True
+
+        page.confirm_action = confirm
         page.overview.selectRow(0)
         result = page.resolve_fork()
         assert result is not None and result.rejected_seqs == (6, 7)
@@ -348,7 +354,7 @@ def test_a_restored_ward_arriving_out_of_order_is_not_a_fork(pair: Pair) -> None
 
     ward_path = pair.ward_db.path
     (report,) = pair.import_(pair.export())
-    pair.ward.import_receipt(report.receipt_path.read_bytes())  # type: ignore[union-attr]
+    pair.ward.import_receipt(receipt_bytes(report))
     old = backup.create_backup(ward_path, "manual")
     _records(pair.ward_db).create("sessions", {**SESSION, "place": "Trước khôi phục"})
     (second,) = pair.import_(pair.export())  # carries entry N+1; no receipt reaches the ward

@@ -172,14 +172,14 @@ def test_the_overview_shows_key_last_received_and_every_month(pair: Pair) -> Non
     pair.province_db.close()
     shown = run(pair.province_db.path, "province", "overview", "--year", "2026")
     assert shown.returncode == 0, shown.stderr
-    text = shown.stdout
-    assert "16681" in text and "đã thu hồi sau gói số 1" in text
-    assert "nhận lúc 23/11/2026" in text
-    assert "Các tháng năm 2026" in text and "thiếu tháng 10" in text
+    overview = shown.stdout
+    assert "16681" in overview and "đã thu hồi sau gói số 1" in overview
+    assert "nhận lúc 23/11/2026" in overview
+    assert "Các tháng năm 2026" in overview and "thiếu tháng 10" in overview
     for month in range(1, 13):
-        assert f"{month:02d}:" in text
-    assert "đã khoá" in text  # the demo ward locked its past months
-    assert "11: thiếu" not in text  # November is reported
+        assert f"{month:02d}:" in overview
+    assert "đã khoá" in overview  # the demo ward locked its past months
+    assert "11: thiếu" not in overview  # November is reported
     earlier = run(pair.province_db.path, "province", "overview", "--year", "2024")
     assert "thiếu tháng 1, 2, 3" in earlier.stdout  # a year the ward never reported
 
