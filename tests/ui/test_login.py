@@ -459,8 +459,8 @@ def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(
     cipher.forget(path)
 
 
-def test_the_password_is_checked_off_the_gui_thread_and_cannot_be_sent_twice(  # type: ignore[no-untyped-def]
-    qtbot, tmp_path: Path
+def test_the_password_is_checked_off_the_gui_thread_and_cannot_be_sent_twice(
+    qtbot: QtBot, tmp_path: Path
 ) -> None:
     """argon2id is slow on purpose: while it runs the login box stays responsive (a timer
     keeps ticking), says it is checking, and a second Enter neither logs in twice nor closes
