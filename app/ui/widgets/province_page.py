@@ -27,6 +27,7 @@ from app.db.engine import Database
 from app.i18n import N_, _
 from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
+from app.ui.dialogs.fork_dialog import ForkDialog
 from app.ui.dialogs.ward_dialog import WardDialog
 from app.ui.errors import confirm, inform
 from app.ui.models.province_models import BundleReportModel, OverviewLine, StationOverviewModel
@@ -431,39 +432,25 @@ class ProvincePage(QWidget):
             return
         self.refresh()
 
-    def resolve_fork(self) -> province_trust.ForkResolution | None:
-        """Keep the applied history of the selected ward and refuse its quarantined one."""
+    def resolve_fork(self) -> ForkDialog | None:
+        """Open the choice between the selected ward's applied and quarantined histories
+        (shown, not run modally: the dialog resolves in the background and stays open)."""
         station = self.selected_station()
         row = next((r for r in self.rows if r.station_id == station), None)
         if row is None or not row.branches:
             inform(self, _("Resolve fork…"), _("This ward has no quarantined fork."))
             return None
-        quarantined = sorted({b.seq for branch in row.branches for b in branch.bundles})
-        kept = max(s for branch in row.branches for s in branch.rival_seqs)
-        if not self.confirm_action(
-            _("Resolve fork…"),
-            _(
-                "Keep the bundles applied here ({applied}) and refuse the quarantined bundles "
-                "{quarantined} for good? The key both copies share is then revoked after bundle "
-                "{seq}, and the PC whose bundles were kept must enroll a new key. To keep the "
-                "quarantined copy instead, run 'modelward province resolve-fork' with one of "
-                "its bundles."
-            ).format(
-                applied=", ".join(
-                    map(str, sorted({s for b in row.branches for s in b.rival_seqs}))
-                ),
-                quarantined=", ".join(map(str, quarantined)),
-                seq=row.last_seq,
-            ),
-            _("Keep the applied bundles"),
-        ):
-            return None
-        with errors_shown(self) as attempt:
-            result = self.sync.resolve_fork(row.station_id, str(kept))
-        if attempt.failed:
-            return None
-        self.refresh()
-        return result
+        dialog = ForkDialog(
+            self.sync,
+            row,
+            self,
+            confirm_action=lambda title, text, yes: self.confirm_action(title, text, yes),
+            ask_passphrase=lambda: self.ask_passphrase(False),
+        )
+        dialog.fork_did_resolve.connect(lambda _result: self.refresh())
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     def open_ward(self) -> WardDialog | None:
         station = self.selected_station()
