@@ -336,7 +336,12 @@ def test_the_province_screen_shows_both_branches_and_resolves(
 
         page.confirm_action = confirm
         page.overview.selectRow(0)
-        result = page.resolve_fork()
+        dialog = page.resolve_fork()  # the choice: tests/ui/test_fork_dialog.py
+        assert dialog is not None
+        dialog.choices[0].setChecked(True)  # the history applied here
+        dialog.resolve_button.click()
+        qtbot.waitUntil(lambda: dialog.resolution is not None, timeout=10000)
+        result = dialog.resolution
         assert result is not None and result.rejected_seqs == (6, 7)
         assert "6, 7" in asked[0]
         qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)

@@ -93,7 +93,7 @@ def consequence_text(option: ForkOption) -> str:
     if option.quarantined:
         first = _(
             "What bundles {refused} of the history applied here wrote is taken out; the "
-            "station's earlier bundles and the quarantined bundles {kept} are applied again "
+            "station's earlier bundles are applied again, then the quarantined bundles {kept}, "
             "from the files the province archived. Bundles {refused} of the other copy are "
             "refused for good. This needs the province's key passphrase and may take a while."
         )
@@ -269,6 +269,7 @@ class ForkDialog(GuardedDialog):
 
     def _resolved(self, result: ForkResolution) -> None:
         self.resolution = result
+        self.consequence.hide()  # it said what would happen; the status now says what did
         self.status.setText(resolution_text(result))
         self.status.setStyleSheet("font-weight: 600;")
         self.status.show()
