@@ -167,3 +167,27 @@ def test_a_wrong_passphrase_is_told_and_changes_nothing(
         assert province.overview()[0].branches != ()
     finally:
         db.close()
+
+
+def test_only_the_administrator_may_resolve(qtbot: QtBot, setup: Setup, tmp_path: Path) -> None:
+    """The button mirrors the service's rule: the chief sees it disabled, the administrator
+    can use it."""
+    from app.security.accounts import Actor, Role
+
+    db, province = setup.province(tmp_path / "p")
+    pair = setup.forked.pair
+    try:
+        setup.import_each(province, REAL_ORDER)
+        for role, allowed in ((Role.OFFICER, False), (Role.CHIEF, False), (Role.ADMIN, True)):
+            acting = ProvinceSync(
+                db,
+                now=pair.clock,
+                actor=Actor("nguoidung", "Người dùng", role),
+                keys_folder=pair.province.keys_folder,
+            )
+            page = ProvincePage(db, 2026, service=acting)
+            qtbot.addWidget(page)
+            qtbot.waitUntil(lambda: not page.refreshing(), timeout=10000)  # noqa: B023
+            assert page.resolve_button.isEnabled() is allowed, role
+    finally:
+        db.close()
