@@ -57,7 +57,8 @@ def fork_options(row: StationOverview) -> list[ForkOption]:
     quarantined = tuple(sorted({b.seq for branch in row.branches for b in branch.bundles}))
     options = [
         ForkOption(
-            str(max(applied)) if applied else "",
+            # any applied bundle names the applied history (none may compete with the fork)
+            str(max(applied, default=row.last_seq)),
             False,
             _("The history applied here"),
             _(
