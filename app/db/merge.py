@@ -191,21 +191,7 @@ class _TableMerge:
         if kind_code is not None:
             values.update(derived_values(kind_by_code(kind_code), values))
         origin = self.origin
-        # the sender's conflicts only: what the province holds is left as it is
-        if previous is not None and previous.table_name != self.name:
-            self._conflict(
-                change.record_id,
-                _("{table} {id}: this station already sent a record of another kind with this id."),
-            )
-            return
-        if previous is None and change.record_id in present:
-            self._conflict(
-                change.record_id,
-                _(
-                    "{table} {id}: the province holds a record of this unit with this id that "
-                    "this station did not send."
-                ),
-            )
+        if self._not_the_senders(change, previous, present):
             return
         version_row = {
             "record_uuid": change.record_id,
@@ -234,6 +220,27 @@ class _TableMerge:
         self.inserts.append({"uuid": change.record_id, "owner_unit_id": origin.unit_id, **values})
         self.version_rows.append(version_row)
         self.summary.count(self.name, "new")
+
+    def _not_the_senders(self, change: Change, previous: Any, present: set[str]) -> bool:
+        """The row's id is taken here by another kind this station sent, or by a record of the
+        unit this station never sent: a conflict for the sender only (what the province holds
+        is left as it is)."""
+        if previous is not None and previous.table_name != self.name:
+            self._conflict(
+                change.record_id,
+                _("{table} {id}: this station already sent a record of another kind with this id."),
+            )
+            return True
+        if previous is None and change.record_id in present:
+            self._conflict(
+                change.record_id,
+                _(
+                    "{table} {id}: the province holds a record of this unit with this id that "
+                    "this station did not send."
+                ),
+            )
+            return True
+        return False
 
     def _holds_natural_key(self, values: Mapping[str, Any]) -> bool:
         """Another record (stored, or earlier in this bundle) has the same natural key; if

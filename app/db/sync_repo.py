@@ -5,6 +5,9 @@ writes; nothing here knows the bundle format.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -60,40 +63,55 @@ def _document(name: str, counter: int, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _table_query(name: str, owner_unit_id: int, after: int, until: int | None) -> Any:
-    """The changed rows of one table: counter, the carried columns (dates as stored text), then
-    each parent's uuid."""
+@dataclass(frozen=True)
+class _TableRead:
+    """How one table's changed rows are selected and turned into change rows; built once per
+    table (the SQL constructs do not depend on the unit or the counters)."""
+
+    name: str
+    names: tuple[str, ...]
+    converters: tuple[Callable[[Any], Any], ...]
+    selected: tuple[Any, ...]  # counter, carried columns (dates as stored text), parents' uuids
+    joins: Any
+    table: Any
+    parents_at: tuple[tuple[int, int], ...]  # (position in the values, position in the row)
+
+
+@functools.cache
+def _table_read(name: str) -> _TableRead:
     table = sync_table(name)
     columns = carried_columns(name)
+    names = tuple(c.name for c in columns)
     selected: list[Any] = [table.c.change_seq, *(_raw(c) for c in columns)]
     joins: Any = table
-    for (child, fk), parent in PARENTS.items():
-        if child == name:
-            parent_table = sync_table(parent).alias(f"parent_{fk}")
-            joins = joins.join(parent_table, parent_table.c.id == table.c[fk])
-            selected.append(parent_table.c.uuid.label(f"__parent_{fk}"))
-    condition = (table.c.owner_unit_id == owner_unit_id) & (table.c.change_seq > after)
-    if until is not None:
-        condition = condition & (table.c.change_seq <= until)
-    return select(*selected).select_from(joins).where(condition)
+    parent_columns = [fk for (child, fk) in PARENTS if child == name]
+    for fk in parent_columns:
+        parent_table = sync_table(PARENTS[(name, fk)]).alias(f"parent_{fk}")
+        joins = joins.join(parent_table, parent_table.c.id == table.c[fk])
+        selected.append(parent_table.c.uuid.label(f"__parent_{fk}"))
+    return _TableRead(
+        name,
+        names,
+        tuple(_text_converter(c) for c in columns),
+        tuple(selected),
+        joins,
+        table,
+        tuple((names.index(fk), 1 + len(columns) + n) for n, fk in enumerate(parent_columns)),
+    )
 
 
 def _table_changes(
-    session: Session, name: str, query: Any, needed_parents: set[str]
+    session: Session, read: _TableRead, condition: Any, needed_parents: set[str]
 ) -> list[dict[str, Any]]:
     """Plain tuples and the stored text of dates: the fast path for big exports."""
-    columns = carried_columns(name)
-    names = [c.name for c in columns]
-    converters = [_text_converter(c) for c in columns]
-    parent_columns = [fk for (child, fk) in PARENTS if child == name]
-    parents_at = {names.index(fk): 1 + len(columns) + n for n, fk in enumerate(parent_columns)}
+    query = select(*read.selected).select_from(read.joins).where(condition)
     rows = []
     for row in session.execute(query):
-        values = [convert(v) for convert, v in zip(converters, row[1:], strict=False)]
-        for position, source in parents_at.items():
+        values = [convert(v) for convert, v in zip(read.converters, row[1:], strict=False)]
+        for position, source in read.parents_at:
             values[position] = row[source]
             needed_parents.add(row[source])
-        rows.append(_document(name, row[0], dict(zip(names, values, strict=True))))
+        rows.append(_document(read.name, row[0], dict(zip(read.names, values, strict=True))))
     return rows
 
 
@@ -108,8 +126,12 @@ def read_changes(
     rows: list[dict[str, Any]] = []
     needed_parents: set[str] = set()
     for name in SYNC_MODELS:
-        query = _table_query(name, owner_unit_id, after, until)
-        rows.extend(_table_changes(session, name, query, needed_parents))
+        read = _table_read(name)
+        table = read.table
+        condition = (table.c.owner_unit_id == owner_unit_id) & (table.c.change_seq > after)
+        if until is not None:
+            condition = condition & (table.c.change_seq <= until)
+        rows.extend(_table_changes(session, read, condition, needed_parents))
     missing = needed_parents - {row["record_id"] for row in rows}
     if missing:  # parents unchanged since the baseline: re-send them at their version
         rows = _with_parents(session, owner_unit_id, rows, missing)
