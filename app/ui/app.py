@@ -469,6 +469,7 @@ class StationSession(QObject):
         from app.db import instance_lock
         from app.ui.errors import inform
         from app.ui.ops import wait_for_background
+        from app.ui.widgets.common import errors_shown
 
         old = self.window
         if not self._may_restore():
@@ -488,13 +489,11 @@ class StationSession(QObject):
             if self.db is not None:
                 self.db.close()
                 self.db = None
-            try:
+            result = None
+            with errors_shown(old):
                 # the service checks the role again and names the logged-in user
                 actor = self.login.actor if self.login else None
                 result = BackupService(self.path, actor).restore(backup_path)
-            except Exception as error:
-                present_error(old, error)
-                result = None
             self.last_restore = result
             window = self.start()
             if old is not None:

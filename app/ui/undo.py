@@ -15,7 +15,7 @@ from app.core.record_service import RecordService
 from app.core.records import Change, RecordKind
 from app.i18n import _
 from app.ui.dialogs.record_dialog import with_lock_override
-from app.ui.errors import present_error
+from app.ui.widgets.common import errors_shown
 
 Refresh = Callable[[Change], None]
 
@@ -45,11 +45,11 @@ class _RecordCommand(QUndoCommand):
         # fails (database locked, record gone, a locked month), the command is dropped from the
         # stack, so the stack never claims a state the database does not have. A record of a
         # locked month is changed only after the chief confirms (app.core.locked_months).
-        try:
+        change = None
+        with errors_shown(None) as attempt:
             change = with_lock_override(None, step)
-        except Exception as error:
+        if attempt.failed:
             self.setObsolete(True)
-            present_error(None, error)
             return
         if change is None:  # the chief chose not to change the locked month
             self.setObsolete(True)

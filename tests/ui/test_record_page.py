@@ -221,7 +221,7 @@ def test_a_failed_undo_leaves_stack_and_database_consistent(
     )
     page.refresh(change)
     shown: list[str] = []
-    monkeypatch.setattr("app.ui.undo.present_error", lambda _p, e: shown.append(str(e)))
+    monkeypatch.setattr("app.ui.widgets.common.present_error", lambda _p, e: shown.append(str(e)))
     original = service.update
 
     def locked(*_args: object, **_kwargs: object) -> NoReturn:

@@ -55,6 +55,29 @@ class CriterionDialog(QDialog):
         self.setWindowTitle(_("Criterion {code}").format(code=criterion.code))
         self.setMinimumWidth(720)
         layout = QVBoxLayout(self)
+        self._add_heading(layout)
+        layout.addLayout(self._finding_form())
+
+        layout.addWidget(QLabel(_("Linked records (evidence from the ward's lists):"), self))
+        self.links = QListWidget(self)
+        self.links.setObjectName("links")
+        for link in item.links:
+            entry = QListWidgetItem(f"{_(kind_by_code(link.kind).singular)}: {link.label}")
+            entry.setData(LINK_ROLE, (link.kind, link.uuid))
+            self.links.addItem(entry)
+        layout.addWidget(self.links)
+        layout.addLayout(self._link_picker())
+
+        buttons = QDialogButtonBox(self)
+        buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _add_heading(self, layout: QVBoxLayout) -> None:
+        """The criterion's code and title, its guidance, and what the automatic rule found."""
+        item, criterion = self.item, self.item.criterion
         heading = QLabel(f"<b>{criterion.code}.</b> {criterion.title}", self)
         heading.setWordWrap(True)
         layout.addWidget(heading)
@@ -68,6 +91,9 @@ class CriterionDialog(QDialog):
             auto.setStyleSheet("color: #0b3d91;")
             layout.addWidget(auto)
 
+    def _finding_form(self) -> QFormLayout:
+        """Result, points (for a points criterion) and evidence notes."""
+        item, criterion = self.item, self.item.criterion
         form = QFormLayout()
         self.status = QComboBox(self)
         self.status.setObjectName("status")
@@ -94,24 +120,7 @@ class CriterionDialog(QDialog):
         self.evidence.setFixedHeight(80)
         self.evidence.setTabChangesFocus(True)
         form.addRow(_("Evidence"), self.evidence)
-        layout.addLayout(form)
-
-        layout.addWidget(QLabel(_("Linked records (evidence from the ward's lists):"), self))
-        self.links = QListWidget(self)
-        self.links.setObjectName("links")
-        for link in item.links:
-            entry = QListWidgetItem(f"{_(kind_by_code(link.kind).singular)}: {link.label}")
-            entry.setData(LINK_ROLE, (link.kind, link.uuid))
-            self.links.addItem(entry)
-        layout.addWidget(self.links)
-        layout.addLayout(self._link_picker())
-
-        buttons = QDialogButtonBox(self)
-        buttons.addButton(_("Save"), QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        return form
 
     def _link_picker(self) -> QHBoxLayout:
         row = QHBoxLayout()

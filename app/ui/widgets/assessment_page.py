@@ -28,9 +28,9 @@ from app.db.engine import Database
 from app.i18n import _
 from app.security.accounts import Actor
 from app.ui.dialogs.criterion_dialog import CriterionDialog
-from app.ui.errors import confirm, inform, present_error
+from app.ui.errors import confirm, inform
 from app.ui.models.assessment_model import AssessmentModel, GroupSummaryModel
-from app.ui.widgets.common import table_view
+from app.ui.widgets.common import errors_shown, table_view
 from app.ui.widgets.trend_chart import TrendChart
 
 
@@ -59,6 +59,29 @@ class AssessmentPage(QWidget):
         title = QLabel(_("Self-assessment"), self)
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         layout.addWidget(title)
+        layout.addLayout(self._choice_bar())
+
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        layout.addWidget(self.banner)
+        layout.addWidget(self._approval_bar())
+        layout.addLayout(self._summary())
+        layout.addWidget(self._criteria_table(), 1)
+        hint = QLabel(
+            _(
+                "Double-click a criterion to record the result, points, evidence and "
+                "linked records. ✎ marks a result set by hand."
+            ),
+            self,
+        )
+        hint.setStyleSheet("color: #555;")
+        layout.addWidget(hint)
+        self.pack.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.year.valueChanged.connect(lambda _v: self.refresh())
+
+    def _choice_bar(self) -> QHBoxLayout:
+        """Which criteria set and which year; moving to a newer version on the right."""
         bar = QHBoxLayout()
         self.pack = QComboBox(self)
         self.pack.setObjectName("pack")
@@ -78,12 +101,10 @@ class AssessmentPage(QWidget):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.migrate_button)
-        layout.addLayout(bar)
+        return bar
 
-        self.banner = QLabel(self)
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        layout.addWidget(self.banner)
+    def _approval_bar(self) -> QWidget:
+        """The chief's approval of the assessment shown."""
         from app.core import approval_service as approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
@@ -95,8 +116,10 @@ class AssessmentPage(QWidget):
         self.approval = ApprovalBar(
             self.db, self.actor, approvals.ASSESSMENT, assessment_shown, self
         )
-        layout.addWidget(self.approval)
+        return self.approval
 
+    def _summary(self) -> QHBoxLayout:
+        """The score, the points, the month-by-month chart, and the groups table."""
         summary = QHBoxLayout()
         self.score = QLabel(self)
         self.score.setObjectName("score")
@@ -116,8 +139,9 @@ class AssessmentPage(QWidget):
         left.addWidget(self.chart)
         summary.addLayout(left, 2)
         summary.addWidget(self.groups, 3)
-        layout.addLayout(summary)
+        return summary
 
+    def _criteria_table(self) -> QTableView:
         self.table = QTableView(self)
         self.table.setObjectName("criteria")
         self.table.setModel(self.model)
@@ -129,18 +153,7 @@ class AssessmentPage(QWidget):
         for column, width in enumerate((45, 50, 300, 95, 260, 95, 55)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda index: self.edit(index.row()))
-        layout.addWidget(self.table, 1)
-        hint = QLabel(
-            _(
-                "Double-click a criterion to record the result, points, evidence and "
-                "linked records. ✎ marks a result set by hand."
-            ),
-            self,
-        )
-        hint.setStyleSheet("color: #555;")
-        layout.addWidget(hint)
-        self.pack.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.year.valueChanged.connect(lambda _v: self.refresh())
+        return self.table
 
     # --- state ---------------------------------------------------------------------------
 
@@ -152,10 +165,9 @@ class AssessmentPage(QWidget):
             )
             self.model.set_view(None)
             return
-        try:
+        with errors_shown(self) as attempt:
             self.view = self.service.open(pack_id, self.year.value())
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed or self.view is None:
             return
         self.model.set_view(self.view)
         self.table.resizeRowsToContents()
@@ -210,7 +222,7 @@ class AssessmentPage(QWidget):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         finding = dialog.finding()
-        try:
+        with errors_shown(self):
             self.service.set_item(
                 self.view.id,
                 item.criterion.code,
@@ -219,8 +231,6 @@ class AssessmentPage(QWidget):
                 evidence=finding.evidence,
                 links=finding.links,
             )
-        except Exception as error:
-            present_error(self, error)
         self.refresh()
 
     def migrate(self) -> None:
@@ -243,10 +253,9 @@ class AssessmentPage(QWidget):
             detail=details,
         ):
             return
-        try:
+        with errors_shown(self) as attempt:
             self.service.migrate(self.view.id, newest)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         inform(
             self,

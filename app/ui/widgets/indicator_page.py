@@ -29,7 +29,7 @@ from app.core.periods import Span
 from app.db.engine import Database
 from app.i18n import N_, _
 from app.security.accounts import Actor
-from app.ui.errors import confirm, inform, present_error
+from app.ui.errors import confirm, inform
 from app.ui.models.indicator_grid_model import (
     CHANGE,
     CHANGE_PCT,
@@ -42,6 +42,7 @@ from app.ui.models.indicator_grid_model import (
     YEAR_TO_DATE,
     IndicatorGridModel,
 )
+from app.ui.widgets.common import errors_shown
 
 SPANS = (
     (Span.MONTH, N_("Month")),
@@ -74,7 +75,27 @@ class IndicatorPage(QWidget):
         title = QLabel(_("Monthly indicators"), self)
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         layout.addWidget(title)
+        layout.addLayout(self._period_bar(year, month))
 
+        self.state = QLabel(self)
+        self.state.setObjectName("state")
+        self.state.setWordWrap(True)
+        layout.addWidget(self.state)
+        layout.addWidget(self._approval_bar())
+        layout.addWidget(self._grid(), 1)
+
+        self.problems = QLabel(self)
+        self.problems.setObjectName("problems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #b00020;")
+        layout.addWidget(self.problems)
+
+        self.year.valueChanged.connect(lambda _value: self.refresh())
+        self.span.currentIndexChanged.connect(self._span_changed)
+        self.index.currentIndexChanged.connect(lambda _i: self.refresh())
+
+    def _period_bar(self, year: int, month: int) -> QHBoxLayout:
+        """Year, view (month, quarter…) and which one; export and lock on the right."""
         bar = QHBoxLayout()
         self.year = QSpinBox(self)
         self.year.setRange(2000, 2100)
@@ -101,12 +122,10 @@ class IndicatorPage(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.export_button)
         bar.addWidget(self.lock_button)
-        layout.addLayout(bar)
+        return bar
 
-        self.state = QLabel(self)
-        self.state.setObjectName("state")
-        self.state.setWordWrap(True)
-        layout.addWidget(self.state)
+    def _approval_bar(self) -> QWidget:
+        """The chief's approval of the month shown (none for a quarter or a year)."""
         from app.core import approval_service as approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
@@ -115,8 +134,9 @@ class IndicatorPage(QWidget):
             return approvals.month_key(year, index) if span is Span.MONTH else None
 
         self.approval = ApprovalBar(self.db, self.actor, approvals.MONTH, month_shown, self)
-        layout.addWidget(self.approval)
+        return self.approval
 
+    def _grid(self) -> QTableView:
         self.table = QTableView(self)
         self.table.setObjectName("grid")
         self.table.setModel(self.model)
@@ -144,17 +164,7 @@ class IndicatorPage(QWidget):
         }
         for column in range(self.model.columnCount()):
             self.table.setColumnWidth(column, widths.get(column, 100))
-        layout.addWidget(self.table, 1)
-
-        self.problems = QLabel(self)
-        self.problems.setObjectName("problems")
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.problems)
-
-        self.year.valueChanged.connect(lambda _value: self.refresh())
-        self.span.currentIndexChanged.connect(self._span_changed)
-        self.index.currentIndexChanged.connect(lambda _i: self.refresh())
+        return self.table
 
     def _fill_index(self, current: int = 1) -> None:
         span = self.span.currentData()
@@ -239,22 +249,22 @@ class IndicatorPage(QWidget):
 
     def _edit(self, code: str, value: str | None, comment: str | None) -> None:
         year, _span, month = self.selection()
-        try:
-            if value is not None:
-                self.service.set_value(year, month, code, value)
-            elif comment is not None:
-                self.service.set_comment(year, month, code, comment)
-        except ValidationError as error:
-            self.problems.setText("\n".join(f"• {m}" for m in error.field_errors.values()))
-            return
-        except Exception as error:
-            present_error(self, error)
+        with errors_shown(self) as attempt:
+            try:
+                if value is not None:
+                    self.service.set_value(year, month, code, value)
+                elif comment is not None:
+                    self.service.set_comment(year, month, code, comment)
+            except ValidationError as error:  # shown under the grid, not in a box
+                self.problems.setText("\n".join(f"• {m}" for m in error.field_errors.values()))
+                return
+        if attempt.failed:
             return
         self.refresh()
 
     def toggle_lock(self) -> None:
         year, _span, month = self.selection()
-        try:
+        with errors_shown(self):
             if self.service.is_locked(year, month):
                 reason, ok = QInputDialog.getText(
                     self,
@@ -276,8 +286,6 @@ class IndicatorPage(QWidget):
                 yes=_("Lock"),
             ):
                 self.service.lock(year, month)
-        except Exception as error:
-            present_error(self, error)
         self.refresh()
 
     def export(self, path: Path | None = None) -> None:
@@ -293,11 +301,10 @@ class IndicatorPage(QWidget):
                 return
             path = Path(name)
         year, span, index = self.selection()
-        try:
+        with errors_shown(self) as attempt:
             grid = self.service.grid(year, span, index)
             export_indicator_grid(grid, path, profile.load(self.service.db).unit.name)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         inform(
             self,

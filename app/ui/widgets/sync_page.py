@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -34,9 +34,14 @@ from app.security.accounts import Actor
 from app.sync.envelope import fingerprint
 from app.sync.trust import signing_key_id, trust_list_signer
 from app.ui.errors import confirm, inform, present_error
-from app.ui.ops import Operation, run_in_background
+from app.ui.ops import Operation, Progress, run_in_background
+from app.ui.widgets.common import errors_shown
 from app.ui.widgets.common import fill_table as _fill
 from app.ui.widgets.common import make_table as _table
+
+if TYPE_CHECKING:
+    from app.sync import keys as station_keys
+    from app.sync.trust import TrustListDoc
 
 
 class PassphraseDialog(QDialog):
@@ -111,7 +116,19 @@ class SyncPage(QWidget):
         )
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(_("Sync with the province"), self))
+        layout.addWidget(self._keys_box())
+        layout.addWidget(self._trust_box())
+        layout.addWidget(self._send_box())
+        layout.addWidget(QLabel(_("Bundles sent (newest first):"), self))
+        self.outbox = _table(
+            self,
+            [_("No."), _("Exported"), _("Changes"), _("State"), _("Province comments"), _("File")],
+        )
+        self.outbox.setObjectName("outbox")
+        layout.addWidget(self.outbox, 1)
+        self.refresh()
 
+    def _keys_box(self) -> QGroupBox:
         keys = QGroupBox(_("Station keys"), self)
         keys_layout = QHBoxLayout(keys)
         self.keys_label = QLabel(keys)
@@ -125,8 +142,9 @@ class SyncPage(QWidget):
         self.enrollment_button.clicked.connect(lambda: self.write_enrollment())
         keys_layout.addWidget(self.create_keys_button)
         keys_layout.addWidget(self.enrollment_button)
-        layout.addWidget(keys)
+        return keys
 
+    def _trust_box(self) -> QGroupBox:
         trust_box = QGroupBox(_("Province trust list"), self)
         trust_layout = QHBoxLayout(trust_box)
         self.trust_label = QLabel(trust_box)
@@ -136,8 +154,9 @@ class SyncPage(QWidget):
         self.trust_button = QPushButton(_("Import trust list…"), trust_box)
         self.trust_button.clicked.connect(lambda: self.import_trust_list())
         trust_layout.addWidget(self.trust_button)
-        layout.addWidget(trust_box)
+        return trust_box
 
+    def _send_box(self) -> QGroupBox:
         send = QGroupBox(_("Send to the province"), self)
         send_layout = QHBoxLayout(send)
         self.pending_label = QLabel(send)
@@ -152,47 +171,15 @@ class SyncPage(QWidget):
         self.receipt_button.clicked.connect(lambda: self.import_receipt())
         send_layout.addWidget(self.export_button)
         send_layout.addWidget(self.receipt_button)
-        layout.addWidget(send)
-
-        layout.addWidget(QLabel(_("Bundles sent (newest first):"), self))
-        self.outbox = _table(
-            self,
-            [_("No."), _("Exported"), _("Changes"), _("State"), _("Province comments"), _("File")],
-        )
-        self.outbox.setObjectName("outbox")
-        layout.addWidget(self.outbox, 1)
-        self.refresh()
+        return send
 
     # -- display ------------------------------------------------------------------------
 
     def refresh(self) -> None:
         public = self.sync.public_keys()
-        if public is None:
-            self.keys_label.setText(
-                _(
-                    "This station has no keys yet. Create them, then send the enrollment "
-                    "request to the province."
-                )
-            )
-        else:
-            prints = public.fingerprints()
-            self.keys_label.setText(
-                _("Signing key: {signing}\nEncryption key: {encryption}").format(**prints)
-            )
-        self.create_keys_button.setVisible(public is None)
-        self.enrollment_button.setEnabled(public is not None)
+        self._show_keys(public)
         doc = self.sync.trust_list()
-        if doc is None:
-            self.trust_label.setText(_("No trust list yet: import the one the province sent."))
-        else:
-            self.trust_label.setText(
-                _("Version {v} from {name}, valid until {date}; {n} stations enrolled.").format(
-                    v=doc.version,
-                    name=doc.province_name,
-                    date=format_date(doc.expires.astimezone()),
-                    n=len(doc.stations),
-                )
-            )
+        self._show_trust_list(doc)
         pending = self.sync.pending_changes() if public is not None else 0
         self.pending_label.setText(
             _(
@@ -213,6 +200,38 @@ class SyncPage(QWidget):
             self.enrollment_button,
             self.trust_button,
         )
+        self._fill_outbox()
+
+    def _show_keys(self, public: station_keys.PublicKeys | None) -> None:
+        if public is None:
+            self.keys_label.setText(
+                _(
+                    "This station has no keys yet. Create them, then send the enrollment "
+                    "request to the province."
+                )
+            )
+        else:
+            prints = public.fingerprints()
+            self.keys_label.setText(
+                _("Signing key: {signing}\nEncryption key: {encryption}").format(**prints)
+            )
+        self.create_keys_button.setVisible(public is None)
+        self.enrollment_button.setEnabled(public is not None)
+
+    def _show_trust_list(self, doc: TrustListDoc | None) -> None:
+        if doc is None:
+            self.trust_label.setText(_("No trust list yet: import the one the province sent."))
+            return
+        self.trust_label.setText(
+            _("Version {v} from {name}, valid until {date}; {n} stations enrolled.").format(
+                v=doc.version,
+                name=doc.province_name,
+                date=format_date(doc.expires.astimezone()),
+                n=len(doc.stations),
+            )
+        )
+
+    def _fill_outbox(self) -> None:
         rows = []
         for row in self.sync.outbox():
             rows.append(
@@ -230,15 +249,25 @@ class SyncPage(QWidget):
     # -- actions ------------------------------------------------------------------------
 
     def create_keys(self) -> None:
+        """The keys are made and sealed with the passphrase off the GUI thread."""
         passphrase = self.ask_passphrase(True)
         if passphrase is None:
             return
-        try:
-            public = self.sync.create_keys(passphrase)
-        except Exception as error:
-            present_error(self, error)
-            return
-        self.refresh()
+        sync = self.sync
+
+        def work(_progress: Progress, _token: CancelToken) -> station_keys.PublicKeys:
+            return sync.create_keys(passphrase)
+
+        self.create_keys_button.setEnabled(False)  # not twice while they are being made
+        self._operation = run_in_background(
+            work,
+            parent=self,
+            progress_label=_("Creating the station keys…"),
+            on_done=self._keys_created,
+            on_end=self.refresh,
+        )
+
+    def _keys_created(self, public: station_keys.PublicKeys) -> None:
         inform(
             self,
             _("Keys created"),
@@ -264,10 +293,9 @@ class SyncPage(QWidget):
             return
         from app.fileio import atomic_write_bytes
 
-        try:
+        with errors_shown(self) as attempt:
             atomic_write_bytes(path, self.sync.enrollment_request(self.sync.unlock(passphrase)))
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         inform(
             self,
@@ -286,7 +314,8 @@ class SyncPage(QWidget):
             if not name:
                 return
             path = Path(name)
-        try:
+        result = None
+        with errors_shown(self):
             data = path.read_bytes()
             confirmed = None
             if self.sync.pinned_anchor() is None:
@@ -303,8 +332,7 @@ class SyncPage(QWidget):
                     return
                 confirmed = shown
             result = self.sync.import_trust_list(data, confirmed)
-        except Exception as error:
-            present_error(self, error)
+        if result is None:
             return
         self.refresh()
         text = (
@@ -326,10 +354,9 @@ class SyncPage(QWidget):
         passphrase = self.ask_passphrase(False)
         if passphrase is None:
             return
-        try:
+        with errors_shown(self) as attempt:
             keys = self.sync.unlock(passphrase)
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
 
         def work(progress: Callable[[int, int, str], None], _token: CancelToken) -> Any:
@@ -369,10 +396,9 @@ class SyncPage(QWidget):
             if not name:
                 return
             path = Path(name)
-        try:
+        with errors_shown(self) as attempt:
             result = self.sync.import_receipt(path.read_bytes())
-        except Exception as error:
-            present_error(self, error)
+        if attempt.failed:
             return
         self.refresh()
         if not result.changed:
