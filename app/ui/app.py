@@ -336,8 +336,6 @@ class StationSession(QObject):
             return None
 
     def _attach(self, window: MainWindow, db: Database) -> None:
-        from app.core.errors import EnvironmentProblem, UserFacingError
-
         if not window.isVisible():  # closed while the data was being opened
             db.close()
             return
@@ -346,12 +344,8 @@ class StationSession(QObject):
             if not attach_station(window, db, login=self.login):
                 window.close()
                 return
-        except (UserFacingError, EnvironmentProblem) as error:
+        except Exception as error:  # every kind is shown (_open_failed); never stuck "opening…"
             self._open_failed(window, error)
-            return
-        except Exception as error:  # a bug: shown and logged, never a window stuck "opening…"
-            present_error(window, error)
-            window.close()
             return
         log.info("main window ready for %s", self.path)
         window.lock_requested.connect(self.lock_screen)
