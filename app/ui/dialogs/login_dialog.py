@@ -117,8 +117,10 @@ class LoginDialog(GuardedDialog):
         buttons = QDialogButtonBox(self)
         self.ok = buttons.addButton(_("Log in"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setObjectName("login_button")
-        cancel = buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
-        cancel.setObjectName("close_button")
+        self.close_button = buttons.addButton(
+            _("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole
+        )
+        self.close_button.setObjectName("close_button")
         self.ok.setDefault(True)
         buttons.accepted.connect(self.try_login)
         buttons.rejected.connect(self.reject)
@@ -146,7 +148,11 @@ class LoginDialog(GuardedDialog):
         """The password is checked (argon2id, slow on purpose) off the GUI thread: the box
         stays responsive, says it is checking, and a second Enter is ignored meanwhile."""
         accounts, username, password = self.accounts, self.chosen_username(), self.password.text()
-        controls = [w for w in (self.user, self.password, self.card, self.forgot) if w is not None]
+        controls = [
+            w
+            for w in (self.user, self.password, self.card, self.forgot, self.close_button)
+            if w is not None
+        ]
         submit_in_background(
             self,
             lambda: accounts.login(username, password),
@@ -260,7 +266,9 @@ class CreateAdminDialog(GuardedDialog):
         buttons = QDialogButtonBox(page)
         self.create_button = buttons.addButton(_("Create"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.create_button.setObjectName("create_button")
-        buttons.addButton(_("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole)
+        self.close_button = buttons.addButton(
+            _("Close ModelWard"), QDialogButtonBox.ButtonRole.RejectRole
+        )
         buttons.accepted.connect(self.create_account)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -284,7 +292,13 @@ class CreateAdminDialog(GuardedDialog):
             error=self.error,
             button=self.create_button,
             busy_text=_("Creating the account…"),
-            controls=(self.username, self.display_name, self.password, self.again),
+            controls=(
+                self.username,
+                self.display_name,
+                self.password,
+                self.again,
+                self.close_button,
+            ),
         )
 
     def _created(self, created: tuple[LoginResult, str]) -> None:
