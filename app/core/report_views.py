@@ -1,4 +1,5 @@
-"""A periodic report as its readers see it (the PDF builder, the report screen): settings and content, frozen, no I/O."""
+"""A periodic report as its readers see it (the PDF builder, the report screen): settings
+and content, frozen, no I/O."""
 
 from __future__ import annotations
 
