@@ -74,8 +74,9 @@ def _station_with_accounts(db_path: Path) -> dict[str, str]:
     """A new encrypted station at ``db_path`` with its administrator and an officer, as the
     app's first start and the accounts screen make them; the environment the start-up child
     logs in with (``bench.startup``)."""
+    from app.core.domain.access import Role
     from app.db import cipher
-    from app.security.accounts import Accounts, Role
+    from app.security.accounts import Accounts
 
     accounts = Accounts(db_path)
     admin, _code = accounts.create("quantri.bench", "Quản trị viên", BENCH_PASSWORD + " admin")
@@ -87,7 +88,7 @@ def _station_with_accounts(db_path: Path) -> dict[str, str]:
 
 
 def cold_start(workdir: Path) -> dict[str, float]:
-    from app.core.demo import DemoBuilder
+    from app.core.services.demo import DemoBuilder
     from app.db.open import open_database
 
     db_path = workdir / "demo10.sqlite"
@@ -141,9 +142,9 @@ def _table_db(workdir: Path) -> Path:
 
 def _table_template() -> Path:
     """A station database with 100,000 sessions, cached between runs per schema revision."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
-    from app.core.record_service import RecordService
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
+    from app.core.services.records import RecordService
     from app.db.open import open_database
 
     schema = hashlib.sha256(
@@ -186,7 +187,7 @@ def _table_template() -> Path:
 
 
 def big_table(workdir: Path) -> dict[str, float]:
-    from app.core.record_service import RecordService
+    from app.core.services.records import RecordService
     from app.db.open import open_database
     from app.ui.app import make_application
     from bench.record_list import timings
@@ -222,12 +223,12 @@ def big_table(workdir: Path) -> dict[str, float]:
 def packs_and_indicators(workdir: Path) -> dict[str, float]:
     """Issue 4: the indicator grid of a month with year over year, a full assessment, and
     verifying and installing the default packs; each with a baseline from the same run."""
-    from app.core.assessment_service import AssessmentService
-    from app.core.demo import DEMO_PROFILE, DemoBuilder
-    from app.core.indicator_service import IndicatorService
-    from app.core.packs import service as packs
-    from app.core.periods import Span
-    from app.core.profile import set_up
+    from app.core.domain.periods import Span
+    from app.core.services import packs
+    from app.core.services.assessments import AssessmentService
+    from app.core.services.demo import DEMO_PROFILE, DemoBuilder
+    from app.core.services.indicators import IndicatorService
+    from app.core.services.profile import set_up
     from app.db.open import open_database
     from app.sync.tuf_client import embedded_root, verify_repository
 
@@ -291,11 +292,11 @@ def reports(workdir: Path) -> dict[str, float]:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
 
-    from app.core.demo import DemoBuilder
-    from app.core.indicator_service import IndicatorService
-    from app.core.periods import Span
-    from app.core.record_service import RecordService
-    from app.core.report_data import period_report
+    from app.core.domain.periods import Span
+    from app.core.services.demo import DemoBuilder
+    from app.core.services.indicators import IndicatorService
+    from app.core.services.records import RecordService
+    from app.core.services.report_data import period_report
     from app.db.open import open_database
     from app.reports.appendix_report import AppendixInfo, build_appendix
     from app.reports.fonts import FAMILY, register_fonts
@@ -325,7 +326,7 @@ def reports(workdir: Path) -> dict[str, float]:
         ],
     )
     rows = records.fetch("sessions", records.list_ids("sessions"))[:2000]
-    from app.core.records import SESSIONS
+    from app.core.domain.records import SESSIONS
 
     info = AppendixInfo(1, "01/BC-CAP", base, "Công an phường Trường Vinh")
     started = time.perf_counter()

@@ -21,7 +21,7 @@ from bench.sync import BIG_ROWS, _best_ms, _big_ward
 
 
 def backups(workdir: Path) -> dict[str, float]:
-    from app.core import backup
+    from app.core.services import backup_steps as backup
 
     folder = workdir / "backup-bench"
     folder.mkdir()

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 if TYPE_CHECKING:
-    from app.core.record_service import RecordService
+    from app.core.services.records import RecordService
 
 Best = Callable[[Callable[[], object], Callable[[], object] | None], float]
 
 
 def timings(service: RecordService, best: Best) -> dict[str, float]:
     """``best(action, reset)``: the fastest time of ``action`` in ms, ``reset`` untimed."""
-    from app.core.records import SESSIONS
+    from app.core.domain.records import SESSIONS
     from app.ui.models.record_table_model import RecordTableModel
 
     def first_screen(model: RecordTableModel) -> None:

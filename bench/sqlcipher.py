@@ -85,7 +85,7 @@ def _side(mode: str, key: bytes | None, *paths: Path) -> Iterator[None]:
 
 def _record_list(path: Path) -> dict[str, float]:
     """The actions of ``bench.__main__.big_table`` on the database at ``path``."""
-    from app.core.record_service import RecordService
+    from app.core.services.records import RecordService
     from app.db.open import open_database
     from app.ui.app import make_application
 
@@ -117,14 +117,14 @@ def _sheet_rows() -> list[dict[str, Any]]:
 def _sheet_import(template: Path, target: Path) -> dict[str, float]:
     """A 10,000-row spreadsheet import (automatic backup, then one transaction) into a fresh
     copy of ``template``."""
-    from app.core.record_service import RecordService
+    from app.core.services.records import RecordService
     from app.db.open import open_database
 
     rows = _sheet_rows()
     current: list[Any] = []
 
     def fresh() -> None:
-        from app.core.backup import wait_for_verifications
+        from app.core.services.backup_steps import wait_for_verifications
 
         wait_for_verifications()  # the last import's backup, checked in the background
         for db in current:
@@ -143,7 +143,7 @@ def _sheet_import(template: Path, target: Path) -> dict[str, float]:
 
 def _province_import(template: Path, target: Path, bundle: Path, keys: Path) -> dict[str, float]:
     """``bench/sync.py``'s import: one 100,000-record bundle into a fresh province."""
-    from app.core.sync_province import ProvinceSync
+    from app.core.services.sync.province.imports import ProvinceSync
     from app.db.open import open_database
     from app.sync import keys as station_keys
     from bench.sync import PASSPHRASE
@@ -155,7 +155,7 @@ def _province_import(template: Path, target: Path, bundle: Path, keys: Path) -> 
     reports: list[Any] = []
 
     def fresh() -> None:
-        from app.core.backup import wait_for_verifications
+        from app.core.services.backup_steps import wait_for_verifications
 
         wait_for_verifications()  # the last import's backup, checked in the background
         for db in current:

@@ -57,10 +57,10 @@ class _Pair:
 
 def _enrolled_pair(folder: Path, ward_path: Path) -> _Pair:
     """The set-up of tests/sync/conftest.py ``make_pair``, on the bench's own ward database."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up_province
-    from app.core.sync_province import ProvinceSync
-    from app.core.sync_ward import WardSync
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up_province
+    from app.core.services.sync.province.imports import ProvinceSync
+    from app.core.services.sync.ward import WardSync
     from app.db.open import open_database
     from app.sync import keys as station_keys
     from app.sync.envelope import fingerprint
@@ -155,9 +155,9 @@ def _raw_insert(db_path: Path, names: list[str], rows: list[tuple[Any, ...]]) ->
 def _big_ward(path: Path, rows: int) -> int:
     """A set-up ward with ``rows`` valid sessions written by one bulk executemany (derived
     columns from the app's own ``derived_values``). Returns the change counter."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import own_unit_id, set_up
-    from app.core.records import SESSIONS
+    from app.core.domain.records import SESSIONS
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import own_unit_id, set_up
     from app.db.open import open_database
     from app.db.tracking import derived_values
 
@@ -254,10 +254,10 @@ def sync_bundles(workdir: Path, table_db: Path) -> dict[str, float]:
     import pyrage
     from sqlalchemy import select
 
-    from app.core.profile import own_unit_id
-    from app.core.record_service import RecordService
-    from app.core.sync_province import ProvinceSync
-    from app.core.sync_ward import ACKED_COUNTER, WardSync
+    from app.core.services.profile import own_unit_id
+    from app.core.services.records import RecordService
+    from app.core.services.sync.province.imports import ProvinceSync
+    from app.core.services.sync.ward import ACKED_COUNTER, WardSync
     from app.db.models import AppMeta, ChangeCounter
     from app.db.open import open_database
     from app.db.sync_tables import carried_columns
@@ -304,7 +304,7 @@ def sync_bundles(workdir: Path, table_db: Path) -> dict[str, float]:
     current: list[Any] = []
 
     def fresh_province() -> None:
-        from app.core.backup import wait_for_verifications
+        from app.core.services.backup_steps import wait_for_verifications
 
         wait_for_verifications()  # the last import's backup, checked in the background
         for db in current:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.demo import DEMO_PROFILE
-from app.core.profile import set_up
-from app.core.record_service import RecordService
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
+from app.core.services.records import RecordService
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import set_language

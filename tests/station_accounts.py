@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.security.accounts import Accounts, KdfParams, Role
+from app.core.domain.access import Role
+from app.security.accounts import Accounts, KdfParams
 
 # cheap argon2 parameters: they are stored per account, so the subprocesses log in fast too
 CHEAP_KDF = KdfParams(time_cost=1, memory_cost=8, parallelism=1)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from app import __version__
 
 if TYPE_CHECKING:
-    from app.core.records import RecordRow
+    from app.core.domain.records import RecordRow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,11 +104,12 @@ def test_the_log_file_rotates(tmp_path: Path) -> None:
 def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Path) -> None:
     """The CLI logs in the way the app does; a wrong password counts towards the lock-out and
     an officer's command that needs the chief is refused before anything is written."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
-    from app.core.spreadsheet import export_xlsx
+    from app.core.domain.access import Role
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
+    from app.core.services.spreadsheet import export_xlsx
     from app.db.open import open_database
-    from app.security.accounts import Accounts, KdfParams, Role
+    from app.security.accounts import Accounts, KdfParams
 
     path = tmp_path / "station.sqlite"
     db = open_database(path)
@@ -160,7 +161,7 @@ def test_a_station_with_accounts_needs_a_login_and_the_role_decides(tmp_path: Pa
 
 
 def _session_row() -> RecordRow:
-    from app.core.records import RecordRow, kind_by_code
+    from app.core.domain.records import RecordRow, kind_by_code
     from tests.conftest import NOW
     from tests.core.test_records import VALID
 

@@ -63,8 +63,8 @@ def _fingerprint(output: str) -> str:
 
 
 def _sessions_file(path: Path) -> Path:
-    from app.core.records import RecordRow, kind_by_code
-    from app.core.spreadsheet import export_xlsx
+    from app.core.domain.records import RecordRow, kind_by_code
+    from app.core.services.spreadsheet import export_xlsx
     from tests.conftest import NOW
     from tests.core.test_records import VALID
 
@@ -210,8 +210,8 @@ def test_setup_does_not_overwrite_a_station(tmp_path: Path) -> None:
 @pytest.fixture
 def plain_station(tmp_path: Path) -> Path:
     """A station from before accounts existed: set up, plaintext, no accounts."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
     from app.db.open import open_database
 
     path = tmp_path / "station.sqlite"
@@ -251,8 +251,8 @@ def test_no_command_changes_a_station_without_accounts(plain_station: Path, tmp_
 def test_a_demo_database_without_accounts_is_the_exception(tmp_path: Path) -> None:
     """A demo built before demo accounts existed: training data, so commands may change it
     without a login (a demo built now has its demo accounts, and logs in like any station)."""
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
     from app.db.open import open_database
 
     path = tmp_path / "demo.sqlite"

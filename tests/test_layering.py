@@ -10,9 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHECK = """
 import sys
-import app.cli, app.cli.records, app.core.demo, app.core.overview, app.core.spreadsheet
-import app.core.record_service, app.core.formatting, app.db.open, app.db.migrate
-import app.i18n, app.paths, app.logs, app.cli.reports, app.core.report_data
+import app.cli, app.cli.records, app.core.services.demo, app.core.services.overview
+import app.core.services.spreadsheet
+import app.core.services.records, app.core.domain.formatting, app.db.open, app.db.migrate
+import app.i18n, app.paths, app.logs, app.cli.reports, app.core.services.report_data
 import app.reports.period_report, app.reports.appendix_report
 leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6'))
 print(','.join(leaked))

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
-from app.core import sync_rows as changes  # noqa: E402
+from app.core.services.sync import rows as changes  # noqa: E402
 from app.sync import bundle as fmt  # noqa: E402
 from app.sync import trust  # noqa: E402
 from app.sync.envelope import (  # noqa: E402

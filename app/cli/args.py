@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import LANGUAGES, N_, _, set_language
 from app.paths import DB_FILE_NAME
 

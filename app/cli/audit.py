@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.db.engine import Database
+    from app.core.services.storage import Database
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,9 +30,8 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.audit_service import verify
-    from app.db import audit
-    from app.db.open import open_database
+    from app.core.services.audit import latest_entries, verify
+    from app.core.services.storage import open_database
 
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
@@ -46,13 +45,12 @@ def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
                 print(_("The audit trail is broken: {problem}").format(problem=check.problem))
             wards_ok = _verify_wards(db)
             return 0 if check.ok and wards_ok else 1
-        with db.read() as session:
-            for entry in audit.entries(session, args.last):
-                changes = json.loads(entry.changes)
-                print(
-                    f"{entry.id:>7}  {entry.at.astimezone():%d/%m/%Y %H:%M:%S}  {entry.actor}  "
-                    f"{entry.action}  {entry.table_name}  {', '.join(changes)}"
-                )
+        for entry in latest_entries(db, args.last):
+            changes = json.loads(entry.changes)
+            print(
+                f"{entry.entry_id:>7}  {entry.at.astimezone():%d/%m/%Y %H:%M:%S}  {entry.actor}  "
+                f"{entry.action}  {entry.table_name}  {', '.join(changes)}"
+            )
         return 0
     finally:
         db.close()
@@ -61,7 +59,8 @@ def run_audit_verb(path: Path, args: argparse.Namespace) -> int:
 def _verify_wards(db: Database) -> bool:
     """At a province station: check each enrolled ward's received audit trail (True if all
     are intact, and at a ward station)."""
-    from app.core import profile, sync_province
+    from app.core.services import profile
+    from app.core.services.sync.province import imports as sync_province
 
     if not profile.is_set_up(db) or not profile.is_province(profile.load(db)):
         return True

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.common import passphrase
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.core.backup_service import BackupService
+    from app.core.services.backups import BackupService
 
 PASSPHRASE_ENV = "MODELWARD_BACKUP_PASSPHRASE"
 
@@ -49,8 +49,8 @@ def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
     """Each verb goes through ``BackupService`` as the logged-in user: it checks the role and
     records that user (never the operating-system login)."""
     from app.cli.common import actor_of
-    from app.core.backup_service import BackupService
-    from app.security.accounts import Permission
+    from app.core.domain.access import Permission
+    from app.core.services.backups import BackupService
 
     service = BackupService(path, actor_of(args))
     if args.action == "verify":
@@ -95,7 +95,7 @@ def run_backup_verb(path: Path, args: argparse.Namespace) -> int:
 
 
 def _list(service: BackupService) -> int:
-    from app.db.cipher import is_encrypted
+    from app.core.services.storage import is_encrypted
 
     for listed in service.list():
         # an administrator checks here that no plaintext copy is left after the upgrade
@@ -108,7 +108,7 @@ def _list(service: BackupService) -> int:
 
 
 def _restore(service: BackupService, args: argparse.Namespace) -> int:
-    from app.security.accounts import Permission
+    from app.core.domain.access import Permission
 
     service.require(Permission.RESTORE_BACKUP)  # before the file is read or a question asked
     info = service.verify(args.file)

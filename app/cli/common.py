@@ -4,18 +4,18 @@ that no command changes the data of a station without user accounts (the demo ex
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.security.accounts import Actor, LoginResult
+    from app.core.domain.access import Actor
+    from app.core.services.accounts import LoginResult
 
 # (verb, action) pairs that only read the station: they run on a station without accounts
 READ_ONLY = frozenset(
@@ -99,7 +99,7 @@ def cli_login(path: Path, username: str | None) -> LoginResult | None:
     """Log in the way the app does, when the station has accounts: the user name from --user
     or MODELWARD_USER (else asked), the password from MODELWARD_PASSWORD (else asked, unseen).
     A station without accounts returns None (see :func:`require_accounts`)."""
-    from app.security.accounts import Accounts
+    from app.core.services.accounts import Accounts
 
     accounts = Accounts(path)
     if not accounts.exists():
@@ -116,9 +116,9 @@ def cli_login(path: Path, username: str | None) -> LoginResult | None:
         name = name or input(_("User name: "))
         password = getpass.getpass(_("Password: "))
     login = accounts.login(name, password)
-    from app.db import cipher
+    from app.core.services import storage
 
-    cipher.unlock(path, login.db_key)  # the database is encrypted with it (app.db.open)
+    storage.unlock(path, login.db_key)  # the database is encrypted with it (app.db.open)
     if login.must_change_password:
         raise UserFacingError(
             _("Your password was set by the administrator and must be changed first."),
@@ -151,11 +151,11 @@ def log_in_for(path: Path, args: argparse.Namespace) -> LoginResult | None:
 def require_accounts(path: Path) -> None:
     """Refuse a command that changes data on a station without user accounts, unless the
     database is the demo (a missing database is left for the command to report)."""
-    from app.db import cipher
+    from app.core.services import storage
 
     if not path.exists():
         return
-    if cipher.is_encrypted(path):
+    if storage.is_encrypted(path):
         raise missing_accounts(path)
     if is_demo(path):
         return
@@ -169,7 +169,7 @@ def require_accounts(path: Path) -> None:
 
 
 def missing_accounts(path: Path) -> UserFacingError:
-    from app.security.accounts import Accounts
+    from app.core.services.accounts import Accounts
 
     return UserFacingError(
         _("The user accounts of this encrypted station are missing ({path}).").format(
@@ -184,13 +184,6 @@ def missing_accounts(path: Path) -> UserFacingError:
 
 def is_demo(path: Path) -> bool:
     """Whether the plaintext database at ``path`` is marked as the demo ward."""
-    from app.core.profile import DEMO_KEY
-    from app.db import cipher
-    from app.db.errors import database_errors
+    from app.core.services.storage import is_demo_database
 
-    try:
-        with contextlib.closing(cipher.connect(path, readonly=True, key=None)) as raw:
-            row = raw.execute("SELECT value FROM app_meta WHERE key = ?", (DEMO_KEY,)).fetchone()
-    except database_errors():
-        return False
-    return row is not None and row[0] == "1"
+    return is_demo_database(path)

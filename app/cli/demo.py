@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 
@@ -32,8 +32,8 @@ def run_screenshots_verb(path: Path, args: argparse.Namespace) -> int:
 
 
 def run_demo_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.demo import DemoBuilder
-    from app.db.open import open_database
+    from app.core.services.demo import DemoBuilder
+    from app.core.services.storage import open_database
 
     if path.exists() and args.if_missing:
         print(_("Demo database already exists: {path}").format(path=path))
@@ -54,7 +54,7 @@ def run_demo_verb(path: Path, args: argparse.Namespace) -> int:
                 path=path, counts=", ".join(f"{k} {v}" for k, v in counts.items())
             )
         )
-    from app.core import demo_accounts
+    from app.core.services import demo_accounts
 
     card = demo_accounts.ensure(path)  # one ready account per role, shown at the demo's login
     for line in demo_accounts.card_lines(card) if card is not None else ():

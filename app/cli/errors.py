@@ -7,7 +7,7 @@ import errno
 import logging
 import sys
 
-from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
+from app.core.domain.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
 from app.i18n import N_, _
 
 log = logging.getLogger(__name__)

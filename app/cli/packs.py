@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import N_, _
 
 if TYPE_CHECKING:
-    from app.core.packs import service
-    from app.db.engine import Database
+    from app.core.services import packs as service
+    from app.core.services.storage import Database
 
 # The parser is built on every start, GUI included: the heavy modules (SQLAlchemy, python-tuf)
 # are imported only when a pack verb actually runs.
@@ -63,8 +63,8 @@ def _passphrase(args: argparse.Namespace) -> bytes | None:
 
 
 def run_pack_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.packs.authoring import build_pack
-    from app.db.open import open_database
+    from app.core.domain.packs.authoring import build_pack
+    from app.core.services.storage import open_database
     from app.fileio import atomic_write_bytes
 
     if args.action == "build":
@@ -95,26 +95,27 @@ def run_pack_verb(path: Path, args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from app.sync import tuf_repo
+    from app.core.services import pack_publishing
 
     passphrase = _passphrase(args)
     if args.action == "init-repo":
-        tuf_repo.init_repository(args.repo, args.keys, passphrase, args.root_keys, args.threshold)
+        pack_publishing.create_repository(
+            args.repo, args.keys, passphrase, args.root_keys, args.threshold
+        )
         print(
             _("Repository created in {repo}; keys in {keys}. Keep the root keys offline.").format(
                 repo=args.repo, keys=args.keys
             )
         )
         return 0
-    repository = tuf_repo.open_repository(args.repo, args.keys, passphrase)
-    added = repository.add_packs(args.files)
+    added = pack_publishing.publish_packs(args.repo, args.keys, passphrase, args.files)
     print(_("Signed a new release with: {packs}").format(packs=", ".join(added)))
     return 0
 
 
 def _station_action(db: Database, args: argparse.Namespace) -> int:
-    from app.core.packs import service
-    from app.core.station_service import default_author
+    from app.core.services import packs as service
+    from app.core.services.station_service import default_author
 
     now = datetime.now(UTC)
     if args.action == "list":
@@ -139,8 +140,8 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
         _print_inspection(service.inspect(db, args.path, now))
         return 0
     from app.cli.common import actor_of
-    from app.core.backup import automatic_backup
-    from app.security.accounts import Permission, require
+    from app.core.domain.access import Permission, require
+    from app.core.services.backup_steps import automatic_backup
 
     actor = actor_of(args)
     author = actor.display_name if actor else default_author()
@@ -171,7 +172,7 @@ def _station_action(db: Database, args: argparse.Namespace) -> int:
 
 def _warn_clock(db: Database, now: datetime) -> None:
     """The same warning the packs screen shows when the PC clock was set back."""
-    from app.core.packs import service
+    from app.core.services import packs as service
 
     if service.clock_is_behind(db, now):
         print(

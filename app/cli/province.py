@@ -8,16 +8,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.core.province_chain import Branch
-    from app.core.sync_province import ProvinceSync, StationOverview
+    from app.core.services.sync.province.chain import Branch
+    from app.core.services.sync.province.imports import ProvinceSync, StationOverview
 
 
 def enroll(province: ProvinceSync, data: bytes, replace_key: bool) -> int:
-    from app.core import province_trust as outcomes
+    from app.core.services.sync.province import trust as outcomes
 
     result = province.enroll(data, replace_key=replace_key)
     code, name = result.request.station_id, result.request.station_name
@@ -105,7 +105,7 @@ def write_receipt(province: ProvinceSync, args: argparse.Namespace) -> int:
 
 
 def overview(province: ProvinceSync, year: int | None) -> int:
-    from app.core import province_overview as months
+    from app.core.services.sync.province import overview as months
 
     today = province.now().date()
     chosen = year or today.year
@@ -124,7 +124,7 @@ def overview(province: ProvinceSync, year: int | None) -> int:
 
 
 def _print_station(province: ProvinceSync, row: StationOverview, year: int, today: date) -> None:
-    from app.core import province_overview as months
+    from app.core.services.sync.province import overview as months
 
     key = months.key_status_text(
         row.status, row.cutoff, months.key_replaced_at(province.db, row.station_id)

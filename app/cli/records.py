@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.core.record_service import RecordService
-    from app.core.records import RecordKind
-    from app.db.engine import Database
+    from app.core.domain.records import RecordKind
+    from app.core.services.records import RecordService
+    from app.core.services.storage import Database
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +39,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _kind(code: str) -> RecordKind:
-    from app.core.records import KINDS_BY_CODE, kind_by_code
+    from app.core.domain.records import KINDS_BY_CODE, kind_by_code
 
     if code not in KINDS_BY_CODE:
         raise UserFacingError(
@@ -52,11 +52,11 @@ def _kind(code: str) -> RecordKind:
 
 def run_record_verb(path: Path, args: argparse.Namespace) -> int:
     from app.cli.common import actor_of
-    from app.core.formatting import format_value
-    from app.core.record_service import RecordService
-    from app.core.records import ListQuery
-    from app.core.spreadsheet import export_xlsx
-    from app.db.open import open_database
+    from app.core.domain.formatting import format_value
+    from app.core.domain.records import ListQuery
+    from app.core.services.records import RecordService
+    from app.core.services.spreadsheet import export_xlsx
+    from app.core.services.storage import open_database
 
     kind = _kind(args.kind)
     if not path.exists():
@@ -85,8 +85,8 @@ def run_record_verb(path: Path, args: argparse.Namespace) -> int:
 def _import(
     service: RecordService, db: Database, kind: RecordKind, args: argparse.Namespace
 ) -> int:
-    from app.core.locked_months import LockedMonthError
-    from app.core.spreadsheet import STATUS_LABELS, RowStatus, rows_to_import
+    from app.core.services.locked_months import LockedMonthError
+    from app.core.services.spreadsheet import STATUS_LABELS, RowStatus, rows_to_import
 
     result = service.preview_import(kind.code, args.file)
     labels = {status: _(label) for status, label in STATUS_LABELS.items()}

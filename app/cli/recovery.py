@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.security.accounts import Accounts, LoginResult
+    from app.core.services.accounts import Accounts, LoginResult
 
 RECOVERY_CODE = "MODELWARD_RECOVERY_CODE"
 NEW_PASSWORD = "MODELWARD_NEW_PASSWORD"
@@ -39,8 +39,8 @@ def _recovery_code() -> str:
 
 def recover(path: Path, name: str) -> int:
     from app.cli.common import password_from_terminal
-    from app.core.account_recovery import recover_administrator
-    from app.security.accounts import Accounts
+    from app.core.services.account_recovery import recover_administrator
+    from app.core.services.accounts import Accounts
 
     accounts = Accounts(path)
     if not accounts.exists():

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from app.cli.args import calendar_day
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 KINDS = {
@@ -56,13 +56,12 @@ def parse_period(kind: str, text: str) -> tuple[int, int]:
 
 
 def run_report_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.core.indicator_service import IndicatorService
-    from app.core.periods import Span
-    from app.core.report_builders import appendix_pdf, assessment_pdf
-    from app.core.report_data import last_number, load_settings, period_report, take_number
-    from app.db.open import open_database
+    from app.core.domain.periods import Span
+    from app.core.services.indicators import IndicatorService
+    from app.core.services.report_data import last_number, load_settings, period_report, take_number
+    from app.core.services.reports import appendix_pdf, assessment_pdf, period_pdf
+    from app.core.services.storage import open_database
     from app.fileio import atomic_write_bytes
-    from app.reports.period_report import build_period_report
 
     period_kind = args.kind if args.kind in KINDS else "year"
     year, index = parse_period(period_kind, args.period)
@@ -87,7 +86,7 @@ def run_report_verb(path: Path, args: argparse.Namespace) -> int:
         elif args.kind == "appendix":
             pdf = appendix_pdf(db, data, args.record_kind)
         else:
-            pdf = build_period_report(data)
+            pdf = period_pdf(data)
         atomic_write_bytes(args.out, pdf)
     finally:
         db.close()

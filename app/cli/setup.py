@@ -10,12 +10,12 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.core.profile import ProfileInput, StationProfile
-    from app.security.accounts import Accounts, LoginResult
+    from app.core.services.accounts import Accounts, LoginResult
+    from app.core.services.profile import ProfileInput, StationProfile
 
 UNIT_KINDS = {
     "ward": "ward_police",
@@ -64,7 +64,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def _province_code(code: str) -> str:
-    from app.core import profile
+    from app.core.services import profile
 
     known = {province.code: province for province in profile.provinces()}
     if code.strip() not in known:
@@ -87,8 +87,8 @@ def _place_from(name: str) -> str:
 
 
 def _ward_input(args: argparse.Namespace) -> ProfileInput:
-    from app.core.profile import ProfileInput, validate_profile
-    from app.core.text import clean
+    from app.core.domain.text import clean
+    from app.core.services.profile import ProfileInput, validate_profile
 
     name = clean(args.name)
     data = ProfileInput(
@@ -103,7 +103,7 @@ def _ward_input(args: argparse.Namespace) -> ProfileInput:
 
 def run_setup_verb(path: Path, args: argparse.Namespace) -> int:
     from app.cli.common import password_from_terminal
-    from app.security.accounts import Accounts
+    from app.core.services.accounts import Accounts
 
     province = args.verb == "province" or args.action == "province"
     data = None if province else _ward_input(args)
@@ -144,11 +144,11 @@ def _refuse_existing(path: Path, accounts: Accounts) -> None:
 def _set_up(
     path: Path, login: LoginResult, data: ProfileInput | None, province_code: str
 ) -> StationProfile:
-    from app.core.station import set_up_province_station, set_up_station
-    from app.db import cipher
-    from app.db.open import open_database
+    from app.core.services import storage
+    from app.core.services.station import set_up_province_station, set_up_station
+    from app.core.services.storage import open_database
 
-    cipher.unlock(path, login.db_key)  # a new file with an unlocked key is created encrypted
+    storage.unlock(path, login.db_key)  # a new file with an unlocked key is created encrypted
     db = open_database(path)
     try:
         if data is None:
@@ -160,9 +160,9 @@ def _set_up(
 
 def _undo(path: Path, accounts: Accounts) -> None:
     """A set-up that failed half-way leaves no database and no accounts behind."""
-    from app.db import cipher
+    from app.core.services import storage
 
-    cipher.forget(path)
+    storage.forget_key(path)
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), accounts.path):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()

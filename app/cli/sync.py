@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from app.cli import province as cli_province
 from app.cli.common import passphrase, read_file
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.core.sync_province import ProvinceSync
-    from app.core.sync_ward import WardSync
-    from app.db.engine import Database
-    from app.sync.keys import StationKeys
+    from app.core.services.storage import Database
+    from app.core.services.sync.keys import StationKeys
+    from app.core.services.sync.province.imports import ProvinceSync
+    from app.core.services.sync.ward import WardSync
 
 
 def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -93,13 +93,13 @@ def run_sync_verb(path: Path, args: argparse.Namespace) -> int:
         from app.cli.setup import run_setup_verb  # with its administrator, as ``setup province``
 
         return run_setup_verb(path, args)
-    from app.db.open import open_database
+    from app.core.services.storage import open_database
 
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
     db = open_database(path)
     try:
-        from app.core import profile
+        from app.core.services import profile
 
         if profile.is_province(profile.load(db)):
             return _province(db, args)
@@ -109,7 +109,7 @@ def run_sync_verb(path: Path, args: argparse.Namespace) -> int:
 
 
 def _keys_common(service: object, args: argparse.Namespace) -> int | None:
-    from app.sync.envelope import fingerprint
+    from app.core.services.sync.keys import fingerprint
 
     if args.action == "create":
         public = service.create_keys(_passphrase(confirm=True))  # type: ignore[attr-defined]
@@ -132,7 +132,7 @@ def _unlock(service: object) -> StationKeys:
 
 def _ward(db: Database, args: argparse.Namespace) -> int:
     from app.cli.common import actor_of
-    from app.core.sync_ward import WardSync
+    from app.core.services.sync.ward import WardSync
     from app.fileio import atomic_write_bytes
 
     ward = WardSync(db, actor=actor_of(args))
@@ -153,7 +153,7 @@ def _ward(db: Database, args: argparse.Namespace) -> int:
         )
         return 0
     if args.verb == "bundle" and args.action == "outbox":
-        from app.core.sync_ward import OUTBOX_STATES
+        from app.core.services.sync.ward import OUTBOX_STATES
 
         for row in ward.outbox():
             print(
@@ -199,9 +199,9 @@ def _check_province_fingerprint(data: bytes, given: str) -> None:
     """The first trust list: the typed fingerprint must be its signer's. A wrong one is only
     called wrong; showing the right value would let anyone copy it instead of reading it
     from the province's paper."""
-    from app.sync import trust
+    from app.core.services.sync import keys
 
-    if not trust.fingerprint_matches(given, trust.trust_list_signer(data)):
+    if not keys.trust_list_signer_matches(given, data):
         raise UserFacingError(
             _(
                 "The fingerprint does not match the province key of this trust list; nothing was "
@@ -237,7 +237,7 @@ def _ward_receipt(ward: WardSync, args: argparse.Namespace) -> int:
 
 def _province(db: Database, args: argparse.Namespace) -> int:
     from app.cli.common import actor_of
-    from app.core.sync_province import ProvinceSync
+    from app.core.services.sync.province.imports import ProvinceSync
 
     province = ProvinceSync(db, actor=actor_of(args))
     if args.verb == "keys" and args.action != "enrollment":
@@ -268,12 +268,12 @@ def _province(db: Database, args: argparse.Namespace) -> int:
 
 
 def _province_trust(province: ProvinceSync, args: argparse.Namespace) -> int:
-    from app.sync import trust
+    from app.core.services.sync import keys
 
     if args.action == "enroll":
         data = read_file(args.file)
         request = province.read_enrollment(data)
-        if not trust.fingerprint_matches(args.fingerprint, request.keys.signing):
+        if not keys.fingerprint_matches(args.fingerprint, request.keys.signing):
             # never show the right value: the officer must read it from the ward's paper
             raise UserFacingError(
                 _("The fingerprint does not match the key in the request; nothing was enrolled."),

@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 if TYPE_CHECKING:
-    from app.security.accounts import Accounts, LoginResult, UserInfo
+    from app.core.services.accounts import Accounts, LoginResult, UserInfo
 
 NEW_PASSWORD = "MODELWARD_NEW_PASSWORD"
 ROLES = ("officer", "chief", "admin")
@@ -54,7 +54,7 @@ def add_parser(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
 
 def run_users_verb(path: Path, args: argparse.Namespace) -> int:
-    from app.security.accounts import Accounts
+    from app.core.services.accounts import Accounts
 
     if not path.exists():
         raise UserFacingError(_("There is no database at {path}.").format(path=path))
@@ -103,7 +103,7 @@ def run_users_verb(path: Path, args: argparse.Namespace) -> int:
 
 
 def _role(info: UserInfo) -> str:
-    from app.security.accounts import role_label
+    from app.core.domain.access import role_label
 
     return role_label(info.role)
 
@@ -130,9 +130,9 @@ def _first_administrator(path: Path, accounts: Accounts, args: argparse.Namespac
     """On a station without accounts (from before accounts existed) the first account is its
     administrator, as at the app's first start; the database is encrypted at once."""
     from app.cli.common import missing_accounts, password_from_terminal
-    from app.db import cipher
+    from app.core.services import storage
 
-    if cipher.is_encrypted(path):
+    if storage.is_encrypted(path):
         raise missing_accounts(path)
     if args.action != "add" or args.role != "admin":
         raise UserFacingError(
@@ -145,8 +145,8 @@ def _first_administrator(path: Path, accounts: Accounts, args: argparse.Namespac
         variable="MODELWARD_PASSWORD",
     )
     login, code = accounts.create(args.name, args.full_name or args.name, password)
-    cipher.unlock(path, login.db_key)
-    from app.db.open import open_database
+    storage.unlock(path, login.db_key)
+    from app.core.services.storage import open_database
 
     open_database(path).close()  # encrypts the station and its backups now
     print(

@@ -1,6 +1,6 @@
 """Taking a backup copy of the station database, and the move of its plaintext backups to
 encryption at rest: the storage half of backups, with no role and no user (the use cases that
-check the acting user's role are in ``app.core.backup_service``).
+check the acting user's role are in ``app.core.services.backups``).
 
 :func:`write_backup` copies the live database (byte for byte while the WAL is empty, else with
 SQLite's online backup API) and makes the copy durable; the officer waits only for that. The
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.db import cipher
 from app.db.backup_verify import finish_verification, verify_in_background, wait_for_verifications
 from app.db.backups import (

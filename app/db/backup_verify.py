@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.errors import EnvironmentProblem, UserFacingError
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
 from app.db.backups import (
     FAILED,
     PENDING,

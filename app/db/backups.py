@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from app.core.errors import EnvironmentProblem, UserFacingError
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
 from app.db import cipher
 from app.db.errors import (
     SQLITE_BUSY,

@@ -1,8 +1,8 @@
 """The province's archive of the bundles it received, byte for byte as they arrived: still
 encrypted to the province and signed by the ward. Applied and quarantined bundles alike are
 kept, so a fork can later be resolved either way: accepting a quarantined branch applies the
-archived bundles again (``app.core.province_rebuild``). The archive lives in the province
-database, so its encryption and its backups cover it."""
+archived bundles again (``app.core.services.sync.province.rebuild``). The archive lives in
+the province database, so its encryption and its backups cover it."""
 
 from __future__ import annotations
 

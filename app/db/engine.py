@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import app.db.audit
 import app.db.tracking  # noqa: F401  (registers the flush hooks)
-from app.core.errors import EnvironmentProblem
+from app.core.domain.errors import EnvironmentProblem
 from app.db import cipher, instance_lock
 from app.db.errors import database_errors, environment_problem
 from app.i18n import _

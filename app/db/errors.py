@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy.exc import DBAPIError
 
-from app.core.errors import EnvironmentProblem
+from app.core.domain.errors import EnvironmentProblem
 from app.db.keyring import unlocked_keys
 from app.i18n import _
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.indicators import IndicatorData, Key
-from app.core.packs.model import Indicator, RecordSource
-from app.core.periods import month_of, reporting_month
+from app.core.domain.indicators import IndicatorData, Key
+from app.core.domain.packs.model import Indicator, RecordSource
+from app.core.domain.periods import month_of, reporting_month
 from app.db.models import RECORD_MODELS
 from app.db.pack_models import IndicatorValue
 

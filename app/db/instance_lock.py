@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-from app.core.errors import EnvironmentProblem
+from app.core.domain.errors import EnvironmentProblem
 from app.i18n import _
 
 _held: dict[Path, tuple[IO[bytes], int]] = {}

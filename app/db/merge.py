@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.orm import Session
 
-from app.core.records import kind_by_code
-from app.core.sync_types import Change
+from app.core.domain.records import kind_by_code
+from app.core.domain.sync_types import Change
 from app.db.row_titles import table_title
 from app.db.sync_models import RecordVersion
 from app.db.sync_tables import KIND_OF_TABLE, PARENTS, SYNC_MODELS, chunks, sync_table

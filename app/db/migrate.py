@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.db import cipher
 from app.db.errors import database_errors
 from app.db.revisions import alembic_config, head_revision, known_revisions

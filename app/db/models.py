@@ -101,7 +101,7 @@ class SyncedRow(Base):
 
 
 class SyncedRecord(SyncedRow):
-    """A ward record of one of the kinds in ``app.core.records`` (abstract)."""
+    """A ward record of one of the kinds in ``app.core.domain.records`` (abstract)."""
 
     __abstract__ = True
 

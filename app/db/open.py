@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from app.core.errors import EnvironmentProblem
+from app.core.domain.errors import EnvironmentProblem
 from app.db import cipher, storage
 from app.db.engine import (
     BUSY_TIMEOUT_MS,

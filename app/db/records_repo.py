@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.core.records import FieldSpec, FieldType, ListQuery, RecordKind, RecordRow
-from app.core.text import fold, sort_key
+from app.core.domain.records import FieldSpec, FieldType, ListQuery, RecordKind, RecordRow
+from app.core.domain.text import fold, sort_key
 from app.db.models import RECORD_MODELS, SyncedRecord
 from app.i18n import _
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.kind_titles import KIND_TITLES
+from app.core.domain.kind_titles import KIND_TITLES
 from app.i18n import N_, _
 
 # the same msgids the audit screen shows

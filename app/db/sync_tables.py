@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
-from app.core.records import kind_by_code
-from app.core.sync_types import CarriedColumn, WireKind, WireTables
-from app.core.sync_types import Change as Change
+from app.core.domain.records import kind_by_code
+from app.core.domain.sync_types import CarriedColumn, WireKind, WireTables
+from app.core.domain.sync_types import Change as Change
 from app.db.approval_models import Approval
 from app.db.models import RECORD_MODELS, SyncedRow
 from app.db.pack_models import Assessment, AssessmentItem, IndicatorValue, PeriodLock

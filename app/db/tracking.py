@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from app.core.records import FieldType, RecordKind, kind_by_code
-from app.core.text import fold, sort_key
+from app.core.domain.records import FieldType, RecordKind, kind_by_code
+from app.core.domain.text import fold, sort_key
 from app.db.models import RECORD_MODELS, ChangeCounter, SyncedRecord, SyncedRow
 
 _KIND_OF_MODEL = {model: code for code, model in RECORD_MODELS.items()}

@@ -9,9 +9,9 @@ from datetime import date
 from reportlab.lib.enums import TA_CENTER
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from app.core.assessment_views import AssessmentView
-from app.core.formatting import format_number, format_value
-from app.core.records import RecordKind, RecordRow
+from app.core.domain.assessment_views import AssessmentView
+from app.core.domain.formatting import format_number, format_value
+from app.core.domain.records import RecordKind, RecordRow
 from app.i18n import _, language
 from app.reports.document import (
     TEXT_WIDTH,

@@ -10,7 +10,7 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
-from app.core.indicator_views import GridRow
+from app.core.domain.indicator_views import GridRow
 from app.reports.fonts import FAMILY
 
 THIS_PERIOD, LAST_YEAR = colors.HexColor("#0b3d91"), colors.HexColor("#b8c4d9")

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.core.text import nfc
+from app.core.domain.text import nfc
 from app.reports.fonts import FAMILY, register_fonts
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

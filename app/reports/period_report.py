@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from reportlab.platypus import Spacer
 
-from app.core.formatting import format_date, format_number
-from app.core.periods import Span
-from app.core.report_views import PeriodReport
+from app.core.domain.formatting import format_date, format_number
+from app.core.domain.periods import Span
+from app.core.domain.report_views import PeriodReport
 from app.i18n import language
 from app.reports.charts import comparison_chart
 from app.reports.document import (

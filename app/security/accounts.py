@@ -31,10 +31,21 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.low_level import Type
 
-from app.core.errors import EnvironmentProblem, NotFound, UserFacingError, ValidationError
-from app.core.text import clean, nfc
+from app.core.domain.access import (
+    ROLE_LABELS,
+    ROLE_PERMISSIONS,
+    Actor,
+    Permission,
+    PermissionDenied,
+    Role,
+    require,
+    role_label,
+)
+from app.core.domain.errors import EnvironmentProblem, NotFound, UserFacingError, ValidationError
+from app.core.domain.text import clean, nfc
 from app.fileio import atomic_write_bytes
 from app.i18n import _, ngettext
+from app.paths import keys_folder
 from app.security.keyring_file import (
     DB_KEY_BYTES,
     DEFAULT_KDF,
@@ -60,17 +71,6 @@ from app.security.keyring_file import (
     recovery_key,
     seal,
 )
-from app.security.roles import (
-    ROLE_LABELS,
-    ROLE_PERMISSIONS,
-    Actor,
-    Permission,
-    PermissionDenied,
-    Role,
-    require,
-    role_label,
-)
-from app.sync.keys import keys_folder
 
 # the names other modules import from here (roles and the file format moved out)
 __all__ = [

@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.core.errors import UserFacingError
-from app.core.text import nfc
+from app.core.domain.access import Role
+from app.core.domain.errors import UserFacingError
+from app.core.domain.text import nfc
 from app.i18n import _
-from app.security.roles import Role
 
 FORMAT = "modelward.accounts"
 VERSION = 1

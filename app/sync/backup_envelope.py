@@ -5,7 +5,7 @@ Inside the age encryption: 4 bytes (big-endian) giving the length of a JSON desc
 description, then the database file's bytes. The description names the backup file
 (``file``), why and when it was taken, who carried it, the SHA-256 of the database bytes
 (``sha256``), and, for a backup of an encrypted station, the one-off key the bytes are
-encrypted under (``key``, hex; see ``app.core.backup_usb``).
+encrypted under (``key``, hex; see ``app.core.services.backup_usb``).
 
 The description carries ``version``: the layout above (length, then JSON) stays the same in
 every version, so any ModelWard can read the number; a version newer than :data:`VERSION` is
@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 FORMAT = "modelward.backup/1"  # the ``format`` every version writes (what kind of file)

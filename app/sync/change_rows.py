@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from app.core.errors import UserFacingError
-from app.core.sync_types import CarriedColumn, Change, WireKind, WireTables
+from app.core.domain.errors import UserFacingError
+from app.core.domain.sync_types import CarriedColumn, Change, WireKind, WireTables
 from app.i18n import _
 from app.sync.envelope import SignedMessageError, strict_json
 

@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 
 BUNDLE_OUTER = "application/vnd.modelward.bundle-outer.v1+json"

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.paths import keys_folder as keys_folder

@@ -25,7 +25,7 @@ from tuf.api import exceptions
 from tuf.api.metadata import Metadata, Targets
 from tuf.ngclient import Updater, UpdaterConfig
 
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
 from app.i18n import _
 from app.paths import resources_dir
 from app.sync.tuf_repo import PACK_DIR

@@ -40,8 +40,8 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from app.core.errors import UserFacingError
-from app.core.packs.loader import load_pack
+from app.core.domain.errors import UserFacingError
+from app.core.domain.packs.loader import load_pack
 from app.fileio import atomic_write_bytes
 from app.i18n import _
 

@@ -32,9 +32,10 @@ from app.ui.errors import present_error
 from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
-    from app.core.progress import CancelToken
-    from app.db.engine import Database
-    from app.security.accounts import Actor, LoginResult
+    from app.core.domain.access import Actor
+    from app.core.domain.progress import CancelToken
+    from app.core.services.accounts import LoginResult
+    from app.core.services.storage import Database
     from app.ui.ops import Operation, Progress
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,8 @@ def attach_station(
 ) -> bool:
     """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled.
     A demo account logging in to a station that is not the demo is refused here."""
-    from app.core import demo_accounts, profile
-    from app.core.record_service import RecordService
+    from app.core.services import demo_accounts, profile
+    from app.core.services.records import RecordService
 
     if not profile.is_set_up(db):
         from app.ui.dialogs.setup_dialog import SetupDialog
@@ -221,8 +222,8 @@ class StationSession(QObject):
     def _unlock(self, window: MainWindow, others: list[QWidget]) -> LoginResult | None:
         """The lock screen until someone logs in or ModelWard is closed. Another user logging
         in while forms are open is asked first: those forms and their input would be closed."""
-        from app.core.demo_accounts import read_card
-        from app.security.accounts import Accounts
+        from app.core.services.accounts import Accounts
+        from app.core.services.demo_accounts import read_card
         from app.ui.dialogs.login_dialog import log_in
         from app.ui.errors import confirm
 
@@ -284,15 +285,15 @@ class StationSession(QObject):
             if self.login is None:
                 window.close()
                 return
-        from app.db import cipher
+        from app.core.services import storage
 
         # the login unwrapped the database key: a new database is created encrypted, and a
         # plaintext one (from before accounts existed) is encrypted now (app.db.open)
-        cipher.unlock(self.path, self.login.db_key)
+        storage.unlock(self.path, self.login.db_key)
         if self.db is not None:
             self._attach(window, self.db)
             return
-        from app.db.open import open_database
+        from app.core.services.storage import open_database
         from app.ui.ops import run_in_background
 
         path = self.path
@@ -311,15 +312,14 @@ class StationSession(QObject):
     def _ask_login(self, window: MainWindow) -> LoginResult | None:
         """The login box (or the first administrator's account); None when it was closed or
         the accounts file is damaged (said so)."""
-        from app.core import demo_accounts
-        from app.core.errors import EnvironmentProblem, UserFacingError
-        from app.db import cipher
-        from app.security.accounts import Accounts
+        from app.core.domain.errors import EnvironmentProblem, UserFacingError
+        from app.core.services import demo_accounts, storage
+        from app.core.services.accounts import Accounts
         from app.ui.dialogs.login_dialog import log_in
 
         accounts = Accounts(self.path)
         try:
-            if not accounts.exists() and cipher.is_encrypted(self.path):
+            if not accounts.exists() and storage.is_encrypted(self.path):
                 # a new administrator would get a new key that cannot open this file
                 raise UserFacingError(
                     _("The user accounts of this encrypted station are missing ({path}).").format(
@@ -356,7 +356,7 @@ class StationSession(QObject):
     def _open_failed(self, window: MainWindow, error: BaseException) -> None:
         """The data could not be opened, or the station not read from it: said in Vietnamese,
         then the newest verified backup is offered (or the window closes)."""
-        from app.core.errors import EnvironmentProblem, UserFacingError
+        from app.core.domain.errors import EnvironmentProblem, UserFacingError
 
         if self.db is not None:  # opened, but the station could not be read from it
             self.db.close()
@@ -368,7 +368,7 @@ class StationSession(QObject):
             window.close()
 
     def _check_in_background(self) -> None:
-        from app.core import backup
+        from app.core.services import backup_steps as backup
 
         intact = backup.is_intact(self.path)
         self._checked.emit(intact)
@@ -384,8 +384,8 @@ class StationSession(QObject):
 
     def enter_recovery_mode(self) -> None:
         """The quick check failed: no more writes; offer the newest verified backup."""
-        from app.core import backup
-        from app.core.errors import UserFacingError
+        from app.core.domain.errors import UserFacingError
+        from app.core.services import backup_steps as backup
         from app.ui.errors import confirm
 
         log.error("quick_check failed on %s: read-only recovery mode", self.path)
@@ -433,7 +433,7 @@ class StationSession(QObject):
             self.restore(newest.path)
 
     def _offer_restore_after_failure(self, window: MainWindow) -> bool:
-        from app.core import backup
+        from app.core.services import backup_steps as backup
         from app.ui.errors import confirm
 
         if not self.path.exists():
@@ -454,20 +454,20 @@ class StationSession(QObject):
         return False
 
     def _may_restore(self) -> bool:
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
 
         return self.login is not None and self.login.actor.can(Permission.RESTORE_BACKUP)
 
     def restore(self, backup_path: Path) -> None:
-        from app.core.backup_service import BackupService
-        from app.db import instance_lock
+        from app.core.services import storage
+        from app.core.services.backups import BackupService
         from app.ui.errors import inform
         from app.ui.ops import wait_for_background
         from app.ui.widgets.common import errors_shown
 
         old = self.window
         if not self._may_restore():
-            from app.security.accounts import PermissionDenied
+            from app.core.domain.access import PermissionDenied
 
             present_error(
                 old,
@@ -478,7 +478,7 @@ class StationSession(QObject):
             )
             return
         wait_for_background()
-        instance_lock.acquire(self.path)  # keep other programs out while the file is swapped
+        storage.hold_exclusively(self.path)  # keep other programs out while the file is swapped
         try:
             if self.db is not None:
                 self.db.close()
@@ -495,7 +495,7 @@ class StationSession(QObject):
                 old.close()
                 old.deleteLater()
         finally:
-            instance_lock.release(self.path)
+            storage.let_go(self.path)
         if result is not None:
             QTimer.singleShot(
                 0,
@@ -517,9 +517,9 @@ class StationSession(QObject):
         if self.db is not None:
             self.db.close()
             self.db = None
-        from app.db import cipher
+        from app.core.services import storage
 
-        cipher.forget(self.path)
+        storage.forget_key(self.path)
 
 
 def run_gui(path: Path) -> int:

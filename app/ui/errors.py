@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
+from app.core.domain.errors import Cancelled, EnvironmentProblem, UserFacingError, ValidationError
 from app.i18n import _
 from app.paths import log_dir
 

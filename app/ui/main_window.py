@@ -23,18 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.kind_titles import KIND_TITLES
+from app.core.domain.kind_titles import KIND_TITLES
 from app.i18n import _
 from app.ui.errors import inform
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QUndoStack
 
-    from app.core.profile import StationProfile
-    from app.core.record_service import RecordService
-    from app.core.records import Change
-    from app.db.engine import Database
-    from app.security.accounts import Actor
+    from app.core.domain.access import Actor
+    from app.core.domain.records import Change
+    from app.core.services.profile import StationProfile
+    from app.core.services.records import RecordService
+    from app.core.services.storage import Database
     from app.ui.widgets.overview_page import OverviewPage
     from app.ui.widgets.record_page import RecordPage
 
@@ -132,8 +132,8 @@ class MainWindow(QMainWindow):
         Only the overview is built now; each record screen is built the first time the
         officer opens it, so start-up does not list six tables nobody has asked for yet.
         """
-        from app.core.profile import is_province
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
+        from app.core.services.profile import is_province
         from app.ui.widgets.overview_page import OverviewPage
 
         self.actor = actor
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
     def _show_who_and_where(self, station: StationProfile, actor: Actor | None) -> None:
         """The logged-in user in the status bar; the unit (and DEMO) in the title."""
         if actor is not None:
-            from app.security.accounts import role_label
+            from app.core.domain.access import role_label
 
             user = QLabel(
                 _("Logged in: {name} ({role})").format(
@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
             packs_page = PacksPage(self.db, self.stack, actor=self.actor)
             packs_page.packs_did_change.connect(self._packs_changed)
             return packs_page
-        from app.core.records import kind_by_code
+        from app.core.domain.records import kind_by_code
         from app.ui.widgets.record_page import RecordPage
 
         assert self.undo_stack is not None

@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QProgressDialog, QWidget
 
-from app.core.errors import Cancelled, EnvironmentProblem, UserFacingError
-from app.core.progress import CancelToken
+from app.core.domain.errors import Cancelled, EnvironmentProblem, UserFacingError
+from app.core.domain.progress import CancelToken
 from app.i18n import _
 from app.ui.errors import present_error
 

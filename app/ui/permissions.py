@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QWidget
 
-    from app.security.accounts import Actor, Permission
+    from app.core.domain.access import Actor, Permission
 
 
 def restrict(actor: Actor | None, permission: Permission, *controls: QWidget | QAction) -> None:

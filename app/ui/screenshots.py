@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.core.errors import UserFacingError
-from app.core.records import KINDS
-from app.db import cipher
-from app.db.open import open_database
+from app.core.domain.errors import UserFacingError
+from app.core.domain.records import KINDS
+from app.core.services import storage
+from app.core.services.storage import open_database
 from app.i18n import _
 from app.ui.app import build_main_window, make_application
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.dialogs.setup_dialog import SetupDialog
 
 if TYPE_CHECKING:
-    from app.security.accounts import LoginResult
+    from app.core.services.accounts import LoginResult
 
 
 def _grab(widget: QWidget, path: Path) -> Path:
@@ -42,7 +42,7 @@ SAMPLE_CAMERAS = (
 
 def _import_preview(window: QWidget, out: Path) -> Path:
     """The import dialog over a small sample list with new, duplicate and invalid rows."""
-    from app.core.records import CAMERAS
+    from app.core.domain.records import CAMERAS
     from app.ui.dialogs.import_dialog import ImportDialog
     from app.ui.main_window import MainWindow
 
@@ -64,9 +64,9 @@ def _import_preview(window: QWidget, out: Path) -> Path:
 def _demo_login(db_path: Path) -> LoginResult | None:
     """The demo's chief, logged in with the demo card's password (the screens a chief sees);
     None for a station without accounts. Real stations are not photographed."""
-    from app.core import demo_accounts
-    from app.db import cipher
-    from app.security.accounts import Accounts, Role
+    from app.core.domain.access import Role
+    from app.core.services import demo_accounts, storage
+    from app.core.services.accounts import Accounts
 
     accounts = Accounts(db_path)
     if not accounts.exists():
@@ -79,15 +79,15 @@ def _demo_login(db_path: Path) -> LoginResult | None:
         )
     chief = next(account for account in card.accounts if account.role is Role.CHIEF)
     login = accounts.login(chief.username, chief.password)
-    cipher.unlock(db_path, login.db_key)
+    storage.unlock(db_path, login.db_key)
     return login
 
 
 def _login_screens(db_path: Path, out: Path) -> list[Path]:
     """The demo's login screen with its accounts, and the recovery-code step of a first start
     (made with a throwaway accounts file, cheap to derive)."""
-    from app.core import demo_accounts
-    from app.security.accounts import Accounts, KdfParams
+    from app.core.services import demo_accounts
+    from app.core.services.accounts import Accounts, KdfParams
     from app.ui.dialogs.login_dialog import CreateAdminDialog, LoginDialog
 
     written = []
@@ -171,5 +171,5 @@ def render_screenshots(db_path: Path, out: Path) -> list[Path]:
         QTimer.singleShot(0, lambda: None)
     finally:
         db.close()
-        cipher.forget(db_path)
+        storage.forget_key(db_path)
     return written

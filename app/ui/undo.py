@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from app.core.record_service import RecordService
-from app.core.records import Change, RecordKind
+from app.core.domain.records import Change, RecordKind
+from app.core.services.records import RecordService
 from app.i18n import _
 from app.ui.dialogs.record_dialog import with_lock_override
 from app.ui.widgets.common import errors_shown
@@ -44,7 +44,7 @@ class _RecordCommand(QUndoCommand):
         # QUndoStack has already moved its index when undo()/redo() runs. If the service call
         # fails (database locked, record gone, a locked month), the command is dropped from the
         # stack, so the stack never claims a state the database does not have. A record of a
-        # locked month is changed only after the chief confirms (app.core.locked_months).
+        # locked month is changed only after the chief confirms (app.core.services.locked_months).
         change = None
         with errors_shown(None) as attempt:
             change = with_lock_override(None, step)

@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.core import approval_service as approvals
-from app.core.approval_service import ApprovalService
-from app.core.assessment_service import AssessmentService
-from app.core.assessment_views import AssessmentView, CriterionView
-from app.core.indicator_service import IndicatorService
-from app.core.profile import load
-from app.core.sync_province import ward_approvals
+from app.core.domain.access import Actor, Role
+from app.core.domain.assessment_views import AssessmentView, CriterionView
+from app.core.services import approvals
+from app.core.services.approvals import ApprovalService
+from app.core.services.assessments import AssessmentService
+from app.core.services.indicators import IndicatorService
+from app.core.services.profile import load
+from app.core.services.sync.province.imports import ward_approvals
 from app.db.approval_models import Approval
 from app.db.pack_models import Assessment, InstalledPack
-from app.security.accounts import Actor, Role
 from app.sync import approvals as signatures
 from tests.sync.bundle_pairs import Pair
 

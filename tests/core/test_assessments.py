@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from app.core.assessment_service import AssessmentService
-from app.core.assessment_views import AssessmentView, CriterionView
-from app.core.errors import UserFacingError, ValidationError
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.packs.evaluate import Outcome
-from app.core.record_service import RecordService
+from app.core.domain.assessment_views import AssessmentView, CriterionView
+from app.core.domain.errors import UserFacingError, ValidationError
+from app.core.domain.packs.evaluate import Outcome
+from app.core.services import packs
+from app.core.services.assessments import AssessmentService
+from app.core.services.indicators import IndicatorService
+from app.core.services.records import RecordService
 from app.db.engine import Database
 from app.sync.tuf_repo import open_repository
 from tests.conftest import NOW

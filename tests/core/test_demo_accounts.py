@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from app.core import demo_accounts
-from app.core.approval_service import MONTH, ApprovalService, month_key
-from app.core.demo import DEMO_PROFILE, DemoBuilder
-from app.core.profile import load, set_up
+from app.core.domain.access import Role
+from app.core.services import demo_accounts
+from app.core.services.approvals import MONTH, ApprovalService, month_key
+from app.core.services.demo import DEMO_PROFILE, DemoBuilder
+from app.core.services.profile import load, set_up
 from app.db import cipher
 from app.db.open import open_database
-from app.security.accounts import Accounts, KdfParams, Role
+from app.security.accounts import Accounts, KdfParams
 from app.sync import keys as station_keys
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
@@ -104,8 +105,8 @@ def test_a_real_station_never_shows_a_demo_card(tmp_path: Path) -> None:
 
 
 def test_a_demo_account_name_is_refused_on_a_real_station(tmp_path: Path) -> None:
-    from app.core.errors import UserFacingError
-    from app.security.accounts import Actor
+    from app.core.domain.access import Actor
+    from app.core.domain.errors import UserFacingError
 
     real = tmp_path / "station.sqlite"
     db = open_database(real)

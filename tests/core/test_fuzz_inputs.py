@@ -30,12 +30,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tuf.api.metadata import TargetFile
 
-from app.core.errors import UserFacingError
-from app.core.packs import service as packs
-from app.core.packs.loader import PackError, load_pack, pack_from_document
-from app.core.record_service import RecordService
-from app.core.records import KINDS, RecordKind
-from app.core.spreadsheet import MAX_UNPACKED_BYTES, ImportPreview, RowStatus
+from app.core.domain.errors import UserFacingError
+from app.core.domain.packs.loader import PackError, load_pack, pack_from_document
+from app.core.domain.records import KINDS, RecordKind
+from app.core.services import packs
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import MAX_UNPACKED_BYTES, ImportPreview, RowStatus
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import UserFacingError, ValidationError
-from app.core.indicator_service import IndicatorService, parse_decimal
-from app.core.indicator_views import Grid, GridRow
-from app.core.packs import service as packs
-from app.core.periods import Span, reporting_month, span_months, span_period
-from app.core.record_service import RecordService
+from app.core.domain.errors import UserFacingError, ValidationError
+from app.core.domain.indicator_views import Grid, GridRow
+from app.core.domain.periods import Span, reporting_month, span_months, span_period
+from app.core.services import packs
+from app.core.services.indicators import IndicatorService, parse_decimal
+from app.core.services.records import RecordService
 from app.db.engine import Database
 from tests.conftest import NOW
 from tests.core.test_records import VALID
@@ -145,7 +145,7 @@ def test_the_grid_exports_to_excel_with_the_same_values(
 ) -> None:
     from openpyxl import load_workbook
 
-    from app.core.spreadsheet import export_indicator_grid
+    from app.core.services.spreadsheet import export_indicator_grid
 
     indicators.set_comment(2026, 5, "B01", "Theo sổ tiếp nhận")
     grid = indicators.grid(2026, Span.MONTH, 5)

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from app.core.indicator_service import IndicatorService
-from app.core.locked_months import OVERRIDE, LockedMonthError
-from app.core.packs import service as packs
-from app.core.record_service import RecordService
-from app.core.spreadsheet import RowStatus
+from app.core.domain.access import Actor, Role
+from app.core.services import packs
+from app.core.services.indicators import IndicatorService
+from app.core.services.locked_months import OVERRIDE, LockedMonthError
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import RowStatus
 from app.db.engine import Database
-from app.security.accounts import Actor, Role
 from tests.conftest import NOW
 from tests.core.test_records import VALID
 
@@ -145,8 +145,8 @@ def test_the_chief_confirms_and_the_override_is_audited(ward: Database) -> None:
 
 
 def _sheet(tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
-    from app.core.records import kind_by_code
-    from app.core.spreadsheet import display_value
+    from app.core.domain.records import kind_by_code
+    from app.core.services.spreadsheet import display_value
 
     kind = kind_by_code("sessions")
     path = tmp_path / "buoi.csv"
@@ -226,8 +226,8 @@ def test_the_command_line_import_refuses_then_takes_the_chiefs_confirmation(
 
 def test_the_chiefs_confirmation_says_approved_only_when_the_month_is(ward: Database) -> None:
     """The chief is told the locked month's figures are approved only when they are."""
-    from app.core.approval_service import MONTH, ApprovalService, month_key
-    from app.core.sync_ward import WardSync
+    from app.core.services.approvals import MONTH, ApprovalService, month_key
+    from app.core.services.sync.ward import WardSync
 
     chief = _records(ward, CHIEF)
     added = {**SESSION, "held_on": date(2026, 11, 10), "place": "Chợ phường"}

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from app.core.packs.diff import diff_packs, meaning_changes
-from app.core.packs.loader import PackError, load_pack, pack_from_document
-from app.core.packs.model import Aggregation, Scoring
+from app.core.domain.packs.diff import diff_packs, meaning_changes
+from app.core.domain.packs.loader import PackError, load_pack, pack_from_document
+from app.core.domain.packs.model import Aggregation, Scoring
 from app.i18n import _
 from app.paths import resources_dir
 
@@ -151,7 +151,7 @@ def test_diff_between_two_versions() -> None:
 def test_building_from_a_spreadsheet(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from app.core.packs.authoring import build_pack
+    from app.core.domain.packs.authoring import build_pack
 
     book = Workbook()
     info = book.active

@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.core.errors import ValidationError
-from app.core.record_values import parse_value, validate
-from app.core.records import (
-    CAMERAS,
-    KINDS,
-    OFFICERS,
-    SESSIONS,
-    TEAMS,
-    RecordKind,
-)
+from app.core.domain.errors import ValidationError
+from app.core.domain.record_values import parse_value, validate
+from app.core.domain.records import CAMERAS, KINDS, OFFICERS, SESSIONS, TEAMS, RecordKind
 from app.i18n import _
 
 TODAY = date(2026, 11, 23)
@@ -144,7 +137,7 @@ def test_text_is_stored_nfc_and_trimmed() -> None:
 
 
 def test_the_sidebar_titles_follow_the_record_kinds() -> None:
-    from app.core.kind_titles import KIND_TITLES
+    from app.core.domain.kind_titles import KIND_TITLES
 
     assert [(k.code, k.title, k.singular) for k in KINDS] == [
         (code, title, singular) for code, (title, singular) in KIND_TITLES.items()

@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from app.core.errors import UserFacingError
-from app.core.record_service import RecordService
-from app.core.spreadsheet import ImportPreview, RowStatus, export_xlsx, preview, rows_to_import
+from app.core.domain.errors import UserFacingError
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import (
+    ImportPreview,
+    RowStatus,
+    export_xlsx,
+    preview,
+    rows_to_import,
+)
 from app.i18n import _
 from tests.conftest import TODAY
 from tests.core.test_records import VALID

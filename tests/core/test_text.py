@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.text import clean, fold, nfc, sort_key
+from app.core.domain.text import clean, fold, nfc, sort_key
 
 # The order CLDR's ``vi`` tailoring gives (research note vn-domain.md §0 and §5.2).
 CLDR_ORDER = [

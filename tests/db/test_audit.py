@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from app.core.audit_service import verify
-from app.core.record_service import RecordService
+from app.core.services.audit import verify
+from app.core.services.records import RecordService
 from app.db import audit
 from app.db.engine import Database
 from tests.core.test_records import VALID

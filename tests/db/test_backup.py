@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core import backup
-from app.core.audit_service import verify as verify_audit
-from app.core.errors import UserFacingError
-from app.core.profile import load as load_profile
-from app.core.record_service import RecordService
-from app.core.sync_ward import WardSync
+from app.core.domain.errors import UserFacingError
+from app.core.services import backup_steps as backup
+from app.core.services.audit import verify as verify_audit
+from app.core.services.profile import load as load_profile
+from app.core.services.records import RecordService
+from app.core.services.sync.ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
 from app.paths import backups_dir
@@ -135,8 +135,8 @@ def test_daily_backup_once_a_day_and_rotation(db: Database) -> None:
 def test_restore_round_trip_gives_a_new_instance(tmp_path: Path) -> None:
     path = tmp_path / "s" / "station.sqlite"
     db = open_database(path)
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
 
     set_up(db, DEMO_PROFILE)
     service = RecordService(db, author="Nguyễn Văn An")
@@ -185,8 +185,8 @@ def test_restore_round_trip_gives_a_new_instance(tmp_path: Path) -> None:
 def test_restore_over_a_damaged_database_moves_it_aside(tmp_path: Path) -> None:
     path = tmp_path / "station.sqlite"
     db = open_database(path)
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
 
     set_up(db, DEMO_PROFILE)
     taken = backup.create_backup(path, "manual")
@@ -417,8 +417,8 @@ def test_a_quiet_encrypted_station_is_copied_page_for_page(tmp_path: Path) -> No
     cipher.unlock(path, os.urandom(cipher.KEY_BYTES))
     db = open_database(path)
     try:
-        from app.core.demo import DEMO_PROFILE
-        from app.core.profile import set_up
+        from app.core.services.demo import DEMO_PROFILE
+        from app.core.services.profile import set_up
 
         set_up(db, DEMO_PROFILE)
         RecordService(db, author="Nguyễn Văn An").create_many(

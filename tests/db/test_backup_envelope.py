@@ -13,8 +13,8 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from app.core import backup
-from app.core.errors import UserFacingError
+from app.core.domain.errors import UserFacingError
+from app.core.services import backup_steps as backup
 from app.db import cipher
 from app.db.engine import Database
 from app.paths import backups_dir

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from app.core import backup
-from app.core.backup_service import BackupService
-from app.core.demo import DEMO_PROFILE
-from app.core.profile import set_up
-from app.core.record_service import RecordService
+from app.core.domain.access import Actor, PermissionDenied, Role
+from app.core.services import backup_steps as backup
+from app.core.services.backups import BackupService
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.open import open_database
 from app.paths import backups_dir
-from app.security.accounts import Accounts, Actor, KdfParams, LoginResult, PermissionDenied, Role
+from app.security.accounts import Accounts, KdfParams, LoginResult
 from tests.core.test_records import VALID
 
 ROOT = Path(__file__).resolve().parent.parent.parent

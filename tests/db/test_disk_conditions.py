@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import backup
-from app.core.demo import DEMO_PROFILE
-from app.core.errors import EnvironmentProblem
-from app.core.profile import set_up
-from app.core.record_service import RecordService
+from app.core.domain.errors import EnvironmentProblem
+from app.core.services import backup_steps as backup
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
+from app.core.services.records import RecordService
 from app.db.open import open_database
 from tests.core.test_records import VALID
 

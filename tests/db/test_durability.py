@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.pool import QueuePool
 
-from app.core.errors import EnvironmentProblem
+from app.core.domain.errors import EnvironmentProblem
 from app.db import instance_lock, storage
 from app.db.engine import Database
 from app.db.open import open_database

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core import backup
-from app.core.audit_service import verify as verify_audit
-from app.core.demo import DEMO_PROFILE
-from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.profile import load as load_profile
-from app.core.profile import set_up
-from app.core.record_service import RecordService
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
+from app.core.services import backup_steps as backup
+from app.core.services.audit import verify as verify_audit
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import load as load_profile
+from app.core.services.profile import set_up
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.engine import Database, make_engine
 from app.db.errors import DatabaseLocked, WrongDatabaseKey

@@ -7,8 +7,8 @@ from typing import BinaryIO
 
 import pytest
 
-from app.core.errors import EnvironmentProblem
-from app.core.record_service import RecordService
+from app.core.domain.errors import EnvironmentProblem
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.engine import Database
 from app.db.open import open_database

@@ -10,8 +10,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from app.core.errors import UserFacingError
-from app.core.record_service import RecordService
+from app.core.domain.errors import UserFacingError
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.base import Base
 from app.db.engine import Database, make_engine

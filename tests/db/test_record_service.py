@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.core.errors import NotFound, ValidationError
-from app.core.record_service import RecordService
-from app.core.records import KINDS, ListQuery, kind_by_code
+from app.core.domain.errors import NotFound, ValidationError
+from app.core.domain.records import KINDS, ListQuery, kind_by_code
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.engine import Database
 from tests.core.test_records import VALID
@@ -193,8 +193,8 @@ def test_hard_delete_is_refused(db: Database, service: RecordService) -> None:
 
 
 def test_a_cancelled_batch_saves_nothing(service: RecordService, db: Database) -> None:
-    from app.core.errors import Cancelled
-    from app.core.progress import CancelToken
+    from app.core.domain.errors import Cancelled
+    from app.core.domain.progress import CancelToken
 
     token = CancelToken()
     token.cancel()

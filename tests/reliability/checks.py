@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.core import backup
-from app.core.audit_service import verify as verify_audit
-from app.core.errors import UserFacingError
-from app.core.record_service import RecordService
-from app.core.sync_ward import WardSync
+from app.core.domain.errors import UserFacingError
+from app.core.services import backup_steps as backup
+from app.core.services.audit import verify as verify_audit
+from app.core.services.records import RecordService
+from app.core.services.sync.ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
 from app.paths import backups_dir

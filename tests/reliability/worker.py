@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import event
 
-from app.core import backup
-from app.core.record_service import RecordService
-from app.core.spreadsheet import RowStatus, rows_to_import
-from app.core.sync_ward import WardSync
+from app.core.services import backup_steps as backup
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import RowStatus, rows_to_import
+from app.core.services.sync.ward import WardSync
 from app.db.open import open_database
 from app.sync.keys import StationKeys
 from tests.reliability.workload import (

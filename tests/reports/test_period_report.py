@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.periods import Span
-from app.core.report_data import load_settings, period_report, save_settings
+from app.core.domain.periods import Span
+from app.core.services import packs
+from app.core.services.indicators import IndicatorService
+from app.core.services.report_data import load_settings, period_report, save_settings
 from app.db.engine import Database
 from app.reports.document import LEFT_COLUMN, MARGIN_LEFT, PAGE_HEIGHT, nd30_date
 from app.reports.period_report import build_period_report
@@ -190,7 +190,7 @@ def test_nfd_text_and_long_lists_render_correctly(indicators: IndicatorService) 
 def test_the_assessment_report_lists_every_criterion(
     db: Database, indicators: IndicatorService
 ) -> None:
-    from app.core.assessment_service import AssessmentService
+    from app.core.services.assessments import AssessmentService
     from app.reports.appendix_report import build_assessment_report
     from app.reports.document import Letterhead, Signature
 
@@ -225,8 +225,8 @@ def test_the_assessment_report_lists_every_criterion(
 def test_an_appendix_is_numbered_on_its_own_and_repeats_its_header(
     db: Database, indicators: IndicatorService
 ) -> None:
-    from app.core.record_service import RecordService
-    from app.core.records import CAMERAS
+    from app.core.domain.records import CAMERAS
+    from app.core.services.records import RecordService
     from app.reports.appendix_report import AppendixInfo, build_appendix
     from tests.core.test_records import VALID
 
@@ -250,7 +250,7 @@ def test_an_appendix_is_numbered_on_its_own_and_repeats_its_header(
 
 
 def test_numbers_are_taken_in_order_and_restart_each_year(indicators: IndicatorService) -> None:
-    from app.core.report_data import take_number
+    from app.core.services.report_data import take_number
 
     settings = load_settings(indicators)
     assert (
@@ -271,8 +271,8 @@ def test_numbers_are_taken_in_order_and_restart_each_year(indicators: IndicatorS
 
 
 def test_the_report_prints_whether_its_figures_are_approved(indicators: IndicatorService) -> None:
-    from app.core import approval_service as approvals
-    from app.security.accounts import Actor, Role
+    from app.core.domain.access import Actor, Role
+    from app.core.services import approvals
     from app.sync import keys as station_keys
 
     def printed() -> str:

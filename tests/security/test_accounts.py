@@ -14,18 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import NotFound, UserFacingError, ValidationError
+from app.core.domain.access import Actor, Permission, PermissionDenied, Role, require
+from app.core.domain.errors import NotFound, UserFacingError, ValidationError
 from app.security import accounts as accounts_module
-from app.security.accounts import (
-    Accounts,
-    Actor,
-    KdfParams,
-    LoginResult,
-    Permission,
-    PermissionDenied,
-    Role,
-    require,
-)
+from app.security.accounts import Accounts, KdfParams, LoginResult
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 ADMIN_PASSWORD = "quản-trị-2026"

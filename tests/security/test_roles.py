@@ -10,18 +10,18 @@ from typing import cast
 
 import pytest
 
-from app.core.assessment_service import AssessmentService
-from app.core.backup_service import BackupService
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.record_service import RecordService
-from app.core.sync_province import ProvinceSync
-from app.core.sync_ward import WardSync
+from app.core.domain.access import Actor, PermissionDenied, Role
+from app.core.services import packs
+from app.core.services.assessments import AssessmentService
+from app.core.services.backups import BackupService
+from app.core.services.indicators import IndicatorService
+from app.core.services.records import RecordService
+from app.core.services.sync.province.imports import ProvinceSync
+from app.core.services.sync.ward import WardSync
 from app.db.backups import BackupInfo
 from app.db.engine import Database
 from app.i18n import _
 from app.paths import backups_dir
-from app.security.accounts import Actor, PermissionDenied, Role
 from app.sync.keys import StationKeys
 from tests.conftest import NOW
 from tests.core.test_records import VALID
@@ -70,7 +70,7 @@ def _first(db: Database, kind: str) -> int:
 
 
 def _deleted_camera(db: Database) -> int:
-    from app.core.records import ListQuery
+    from app.core.domain.records import ListQuery
 
     return RecordService(db).list_ids("cameras", ListQuery(include_deleted=True))[0]
 

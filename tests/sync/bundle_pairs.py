@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from app.core.demo import DEMO_PROFILE, DemoBuilder
-from app.core.profile import set_up, set_up_province
-from app.core.sync_province import BundleReport, ProvinceSync
-from app.core.sync_ward import WardSync
+from app.core.services.demo import DEMO_PROFILE, DemoBuilder
+from app.core.services.profile import set_up, set_up_province
+from app.core.services.sync.province.imports import BundleReport, ProvinceSync
+from app.core.services.sync.ward import WardSync
 from app.db.engine import Database
 from app.db.open import open_database
 from app.sync.envelope import fingerprint
@@ -104,7 +104,7 @@ def make_pair(folder: Path, template: Path, *, demo_province: bool = False) -> P
     province_path.parent.mkdir()
     province_db = open_database(province_path)
     set_up_province(province_db, "40", today=TODAY, demo=demo_province)
-    from app.core.packs.service import install_bundled
+    from app.core.services.packs import install_bundled
 
     install_bundled(province_db, datetime.now(UTC), "test")
     clock = Clock()

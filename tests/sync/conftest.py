@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.core.packs import service
+from app.core.services import packs as service
 from app.db.engine import Database
 from app.paths import resources_dir
 from app.sync.tuf_repo import Expiry, Repository, open_repository

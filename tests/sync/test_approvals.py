@@ -14,20 +14,20 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.core import approval_service as approvals
-from app.core.approval_service import MONTH, ApprovalService, month_key, report_key
-from app.core.assessment_service import AssessmentService
-from app.core.indicator_service import IndicatorService
-from app.core.locked_months import LockedMonthError
-from app.core.periods import Span
-from app.core.profile import load
-from app.core.record_service import RecordService
-from app.core.report_data import period_report
-from app.core.sync_province import ward_approvals
+from app.core.domain.access import Actor, PermissionDenied, Role
+from app.core.domain.periods import Span
+from app.core.services import approvals
+from app.core.services.approvals import MONTH, ApprovalService, month_key, report_key
+from app.core.services.assessments import AssessmentService
+from app.core.services.indicators import IndicatorService
+from app.core.services.locked_months import LockedMonthError
+from app.core.services.profile import load
+from app.core.services.records import RecordService
+from app.core.services.report_data import period_report
+from app.core.services.sync.province.imports import ward_approvals
 from app.db.approval_models import Approval
 from app.i18n import _
 from app.reports.period_report import build_period_report
-from app.security.accounts import Actor, PermissionDenied, Role
 from app.sync import approvals as signatures
 from tests.sync.bundle_pairs import Pair
 

@@ -22,10 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytestqt.qtbot import QtBot
 
-from app.core import audit_service, backup
-from app.core.record_service import RecordService
-from app.core.sync_province import ward_audit_check
-from app.core.sync_ward import WardSync
+from app.core.services import audit as audit_service
+from app.core.services import backup_steps as backup
+from app.core.services.records import RecordService
+from app.core.services.sync.province.imports import ward_audit_check
+from app.core.services.sync.ward import WardSync
 from app.db import audit
 from app.db.open import open_database
 from app.sync import bundle as fmt

@@ -16,9 +16,9 @@ import pyrage
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.record_service import RecordService
-from app.core.sync_ward import WardSync
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
+from app.core.services.records import RecordService
+from app.core.services.sync.ward import WardSync
 from app.sync import bundle as fmt
 from app.sync import keys as station_keys
 from app.sync import trust
@@ -317,8 +317,8 @@ def test_bundles_in_any_order_end_in_the_same_state(pair: Pair, tmp_path: Path) 
 
 def pair_with_same_station(pair: Pair, folder: Path) -> Pair:
     """A fresh province database with the same province keys and the same ward enrolled."""
-    from app.core.profile import set_up_province
-    from app.core.sync_province import ProvinceSync
+    from app.core.services.profile import set_up_province
+    from app.core.services.sync.province.imports import ProvinceSync
     from app.db.open import open_database
 
     folder.mkdir(parents=True)
@@ -355,7 +355,7 @@ def test_same_sequence_with_other_content_is_quarantined_as_a_fork(
     shutil.copy(backup, pair.ward_db.path)
     for suffix in ("-wal", "-shm"):
         Path(str(pair.ward_db.path) + suffix).unlink(missing_ok=True)
-    from app.core.sync_ward import WardSync
+    from app.core.services.sync.ward import WardSync
     from app.db.open import open_database
 
     pair.ward_db = open_database(pair.ward_db.path)

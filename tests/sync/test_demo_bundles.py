@@ -14,9 +14,9 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from app.core.errors import UserFacingError
-from app.core.profile import DEMO_KEY, set_up
-from app.core.record_service import RecordService
+from app.core.domain.errors import UserFacingError
+from app.core.services.profile import DEMO_KEY, set_up
+from app.core.services.records import RecordService
 from app.db.cipher import connect
 from app.db.open import open_database
 from app.i18n import _
@@ -38,7 +38,7 @@ SESSION = {
 @pytest.fixture
 def demo_template(tmp_path: Path) -> Path:
     """A small demo (training) database, as the demo builder sets it up."""
-    from app.core.demo import DEMO_PROFILE
+    from app.core.services.demo import DEMO_PROFILE
 
     path = tmp_path / "demo-template" / "ward.sqlite"
     path.parent.mkdir()

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.core.demo import DemoBuilder
-from app.core.record_service import RecordService
-from app.core.sync_province import BundleReport
+from app.core.services.demo import DemoBuilder
+from app.core.services.records import RecordService
+from app.core.services.sync.province.imports import BundleReport
 from app.db.open import open_database
 from tests.sync.bundle_pairs import TODAY, Pair, make_pair
 from tests.sync.helpers import db_digest, ward_state

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from app.core.errors import UserFacingError
-from app.core.sync_province import ProvinceSync
+from app.core.domain.errors import UserFacingError
+from app.core.services.sync.province.imports import ProvinceSync
 from app.db.engine import Database
 from app.db.open import open_database
 from app.sync.bundle import file_name
@@ -179,7 +179,7 @@ def test_the_refused_copy_stays_refused_after_acceptance(setup: Setup, tmp_path:
 
 
 def test_accepting_needs_the_administrator(setup: Setup, tmp_path: Path) -> None:
-    from app.security.accounts import Actor, Role
+    from app.core.domain.access import Actor, Role
 
     db, province = setup.province(tmp_path / "p")
     pair = setup.forked.pair

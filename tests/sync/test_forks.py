@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.core.errors import UserFacingError
-from app.core.record_service import RecordService
-from app.core.sync_province import ProvinceSync
-from app.core.sync_ward import WardSync
+from app.core.domain.errors import UserFacingError
+from app.core.services.records import RecordService
+from app.core.services.sync.province.imports import ProvinceSync
+from app.core.services.sync.ward import WardSync
 from app.db import audit
 from app.db.engine import Database
 from app.db.open import open_database
@@ -295,7 +295,7 @@ def test_resolving_keeps_the_applied_branch_and_revokes_the_key(
 
 
 def test_resolving_needs_the_key_managers_role(forked: Forked, tmp_path: Path) -> None:
-    from app.security.accounts import Actor, Role
+    from app.core.domain.access import Actor, Role
 
     db, _province = _fresh_province(forked, tmp_path / "p")
     try:
@@ -355,7 +355,7 @@ def test_a_restored_ward_arriving_out_of_order_is_not_a_fork(pair: Pair) -> None
     """A ward restored from a backup rewrites audit entries on purpose, under a new instance.
     Its next bundle arrives before the one it follows, while the province already holds other
     entries under the same numbers: it is applied, not taken for a copy's fork."""
-    from app.core import backup
+    from app.core.services import backup_steps as backup
 
     ward_path = pair.ward_db.path
     (report,) = pair.import_(pair.export())

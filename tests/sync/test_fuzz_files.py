@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import UserFacingError
-from app.core.sync_rows import parse_records
+from app.core.domain.errors import UserFacingError
+from app.core.services.sync.rows import parse_records
 from app.sync import bundle as fmt
 from app.sync import trust
 

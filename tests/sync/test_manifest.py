@@ -11,7 +11,7 @@ from typing import Any
 import pyrage
 import pytest
 
-from app.core.sync_types import CarriedColumn
+from app.core.domain.sync_types import CarriedColumn
 from app.db.audit import CHAIN_FIELDS
 from app.db.sync_tables import SYNC_MODELS, carried_columns, wire_tables
 from app.i18n import _

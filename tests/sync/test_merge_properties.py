@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.record_service import RecordService
-from app.core.sync_province import ProvinceSync
+from app.core.services.records import RecordService
+from app.core.services.sync.province.imports import ProvinceSync
 from app.db.models import RECORD_MODELS
 from app.db.open import open_database
 from tests.sync.bundle_pairs import Pair, make_pair

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from app.core.profile import ProfileInput, set_up
-from app.core.record_service import RecordService
-from app.core.sync_ward import WardSync
+from app.core.services.profile import ProfileInput, set_up
+from app.core.services.records import RecordService
+from app.core.services.sync.ward import WardSync
 from app.db.cipher import connect, dbapi
 from app.db.engine import Database
 from app.db.open import open_database

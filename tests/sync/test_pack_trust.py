@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from securesystemslib.signer import CryptoSigner
 
-from app.core.errors import UserFacingError
-from app.core.packs import service
+from app.core.domain.errors import UserFacingError
+from app.core.services import packs as service
 from app.db.engine import Database
 from app.sync.tuf_client import TrustError
 from app.sync.tuf_repo import Expiry, Repository
@@ -202,8 +202,8 @@ def test_t51_a_proper_root_rotation_is_followed_and_a_gap_stops_the_chain(
     # 3; it stays on root 1 (the other roles' keys did not change, so their signatures
     # still verify under root 1).
     fresh = tmp_path / "fresh.sqlite"
-    from app.core.demo import DEMO_PROFILE
-    from app.core.profile import set_up
+    from app.core.services.demo import DEMO_PROFILE
+    from app.core.services.profile import set_up
     from app.db.open import open_database
 
     other = open_database(fresh)

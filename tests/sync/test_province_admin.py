@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core import province_overview
-from app.core.errors import UserFacingError
-from app.core.province_trust import KEY_REPLACED, SAME_KEY
+from app.core.domain.access import Actor, Role
+from app.core.domain.errors import UserFacingError
+from app.core.services.sync.province import overview as province_overview
+from app.core.services.sync.province.trust import KEY_REPLACED, SAME_KEY
 from app.db.engine import Database
-from app.security.accounts import Actor, Role
 from app.sync import keys as station_keys
 from tests.sync.bundle_pairs import PASSPHRASE, Pair
 from tests.sync.helpers import db_digest
@@ -41,7 +41,7 @@ def entries(db: Database, action: str) -> list[tuple[str, dict[str, list[object]
 
 
 def chain_ok(db: Database) -> bool:
-    from app.core import audit_service
+    from app.core.services import audit as audit_service
 
     return audit_service.verify(db).ok
 
@@ -85,7 +85,7 @@ def test_re_enrolling_a_revoked_station_says_it_stays_revoked(pair: Pair, tmp_pa
     # a new key (a new PC) replaces the old one, on the record
     new_keys = tmp_path / "new-keys"
     station_keys.create_keys(new_keys, PASSPHRASE)
-    from app.core.sync_ward import WardSync
+    from app.core.services.sync.ward import WardSync
 
     other = WardSync(pair.ward_db, now=pair.clock, keys_folder=new_keys)
     replaced = pair.province.enroll(
@@ -102,7 +102,7 @@ def test_re_enrolling_a_revoked_station_says_it_stays_revoked(pair: Pair, tmp_pa
 
 
 def test_only_the_administrator_revokes_or_resolves(pair: Pair) -> None:
-    from app.core.sync_province import ProvinceSync
+    from app.core.services.sync.province.imports import ProvinceSync
 
     for role in (Role.OFFICER, Role.CHIEF):
         service = ProvinceSync(pair.province_db, actor=Actor("x", "X", role))

@@ -21,7 +21,7 @@ import pyrage
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from app.core import sync_rows as changes
+from app.core.services.sync import rows as changes
 from app.sync import bundle as fmt
 from app.sync import trust
 from app.sync.envelope import (

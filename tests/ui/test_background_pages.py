@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from app.core import backup
-from app.core.errors import EnvironmentProblem, UserFacingError
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
+from app.core.services import backup_steps as backup
 from app.db.engine import Database
 from app.ui import errors
 from app.ui.widgets.backup_page import BackupPage

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from app.core.demo import DEMO_PROFILE
-from app.core.profile import set_up
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
 from app.db import cipher
 from app.db.open import open_database
 from app.i18n import _

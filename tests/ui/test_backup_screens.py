@@ -10,16 +10,17 @@ import pytest
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core import backup
-from app.core.demo import DEMO_PROFILE
-from app.core.errors import EnvironmentProblem
-from app.core.profile import load, set_up
-from app.core.record_service import RecordService
+from app.core.domain.access import Role
+from app.core.domain.errors import EnvironmentProblem
+from app.core.services import backup_steps as backup
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import load, set_up
+from app.core.services.records import RecordService
 from app.db import cipher
 from app.db.engine import Database
 from app.db.open import open_database
 from app.i18n import _
-from app.security.accounts import Accounts, KdfParams, LoginResult, Role
+from app.security.accounts import Accounts, KdfParams, LoginResult
 from app.ui.app import StationSession
 from app.ui.ops import wait_for_background
 from app.ui.widgets.backup_page import BackupPage
@@ -203,7 +204,7 @@ def test_recovery_mode_refuses_every_write(
 def test_an_officer_backs_up_but_cannot_restore(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.security.accounts import Actor
+    from app.core.domain.access import Actor
 
     path = tmp_path / "station.sqlite"
     _station(path)

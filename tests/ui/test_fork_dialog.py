@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.sync_province import ProvinceSync
+from app.core.services.sync.province.imports import ProvinceSync
 from app.db.engine import Database
 from app.ui.dialogs.fork_dialog import ForkDialog
 from app.ui.widgets.province_page import ProvincePage
@@ -172,7 +172,7 @@ def test_a_wrong_passphrase_is_told_and_changes_nothing(
 def test_only_the_administrator_may_resolve(qtbot: QtBot, setup: Setup, tmp_path: Path) -> None:
     """The button mirrors the service's rule: the chief sees it disabled, the administrator
     can use it."""
-    from app.security.accounts import Actor, Role
+    from app.core.domain.access import Actor, Role
 
     db, province = setup.province(tmp_path / "p")
     pair = setup.forked.pair

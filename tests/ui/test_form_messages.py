@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core import profile
-from app.core.record_service import RecordService
-from app.core.records import kind_by_code
+from app.core.domain.records import kind_by_code
+from app.core.services import profile
+from app.core.services.records import RecordService
 from app.db.engine import Database
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.dialogs.setup_dialog import SetupDialog

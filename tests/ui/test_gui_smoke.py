@@ -50,14 +50,15 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from app.core.errors import EnvironmentProblem, UserFacingError
-from app.core.progress import CancelToken
-from app.core.record_service import RecordService
-from app.core.records import KINDS
-from app.core.spreadsheet import export_xlsx
+from app.core.domain.access import PermissionDenied, Role
+from app.core.domain.errors import EnvironmentProblem, UserFacingError
+from app.core.domain.progress import CancelToken
+from app.core.domain.records import KINDS
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import export_xlsx
 from app.db.open import open_database
 from app.i18n import _
-from app.security.accounts import Accounts, KdfParams, PermissionDenied, Role
+from app.security.accounts import Accounts, KdfParams
 from app.ui import errors, ops
 from app.ui.app import StationSession
 from app.ui.dialogs.import_dialog import ImportDialog

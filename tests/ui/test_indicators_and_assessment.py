@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QComboBox, QMessageBox, QPlainTextEdit, QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.core.assessment_service import AssessmentService
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.periods import Span
-from app.core.record_service import RecordService
+from app.core.domain.periods import Span
+from app.core.services import packs
+from app.core.services.assessments import AssessmentService
+from app.core.services.indicators import IndicatorService
+from app.core.services.records import RecordService
 from app.db.engine import Database
 from app.i18n import _
 from app.sync.tuf_repo import open_repository
@@ -201,7 +201,7 @@ def test_installing_packs_from_a_folder_through_the_screen(
 def test_the_chief_approves_a_month_and_an_officers_edit_shows_it_changed(
     qtbot: QtBot, ready: Database, tmp_path: Path
 ) -> None:
-    from app.security.accounts import Actor, Role
+    from app.core.domain.access import Actor, Role
     from app.sync import keys as station_keys
 
     station_keys.create_keys(station_keys.keys_folder(ready.path), "khoá trạm 2026")

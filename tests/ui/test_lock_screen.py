@@ -11,10 +11,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.demo import DEMO_PROFILE
-from app.core.profile import set_up
+from app.core.domain.access import Role
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
 from app.db.open import open_database
-from app.security.accounts import Accounts, KdfParams, Role
+from app.security.accounts import Accounts, KdfParams
 from app.ui.app import StationSession
 from app.ui.dialogs.login_dialog import LoginDialog
 from app.ui.dialogs.record_dialog import RecordDialog

@@ -11,13 +11,13 @@ import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.indicator_service import IndicatorService
-from app.core.locked_months import OVERRIDE, LockedMonthError
-from app.core.packs import service as packs
-from app.core.record_service import RecordService
-from app.core.records import kind_by_code
+from app.core.domain.access import Actor, Role
+from app.core.domain.records import kind_by_code
+from app.core.services import packs
+from app.core.services.indicators import IndicatorService
+from app.core.services.locked_months import OVERRIDE, LockedMonthError
+from app.core.services.records import RecordService
 from app.db.engine import Database
-from app.security.accounts import Actor, Role
 from app.ui.dialogs.record_dialog import RecordDialog, with_lock_override
 from tests.conftest import NOW
 from tests.core.test_records import VALID

@@ -8,13 +8,14 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.demo import DEMO_PROFILE
-from app.core.errors import UserFacingError
-from app.core.profile import set_up
+from app.core.domain.access import Role
+from app.core.domain.errors import UserFacingError
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
 from app.db import cipher
 from app.db.open import open_database
 from app.i18n import _
-from app.security.accounts import Accounts, KdfParams, Role
+from app.security.accounts import Accounts, KdfParams
 from app.ui.app import StationSession
 from app.ui.dialogs.login_dialog import (
     ChangePasswordDialog,
@@ -315,8 +316,8 @@ def test_the_recovery_code_step_hides_the_account_form(qtbot: QtBot, tmp_path: P
 def _demo(path: Path) -> None:
     from datetime import date
 
-    from app.core import demo_accounts
-    from app.core.demo import DemoBuilder
+    from app.core.services import demo_accounts
+    from app.core.services.demo import DemoBuilder
 
     db = open_database(path)
     DemoBuilder(db, 1, date(2026, 11, 23), seed=5).build()
@@ -371,7 +372,7 @@ def test_a_real_station_shows_no_demo_accounts_and_refuses_a_demo_name(
 ) -> None:
     import shutil
 
-    from app.core import demo_accounts
+    from app.core.services import demo_accounts
     from app.ui.widgets.demo_card import DemoCardBox
 
     demo = tmp_path / "demo.sqlite"
@@ -417,7 +418,7 @@ def test_a_demo_built_on_the_setup_screen_brings_the_demo_accounts(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    from app.core import demo_accounts
+    from app.core.services import demo_accounts
     from app.ui.dialogs.setup_dialog import SetupDialog
 
     path = tmp_path / "station.sqlite"

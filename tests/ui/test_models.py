@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 
-from app.core.record_service import RecordService
-from app.core.records import KINDS, RecordKind, RecordRow
-from app.core.spreadsheet import preview
+from app.core.domain.records import KINDS, RecordKind, RecordRow
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import preview
 from app.ui.models.import_preview_model import ImportPreviewModel
 from app.ui.models.record_table_model import ID_ROLE, ROW_ROLE, SORT_ROLE, RecordTableModel
 from tests.conftest import TODAY

@@ -13,18 +13,19 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.modeltest import ModelTester
 
-from app.core import backup
-from app.core.assessment_service import AssessmentService
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.periods import Span
-from app.core.record_service import RecordService
-from app.core.records import KINDS, kind_by_code
-from app.core.spreadsheet import preview
-from app.core.sync_province import BundleReport, ward_records
+from app.core.domain.access import Role
+from app.core.domain.periods import Span
+from app.core.domain.records import KINDS, kind_by_code
+from app.core.services import backup_steps as backup
+from app.core.services import packs
+from app.core.services.assessments import AssessmentService
+from app.core.services.indicators import IndicatorService
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import preview
+from app.core.services.sync.province.imports import BundleReport, ward_records
 from app.db import audit
 from app.db.engine import Database
-from app.security.accounts import Accounts, KdfParams, Role
+from app.security.accounts import Accounts, KdfParams
 from app.ui.dialogs.ward_dialog import WardSnapshot, read_ward
 from app.ui.models.assessment_model import AssessmentModel, GroupSummaryModel
 from app.ui.models.audit_model import AuditEntryModel, AuditLine

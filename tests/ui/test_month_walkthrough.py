@@ -21,12 +21,11 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core import approval_service as approvals
-from app.core.packs import service as packs
-from app.core.record_service import RecordService
-from app.core.records import kind_by_code
+from app.core.domain.access import Actor, Role
+from app.core.domain.records import kind_by_code
+from app.core.services import approvals, packs
+from app.core.services.records import RecordService
 from app.db.engine import Database
-from app.security.accounts import Actor, Role
 from app.sync import keys as station_keys
 from app.ui.dialogs.import_dialog import ImportDialog
 from app.ui.dialogs.record_dialog import RecordDialog

@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.errors import Cancelled
-from app.core.progress import CancelToken
+from app.core.domain.errors import Cancelled
+from app.core.domain.progress import CancelToken
 from app.ui import ops
 
 OPERATIONS = 300
@@ -122,7 +122,7 @@ def test_progress_after_the_finish_is_ignored(qtbot: QtBot, parent: QWidget) -> 
 def test_a_failure_without_its_own_handler_is_presented_in_vietnamese(
     qtbot: QtBot, parent: QWidget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.core.errors import UserFacingError
+    from app.core.domain.errors import UserFacingError
     from app.ui import errors
 
     shown: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.packs import service as packs
+from app.core.services import packs
 from app.db.engine import Database
 from app.sync.tuf_repo import open_repository
 from app.ui.dialogs.pack_install_dialog import PackInstallDialog

@@ -12,8 +12,8 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.record_service import RecordService
-from app.core.records import TEAMS
+from app.core.domain.records import TEAMS
+from app.core.services.records import RecordService
 from app.i18n import _
 from app.ui.dialogs.record_dialog import RecordDialog
 from app.ui.models.record_table_model import ID_ROLE
@@ -198,7 +198,7 @@ def test_clicking_a_header_sorts_in_vietnamese_order(qtbot: QtBot, service: Reco
 def test_a_failed_undo_leaves_stack_and_database_consistent(
     qtbot: QtBot, service: RecordService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.core.errors import EnvironmentProblem
+    from app.core.domain.errors import EnvironmentProblem
 
     service.create("teams", VALID["teams"])
     page = _page(qtbot, service)

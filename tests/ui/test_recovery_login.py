@@ -9,9 +9,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.demo import DEMO_PROFILE
-from app.core.errors import UserFacingError
-from app.core.profile import set_up
+from app.core.domain.errors import UserFacingError
+from app.core.services.demo import DEMO_PROFILE
+from app.core.services.profile import set_up
 from app.db import audit, cipher
 from app.db.open import open_database
 from app.security.accounts import Accounts, KdfParams

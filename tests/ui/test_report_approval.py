@@ -9,11 +9,10 @@ from datetime import UTC, date, datetime
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 
-from app.core import approval_service as approvals
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
+from app.core.domain.access import Actor, Role
+from app.core.services import approvals, packs
+from app.core.services.indicators import IndicatorService
 from app.db.engine import Database
-from app.security.accounts import Actor, Role
 from app.sync import keys as station_keys
 from app.ui.widgets.report_page import ReportPage
 

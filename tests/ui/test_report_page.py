@@ -13,11 +13,11 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.indicator_service import IndicatorService
-from app.core.packs import service as packs
-from app.core.periods import Span
-from app.core.records import KINDS_BY_CODE
-from app.core.report_data import load_settings
+from app.core.domain.periods import Span
+from app.core.domain.records import KINDS_BY_CODE
+from app.core.services import packs
+from app.core.services.indicators import IndicatorService
+from app.core.services.report_data import load_settings
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.widgets.report_page import ReportPage
@@ -94,7 +94,7 @@ def test_other_kinds_fill_their_own_period(page: ReportPage) -> None:
 
 
 def test_report_settings_are_edited_and_checked(qtbot: QtBot, db: Database) -> None:
-    from app.core.indicator_service import IndicatorService
+    from app.core.services.indicators import IndicatorService
     from app.ui.dialogs.report_settings_dialog import ReportSettingsDialog
     from tests.ui.conftest import type_text
 
@@ -113,7 +113,7 @@ def test_report_settings_are_edited_and_checked(qtbot: QtBot, db: Database) -> N
     dialog.recipients.setPlainText("Công an tỉnh Nghệ An\n\n  Lưu: VT, CAP  ")
     dialog.try_save()
     assert dialog.result_settings is not None
-    from app.core.report_data import save_settings
+    from app.core.services.report_data import save_settings
 
     save_settings(service, dialog.result_settings)
     stored = load_settings(service)

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 from PySide6.QtGui import QUndoStack
 from pytestqt.qtbot import QtBot
 
-from app.core.packs import service as packs
-from app.core.record_service import RecordService
-from app.core.records import kind_by_code
-from app.core.sync_ward import WardSync
+from app.core.domain.access import Actor, Role
+from app.core.domain.records import kind_by_code
+from app.core.services import packs
+from app.core.services.records import RecordService
+from app.core.services.sync.ward import WardSync
 from app.db.engine import Database
 from app.i18n import _
-from app.security.accounts import Actor, Role
 from app.ui.widgets.indicator_page import IndicatorPage
 from app.ui.widgets.packs_page import PacksPage
 from app.ui.widgets.record_page import RecordPage

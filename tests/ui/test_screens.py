@@ -13,10 +13,10 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from app.core import profile
-from app.core.record_service import RecordService
-from app.core.records import CAMERAS
-from app.core.spreadsheet import ImportPreview
+from app.core.domain.records import CAMERAS
+from app.core.services import profile
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import ImportPreview
 from app.db.engine import Database
 from app.i18n import _
 from app.ui.dialogs.import_dialog import ImportDialog

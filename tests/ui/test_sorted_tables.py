@@ -8,9 +8,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.core import backup
+from app.core.domain.access import Actor, Role
+from app.core.services import backup_steps as backup
 from app.db.engine import Database
-from app.security.accounts import Accounts, Actor, KdfParams, Role
+from app.security.accounts import Accounts, KdfParams
 from app.ui.widgets.backup_page import BackupPage
 from app.ui.widgets.users_page import UsersPage
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QTableView, QTableWidget
 from pytestqt.qtbot import QtBot
 
-from app.core.sync_province import BundleReport
+from app.core.services.sync.province.imports import BundleReport
 from app.ui.widgets.province_page import ProvincePage, months_text
 from app.ui.widgets.sync_page import SyncPage
 from tests.sync.bundle_pairs import PASSPHRASE, Pair

@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.assessment_views import CriterionView
-from app.core.formatting import format_value
-from app.core.packs.model import Scoring
-from app.core.record_service import RecordService
-from app.core.records import KINDS, ListQuery, kind_by_code
+from app.core.domain.assessment_views import CriterionView
+from app.core.domain.formatting import format_value
+from app.core.domain.packs.model import Scoring
+from app.core.domain.records import KINDS, ListQuery, kind_by_code
+from app.core.services.records import RecordService
 from app.i18n import _
 from app.ui.models.assessment_model import STATUS
 

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.progress import CancelToken
-from app.core.province_trust import ForkResolution
-from app.core.sync_province import ProvinceSync, StationOverview
+from app.core.domain.progress import CancelToken
+from app.core.services.sync.province.imports import ProvinceSync, StationOverview
+from app.core.services.sync.province.trust import ForkResolution
 from app.i18n import _
 from app.ui.dialogs.fit import grow_to_fit
 from app.ui.errors import present_error

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.progress import CancelToken
-from app.core.record_service import RecordService
-from app.core.records import Change, RecordKind
-from app.core.spreadsheet import ImportPreview, RowStatus, rows_to_import
+from app.core.domain.progress import CancelToken
+from app.core.domain.records import Change, RecordKind
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import ImportPreview, RowStatus, rows_to_import
 from app.i18n import _
 from app.ui.errors import present_error
 from app.ui.models.import_preview_model import ImportPreviewModel
@@ -139,7 +139,7 @@ class ImportDialog(GuardedDialog):
         self.accept()
 
     def _import_failed(self, error: BaseException) -> None:
-        from app.core.locked_months import LockedMonthError
+        from app.core.services.locked_months import LockedMonthError
         from app.ui.dialogs.record_dialog import ask_locked_override
 
         self.import_button.setEnabled(True)

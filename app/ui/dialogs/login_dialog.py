@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.domain.access import role_label
+from app.core.services.accounts import MIN_PASSWORD, Accounts, LoginResult
 from app.i18n import _
-from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult, role_label
 from app.ui.dialogs.login_fields import (
     error_label,
     password_field,
@@ -33,7 +34,7 @@ from app.ui.errors import confirm
 from app.ui.ops import GuardedDialog
 
 if TYPE_CHECKING:
-    from app.core.demo_accounts import DemoCard
+    from app.core.services.demo_accounts import DemoCard
 
 
 class LoginDialog(GuardedDialog):
@@ -174,7 +175,7 @@ class LoginDialog(GuardedDialog):
 
     def recover(self) -> None:
         """ "Forgot the password?": the recovery dialog; on success the administrator is in."""
-        from app.security.roles import Role
+        from app.core.domain.access import Role
         from app.ui.dialogs.recovery_dialog import RecoveryDialog
 
         name = self.chosen_username()

@@ -9,8 +9,8 @@ from typing import TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 
-from app.core.errors import UserFacingError, ValidationError
-from app.core.progress import CancelToken
+from app.core.domain.errors import UserFacingError, ValidationError
+from app.core.domain.progress import CancelToken
 from app.i18n import _
 from app.ui.errors import present_error
 from app.ui.ops import GuardedDialog, Progress, run_in_background

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.packs.service import Inspection, PackPlan
+from app.core.services.packs import Inspection, PackPlan
 from app.i18n import _
 from app.ui.models.pack_models import PackPlanModel
 from app.ui.widgets.common import table_view

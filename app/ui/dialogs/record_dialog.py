@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import ValidationError
-from app.core.formatting import format_float, format_int
-from app.core.locked_months import LockedMonthError
-from app.core.records import Change, FieldSpec, FieldType, RecordKind
+from app.core.domain.errors import ValidationError
+from app.core.domain.formatting import format_float, format_int
+from app.core.domain.records import Change, FieldSpec, FieldType, RecordKind
+from app.core.services.locked_months import LockedMonthError
 from app.i18n import _
 from app.ui.dialogs.fit import grow_to_fit
 

@@ -1,6 +1,7 @@
 """ "Forgot the password?" on the login screen: an administrator types the recovery code printed
-at set-up and chooses a new password (app.core.account_recovery); nothing is changed when the
-code, the user name or the password is refused, and the error is shown in the dialog."""
+at set-up and chooses a new password (app.core.services.account_recovery); nothing is
+changed when the code, the user name or the password is refused, and the error is shown in
+the dialog."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.services.accounts import MIN_PASSWORD, Accounts, LoginResult
 from app.i18n import _
-from app.security.accounts import MIN_PASSWORD, Accounts, LoginResult
 from app.ui.dialogs.login_fields import (
     error_label,
     password_field,
@@ -90,7 +91,7 @@ class RecoveryDialog(GuardedDialog):
             return
         if passwords_differ(self.error, self.password, self.again):
             return
-        from app.core.account_recovery import Recovery, recover_administrator
+        from app.core.services.account_recovery import Recovery, recover_administrator
 
         accounts, code, username, password = (
             self.accounts,

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.report_views import ReportSettings
-from app.core.text import clean
+from app.core.domain.report_views import ReportSettings
+from app.core.domain.text import clean
 from app.i18n import _
 
 PREFIXES = ("", "KT.", "TM.", "Q.", "TL.", "TUQ.")

@@ -16,26 +16,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import catalogues as cat
-from app.core import profile
-from app.core.errors import EnvironmentProblem, UserFacingError, ValidationError
-from app.core.profile import ProfileInput, StationProfile
-from app.core.progress import CancelToken, ProgressCallback
-from app.core.station import set_up_station
-from app.db.engine import Database
+from app.core.domain import catalogues as cat
+from app.core.domain.errors import EnvironmentProblem, UserFacingError, ValidationError
+from app.core.domain.progress import CancelToken, ProgressCallback
+from app.core.services import profile
+from app.core.services.profile import ProfileInput, StationProfile
+from app.core.services.station import set_up_station
+from app.core.services.storage import Database
 from app.i18n import _
 from app.ui.dialogs.fit import grow_to_fit
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import GuardedDialog, run_in_background
 
 if TYPE_CHECKING:
-    from app.core.demo_accounts import DemoCard
-    from app.security.accounts import LoginResult
+    from app.core.services.accounts import LoginResult
+    from app.core.services.demo_accounts import DemoCard
 
 
 class SetupDialog(GuardedDialog):
     """``login``: the administrator just created; a demo built here gets the demo accounts
-    beside that administrator (``app.core.demo_accounts``), since an administrator does not
+    beside that administrator (``app.core.services.demo_accounts``), since an administrator does not
     enter data."""
 
     def __init__(
@@ -145,7 +145,7 @@ class SetupDialog(GuardedDialog):
             label.hide()
         try:
             if self.is_province.isChecked():
-                from app.core.station import set_up_province_station
+                from app.core.services.station import set_up_province_station
 
                 self.result_profile = set_up_province_station(self.db, self.province.currentData())
             else:
@@ -174,8 +174,8 @@ class SetupDialog(GuardedDialog):
             yes=_("Build the demo ward"),
         ):
             return
-        from app.core import demo_accounts
-        from app.core.demo import DemoBuilder
+        from app.core.services import demo_accounts
+        from app.core.services.demo import DemoBuilder
 
         db, login = self.db, self.login
 
@@ -198,7 +198,7 @@ class SetupDialog(GuardedDialog):
     def _demo_built(self, built: tuple[StationProfile, DemoCard | None]) -> None:
         self.result_profile, self.demo_card = built
         if self.demo_card is not None:
-            from app.core.demo_accounts import card_lines
+            from app.core.services.demo_accounts import card_lines
 
             inform(
                 self,

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import audit_service, sync_province
-from app.core.approval_service import ApprovalState
-from app.core.audit_service import AuditCheck
-from app.core.kind_titles import KIND_TITLES
-from app.core.progress import CancelToken
-from app.core.records import RecordKind, kind_by_code
-from app.db.engine import Database
+from app.core.domain.kind_titles import KIND_TITLES
+from app.core.domain.progress import CancelToken
+from app.core.domain.records import RecordKind, kind_by_code
+from app.core.services import audit as audit_service
+from app.core.services.approvals import ApprovalState
+from app.core.services.audit import AuditCheck
+from app.core.services.storage import Database
+from app.core.services.sync.province import imports as sync_province
 from app.i18n import _
 from app.ui.models.audit_model import AuditEntryModel, AuditLine
 from app.ui.models.row_model import RowSortProxy, RowTableModel
@@ -62,7 +63,7 @@ class WardSnapshot:
 
 
 def read_indicators(db: Database, unit_id: int, year: int) -> list[IndicatorLine]:
-    from app.core.packs import service as packs
+    from app.core.services import packs
 
     names = {i.code: i.name for i in packs.indicator_catalogue(packs.active_packs(db))}
     values = sync_province.ward_indicators(db, unit_id, year)
@@ -84,7 +85,7 @@ def read_findings(db: Database, unit_id: int) -> list[FindingLine]:
     ]
 
 
-def _audit_lines(rows: list[audit_service.WardAuditRow]) -> list[AuditLine]:
+def _audit_lines(rows: list[audit_service.AuditRow]) -> list[AuditLine]:
     return [AuditLine(r.entry_id, r.at, r.actor, r.action, r.table_name, r.changes) for r in rows]
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.core.assessment_views import AssessmentView, CriterionView, GroupSummary
-from app.core.formatting import format_number
+from app.core.domain.assessment_views import AssessmentView, CriterionView, GroupSummary
+from app.core.domain.formatting import format_number
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header
 from app.ui.models.row_model import Column, RowTableModel

@@ -22,7 +22,7 @@ ACTIONS = {
     "restore-db": N_("database restored from a backup"),
     "lock-override": N_("changed records of a locked month (chief confirmed)"),
     "recover-password": N_("administrator's password recovered with the recovery code"),
-    # the province's own decisions (app.core.province_audit)
+    # the province's own decisions (app.core.services.sync.province.audit)
     "enroll": N_("station enrolled"),
     "replace_key": N_("station key replaced"),
     "revoke": N_("station key revoked"),
@@ -50,7 +50,7 @@ PROVINCE_FIELDS = {
     "rows": N_("Records"),
 }
 PROVINCE_VALUES = {"active": N_("active"), "revoked": N_("revoked")}
-# the fields of a month's lock and of a chief's override of it (app.core.locked_months)
+# the fields of a month's lock and of a chief's override of it (app.core.services.locked_months)
 LOCK_FIELDS = {
     "year": N_("Year"),
     "month": N_("Month"),
@@ -77,8 +77,8 @@ TABLES = {
 
 
 def _table_title(name: str) -> str:
-    from app.core.kind_titles import KIND_TITLES
-    from app.core.sync_rows import KIND_OF_TABLE
+    from app.core.domain.kind_titles import KIND_TITLES
+    from app.core.services.sync.rows import KIND_OF_TABLE
 
     code = KIND_OF_TABLE.get(name)
     if code is not None:
@@ -87,8 +87,8 @@ def _table_title(name: str) -> str:
 
 
 def _labels(table: str) -> dict[str, str]:
-    from app.core.records import kind_by_code
-    from app.core.sync_rows import KIND_OF_TABLE
+    from app.core.domain.records import kind_by_code
+    from app.core.services.sync.rows import KIND_OF_TABLE
 
     code = KIND_OF_TABLE.get(table)
     labels = {"deleted_at": _("deleted at"), "notes": _("Notes")}

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject
 
-from app.core import backup
-from app.core.formatting import format_date
+from app.core.domain.access import role_label
+from app.core.domain.formatting import format_date
+from app.core.services import backup_steps as backup
+from app.core.services.accounts import UserInfo
 from app.i18n import N_, _
-from app.security.accounts import UserInfo, role_label
 from app.ui.models.row_model import Column, RowTableModel
 
 REASONS = {

@@ -7,9 +7,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from app.core.formatting import format_value
-from app.core.records import RecordKind
-from app.core.spreadsheet import STATUS_LABELS, ImportPreview, PreviewRow, RowStatus
+from app.core.domain.formatting import format_value
+from app.core.domain.records import RecordKind
+from app.core.services.spreadsheet import STATUS_LABELS, ImportPreview, PreviewRow, RowStatus
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, table_fields
 

@@ -9,9 +9,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.core.formatting import format_number
-from app.core.indicator_views import Grid, GridRow
-from app.core.packs.model import Aggregation
+from app.core.domain.formatting import format_number
+from app.core.domain.indicator_views import Grid, GridRow
+from app.core.domain.packs.model import Aggregation
 from app.i18n import N_, _
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, horizontal_header
 

@@ -7,9 +7,9 @@ from datetime import date
 
 from PySide6.QtCore import QObject
 
-from app.core.formatting import format_date
-from app.core.packs import service
-from app.core.packs.service import InstalledPackInfo, PackEventInfo, PackPlan
+from app.core.domain.formatting import format_date
+from app.core.services import packs as service
+from app.core.services.packs import InstalledPackInfo, PackEventInfo, PackPlan
 from app.i18n import N_, _
 from app.ui.models.row_model import Column, RowTableModel
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from app.core import audit_service
-from app.core.province_chain import Branch
-from app.core.sync_province import BundleReport, StationOverview
+from app.core.services import audit as audit_service
+from app.core.services.sync.province.chain import Branch
+from app.core.services.sync.province.imports import BundleReport, StationOverview
 from app.i18n import _
 from app.ui.models.row_model import WARNING_BACKGROUND, Column, RowTableModel
 

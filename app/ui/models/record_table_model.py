@@ -18,10 +18,10 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from app.core.formatting import format_value
-from app.core.record_service import RecordService
-from app.core.records import Change, FieldSpec, FieldType, ListQuery, RecordKind, RecordRow
-from app.core.text import sort_key
+from app.core.domain.formatting import format_value
+from app.core.domain.records import Change, FieldSpec, FieldType, ListQuery, RecordKind, RecordRow
+from app.core.domain.text import sort_key
+from app.core.services.records import RecordService
 from app.i18n import _
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from app.core.text import sort_key
+from app.core.domain.text import sort_key
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE
 
 R = TypeVar("R")

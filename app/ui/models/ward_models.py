@@ -9,10 +9,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from app.core.approval_service import ApprovalState, approver_text, subject_text
-from app.core.formatting import format_number, format_value
-from app.core.records import FieldSpec, RecordKind
-from app.core.text import sort_key
+from app.core.domain.formatting import format_number, format_value
+from app.core.domain.records import FieldSpec, RecordKind
+from app.core.domain.text import sort_key
+from app.core.services.approvals import ApprovalState, approver_text, subject_text
 from app.i18n import _
 from app.ui.models.assessment_model import STATUS
 from app.ui.models.row_model import Column, RowTableModel

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from app.core import approval_service as approvals
-from app.core.approval_service import ApprovalService, ApprovalState
-from app.core.errors import UserFacingError
-from app.db.engine import Database
+from app.core.domain.access import Actor, Permission
+from app.core.domain.errors import UserFacingError
+from app.core.services import approvals
+from app.core.services.approvals import ApprovalService, ApprovalState
+from app.core.services.storage import Database
+from app.core.services.sync.keys import unlock_station_keys
 from app.i18n import _
-from app.security.accounts import Actor, Permission
-from app.sync import keys as station_keys
 from app.ui.errors import present_error
 from app.ui.widgets.sync_page import ask_passphrase
 
@@ -90,7 +90,7 @@ class ApprovalBar(QWidget):
         if passphrase is None:
             return
         try:
-            keys = station_keys.unlock(station_keys.keys_folder(self.service.db.path), passphrase)
+            keys = unlock_station_keys(self.service.db.path, passphrase)
             self.state = self.service.approve(self.subject, key, keys, self._narrative())
         except UserFacingError as error:
             present_error(self, error)

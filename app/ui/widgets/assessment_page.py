@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.assessment_service import AssessmentService
-from app.core.assessment_views import AssessmentView
-from app.core.formatting import format_date, format_number
-from app.core.record_service import RecordService
-from app.db.engine import Database
+from app.core.domain.access import Actor
+from app.core.domain.assessment_views import AssessmentView
+from app.core.domain.formatting import format_date, format_number
+from app.core.services.assessments import AssessmentService
+from app.core.services.records import RecordService
+from app.core.services.storage import Database
 from app.i18n import _
-from app.security.accounts import Actor
 from app.ui.dialogs.criterion_dialog import CriterionDialog
 from app.ui.errors import confirm, inform
 from app.ui.models.assessment_model import AssessmentModel, GroupSummaryModel
@@ -105,7 +105,7 @@ class AssessmentPage(QWidget):
 
     def _approval_bar(self) -> QWidget:
         """The chief's approval of the assessment shown."""
-        from app.core import approval_service as approvals
+        from app.core.services import approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
         def assessment_shown() -> str | None:

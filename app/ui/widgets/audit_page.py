@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.core.audit_service import AuditCheck, verify
-from app.core.progress import CancelToken
-from app.db import audit
-from app.db.engine import Database
+from app.core.domain.progress import CancelToken
+from app.core.services.audit import AuditCheck, latest_entries, verify
+from app.core.services.storage import Database
 from app.i18n import _
 from app.ui.models.audit_model import AuditEntryModel, AuditLine
 from app.ui.models.row_model import RowSortProxy
@@ -42,11 +41,10 @@ class AuditPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        with self.db.read() as session:
-            rows = [
-                AuditLine(e.id, e.at, e.actor, e.action, e.table_name, e.changes)
-                for e in audit.entries(session, SHOWN)
-            ]
+        rows = [
+            AuditLine(e.entry_id, e.at, e.actor, e.action, e.table_name, e.changes)
+            for e in latest_entries(self.db, SHOWN)
+        ]
         self.model.set_rows(rows)
 
     def check(self) -> None:

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import backup
-from app.core.backup_service import BackupService
-from app.core.errors import UserFacingError
-from app.core.progress import CancelToken
+from app.core.domain.access import Actor, Permission
+from app.core.domain.errors import UserFacingError
+from app.core.domain.progress import CancelToken
+from app.core.services import backup_steps as backup
+from app.core.services.backups import BackupService
 from app.i18n import _
-from app.security.accounts import Actor, Permission
 from app.ui.errors import confirm, inform, present_error
 from app.ui.models.backup_model import BackupTableModel
 from app.ui.models.backup_model import when_text as _when

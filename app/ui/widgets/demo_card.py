@@ -1,15 +1,15 @@
 """The demo's accounts on its login screen: each role's user name and password with a button
 that fills them in, and the station key's passphrase the chief approves with. Only shown for a
-card ``app.core.demo_accounts.read_card`` vouched for, i.e. on the demo database only."""
+card ``app.core.services.demo_accounts.read_card`` vouched for, i.e. on the demo database only."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QWidget
 
-from app.core.demo_accounts import DemoAccount, DemoCard
+from app.core.domain.access import role_label
+from app.core.services.demo_accounts import DemoAccount, DemoCard
 from app.i18n import _
-from app.security.accounts import role_label
 
 
 class DemoCardBox(QGroupBox):

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import ValidationError
-from app.core.formatting import format_date
-from app.core.indicator_service import IndicatorService
-from app.core.periods import Span
-from app.db.engine import Database
+from app.core.domain.access import Actor
+from app.core.domain.errors import ValidationError
+from app.core.domain.formatting import format_date
+from app.core.domain.periods import Span
+from app.core.services.indicators import IndicatorService
+from app.core.services.storage import Database
 from app.i18n import N_, _
-from app.security.accounts import Actor
 from app.ui.errors import confirm, inform
 from app.ui.models.indicator_grid_model import (
     CHANGE,
@@ -126,7 +126,7 @@ class IndicatorPage(QWidget):
 
     def _approval_bar(self) -> QWidget:
         """The chief's approval of the month shown (none for a quarter or a year)."""
-        from app.core import approval_service as approvals
+        from app.core.services import approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
         def month_shown() -> str | None:
@@ -226,7 +226,7 @@ class IndicatorPage(QWidget):
             self.lock_button.show()
         self.problems.setText("\n".join(f"• {message}" for message in grid.violations))
         self.approval.refresh()
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
         from app.ui.permissions import restrict
 
         restrict(self.actor, Permission.LOCK_PERIOD, self.lock_button)
@@ -290,8 +290,8 @@ class IndicatorPage(QWidget):
 
     def export(self, path: Path | None = None) -> None:
         """The grid of the chosen period as an Excel workbook."""
-        from app.core import profile
-        from app.core.spreadsheet import export_indicator_grid
+        from app.core.services import profile
+        from app.core.services.spreadsheet import export_indicator_grid
 
         if path is None:
             name, _filter = QFileDialog.getSaveFileName(

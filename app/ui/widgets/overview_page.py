@@ -7,9 +7,9 @@ from datetime import date
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from app.core.formatting import format_change, format_date, format_int
-from app.core.overview import Overview, SessionTally, overview
-from app.db.engine import Database
+from app.core.domain.formatting import format_change, format_date, format_int
+from app.core.services.overview import Overview, SessionTally, overview
+from app.core.services.storage import Database
 from app.i18n import _
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.core.backup import automatic_backup
-from app.core.packs import service
-from app.core.progress import CancelToken
-from app.core.station_service import default_author
-from app.db.engine import Database
+from app.core.domain.access import Actor, Permission, require
+from app.core.domain.progress import CancelToken
+from app.core.services import packs as service
+from app.core.services.backup_steps import automatic_backup
+from app.core.services.station_service import default_author
+from app.core.services.storage import Database
 from app.i18n import _
-from app.security.accounts import Actor, Permission, require
 from app.ui.dialogs.pack_install_dialog import PackInstallDialog
 from app.ui.models.pack_models import InstalledPackModel, PackHistoryModel
 from app.ui.models.row_model import RowSortProxy

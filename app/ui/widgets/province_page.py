@@ -20,13 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import province_overview, province_trust, sync_province
-from app.core.progress import CancelToken
-from app.core.sync_province import BundleReport, ProvinceSync, StationOverview
-from app.db.engine import Database
+from app.core.domain.access import Actor
+from app.core.domain.progress import CancelToken
+from app.core.services.storage import Database
+from app.core.services.sync.keys import fingerprint
+from app.core.services.sync.province import imports as sync_province
+from app.core.services.sync.province import overview as province_overview
+from app.core.services.sync.province import trust as province_trust
+from app.core.services.sync.province.imports import BundleReport, ProvinceSync, StationOverview
 from app.i18n import N_, _
-from app.security.accounts import Actor
-from app.sync.envelope import fingerprint
 from app.ui.dialogs.fork_dialog import ForkDialog
 from app.ui.dialogs.ward_dialog import WardDialog
 from app.ui.errors import confirm, inform
@@ -228,7 +230,7 @@ class ProvincePage(QWidget):
         self.create_keys_button.setVisible(public is None)
         for button in (self.import_button, self.publish_button):
             button.setEnabled(public is not None)
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
         from app.ui.permissions import restrict
 
         restrict(self.sync.actor, Permission.IMPORT_BUNDLES, self.import_button)

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.formatting import format_value
-from app.core.progress import CancelToken
-from app.core.record_service import RecordService
-from app.core.records import Change, FieldType, RecordKind, RecordRow
-from app.core.spreadsheet import export_stamp, export_xlsx
-from app.core.text import fold
+from app.core.domain.formatting import format_value
+from app.core.domain.progress import CancelToken
+from app.core.domain.records import Change, FieldType, RecordKind, RecordRow
+from app.core.domain.text import fold
+from app.core.services.records import RecordService
+from app.core.services.spreadsheet import export_stamp, export_xlsx
 from app.i18n import _, ngettext
 from app.ui.dialogs.import_dialog import ImportDialog
 from app.ui.dialogs.record_dialog import RecordDialog, with_lock_override
@@ -177,7 +177,7 @@ class RecordPage(QWidget):
         has_selection = self.selected_row() is not None
         self.edit_action.setEnabled(has_selection)
         self.delete_action.setEnabled(has_selection)
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
         from app.ui.permissions import restrict
 
         restrict(

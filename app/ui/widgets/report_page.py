@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import EnvironmentProblem
-from app.core.indicator_service import IndicatorService
-from app.core.periods import Span
-from app.core.progress import CancelToken
-from app.core.records import KINDS_BY_CODE
-from app.core.report_builders import APPENDIX_KINDS, appendix_pdf, assessment_pdf
-from app.core.report_data import (
+from app.core.domain.access import Actor
+from app.core.domain.errors import EnvironmentProblem
+from app.core.domain.periods import Span
+from app.core.domain.progress import CancelToken
+from app.core.domain.records import KINDS_BY_CODE
+from app.core.domain.report_views import SECTIONS, PeriodReport
+from app.core.services.indicators import IndicatorService
+from app.core.services.report_data import (
     last_number,
     load_settings,
     next_number,
@@ -41,12 +42,10 @@ from app.core.report_data import (
     save_settings,
     take_number,
 )
-from app.core.report_views import SECTIONS, PeriodReport
-from app.db.engine import Database
+from app.core.services.reports import APPENDIX_KINDS, appendix_pdf, assessment_pdf, period_pdf
+from app.core.services.storage import Database
 from app.fileio import atomic_write_bytes
 from app.i18n import N_, _
-from app.reports.period_report import build_period_report
-from app.security.accounts import Actor
 from app.ui.errors import inform
 from app.ui.ops import Operation, run_in_background
 from app.ui.widgets.common import error_presenter, errors_shown, save_file
@@ -96,7 +95,7 @@ class ReportPage(QWidget):
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         layout.addWidget(title)
         layout.addLayout(self._build_bar())
-        from app.core import approval_service as approvals
+        from app.core.services import approvals
         from app.ui.widgets.approval_bar import ApprovalBar
 
         def figures_shown() -> str | None:
@@ -210,7 +209,7 @@ class ReportPage(QWidget):
             return assessment_pdf(self.db, data, data.period.end.year)
         if isinstance(key, str) and key.startswith(APPENDIX_PREFIX):
             return appendix_pdf(self.db, data, key.removeprefix(APPENDIX_PREFIX))
-        return build_period_report(data)
+        return period_pdf(data)
 
     def refill(self) -> None:
         """Pre-fill the narrative from the figures of the chosen period."""

@@ -25,14 +25,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.formatting import format_date
-from app.core.progress import CancelToken
-from app.core.sync_ward import OUTBOX_STATES, WardSync
-from app.db.engine import Database
+from app.core.domain.access import Actor
+from app.core.domain.formatting import format_date
+from app.core.domain.progress import CancelToken
+from app.core.services.storage import Database
+from app.core.services.sync.keys import trust_list_fingerprint
+from app.core.services.sync.ward import OUTBOX_STATES, WardSync
 from app.i18n import _
-from app.security.accounts import Actor
-from app.sync.envelope import fingerprint
-from app.sync.trust import signing_key_id, trust_list_signer
 from app.ui.errors import confirm, inform, present_error
 from app.ui.ops import Operation, Progress, run_in_background
 from app.ui.widgets.common import errors_shown
@@ -40,8 +39,7 @@ from app.ui.widgets.common import fill_table as _fill
 from app.ui.widgets.common import make_table as _table
 
 if TYPE_CHECKING:
-    from app.sync import keys as station_keys
-    from app.sync.trust import TrustListDoc
+    from app.core.services.sync.keys import PublicKeys, TrustListDoc
 
 
 class PassphraseDialog(QDialog):
@@ -188,7 +186,7 @@ class SyncPage(QWidget):
             ).format(n=pending)
         )
         self.export_button.setEnabled(public is not None and doc is not None)
-        from app.security.accounts import Permission
+        from app.core.domain.access import Permission
         from app.ui.permissions import restrict
 
         actor = self.sync.actor
@@ -202,7 +200,7 @@ class SyncPage(QWidget):
         )
         self._fill_outbox()
 
-    def _show_keys(self, public: station_keys.PublicKeys | None) -> None:
+    def _show_keys(self, public: PublicKeys | None) -> None:
         if public is None:
             self.keys_label.setText(
                 _(
@@ -255,7 +253,7 @@ class SyncPage(QWidget):
             return
         sync = self.sync
 
-        def work(_progress: Progress, _token: CancelToken) -> station_keys.PublicKeys:
+        def work(_progress: Progress, _token: CancelToken) -> PublicKeys:
             return sync.create_keys(passphrase)
 
         self.create_keys_button.setEnabled(False)  # not twice while they are being made
@@ -267,7 +265,7 @@ class SyncPage(QWidget):
             on_end=self.refresh,
         )
 
-    def _keys_created(self, public: station_keys.PublicKeys) -> None:
+    def _keys_created(self, public: PublicKeys) -> None:
         inform(
             self,
             _("Keys created"),
@@ -319,7 +317,7 @@ class SyncPage(QWidget):
             data = path.read_bytes()
             confirmed = None
             if self.sync.pinned_anchor() is None:
-                shown = fingerprint(signing_key_id(trust_list_signer(data)))
+                shown = trust_list_fingerprint(data)
                 if not confirm(
                     self,
                     _("Trust the province key?"),

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import UserFacingError
+from app.core.domain.access import Actor, Role, role_label
+from app.core.domain.errors import UserFacingError
+from app.core.services.accounts import Accounts, LoginResult, UserInfo
 from app.i18n import _
-from app.security.accounts import Accounts, Actor, LoginResult, Role, UserInfo, role_label
 from app.ui.errors import inform, present_error
 from app.ui.models.backup_model import UserTableModel
 from app.ui.models.row_model import RowSortProxy

@@ -6,7 +6,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from app.core.demo import DemoBuilder
+from app.core.services.demo import DemoBuilder
 from app.db.open import open_database
 
 out = Path(sys.argv[1])
