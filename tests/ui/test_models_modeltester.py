@@ -32,6 +32,7 @@ from app.ui.models.audit_model import AuditEntryModel, AuditLine
 from app.ui.models.backup_model import BackupTableModel, UserTableModel
 from app.ui.models.import_preview_model import ImportPreviewModel
 from app.ui.models.indicator_grid_model import IndicatorGridModel
+from app.ui.models.outbox_model import OutboxModel
 from app.ui.models.pack_models import InstalledPackModel, PackHistoryModel, PackPlanModel
 from app.ui.models.province_models import BundleReportModel, StationOverviewModel
 from app.ui.models.record_table_model import ROW_ROLE, SORT_ROLE, RecordTableModel
@@ -45,7 +46,7 @@ from app.ui.models.ward_models import (
 from app.ui.widgets.province_page import DONE_LABELS, OUTCOME_LABELS, overview_lines
 from tests.conftest import TODAY
 from tests.core.test_records import VALID
-from tests.sync.bundle_pairs import Pair
+from tests.sync.bundle_pairs import Pair, receipt_bytes
 
 CHEAP = KdfParams(time_cost=1, memory_cost=8, parallelism=1)
 
@@ -94,6 +95,33 @@ def test_province_models(
         model.set_rows(reports)
         assert [r.outcome for r in model.rows] == ["new", "duplicate"]
         _check_sorted(qtmodeltester, model)
+
+
+def test_outbox_model(qtmodeltester: ModelTester, pair: Pair) -> None:
+    """A ward's outbox after real exports: bundle 1 imported and returned for correction by
+    the province, bundle 2 still waiting for its receipt."""
+    (report,) = pair.import_(pair.export())
+    pair.ward.import_receipt(receipt_bytes(report))
+    assert report.bundle_id is not None
+    returned = pair.province.return_for_correction(
+        report.bundle_id, "Thiếu số liệu tháng 10.", pair.province_keys, pair.folder
+    )
+    pair.ward.import_receipt(returned.read_bytes())
+    pair.clock.advance(hours=2)
+    pair.export()
+    model = OutboxModel()
+    model.set_rows(pair.ward.outbox())
+    assert _texts(model, 0) == ["2", "1"]  # newest first, as the service lists them
+    assert _texts(model, 3) == ["đã xuất, chờ biên nhận", "bị trả lại để chỉnh sửa"]
+    assert _texts(model, 4) == ["", "Thiếu số liệu tháng 10."]
+    assert _texts(model, 5)[1].endswith(".wsb")
+    assert int(_texts(model, 2)[1]) > 0  # bundle 1 carried the demo year
+    _check_sorted(qtmodeltester, model)
+    proxy = RowSortProxy(model)
+    proxy.sort(0, Qt.SortOrder.AscendingOrder)
+    assert _texts(proxy, 0) == ["1", "2"]
+    proxy.sort(1, Qt.SortOrder.DescendingOrder)  # by the export moment
+    assert _texts(proxy, 0) == ["2", "1"]
 
 
 def _ward(pair: Pair) -> WardSnapshot:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QTableView, QTableWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableView
 from pytestqt.qtbot import QtBot
 
 from app.core.services.sync.province.imports import BundleReport
@@ -41,11 +41,7 @@ def boxes() -> Iterator[Boxes]:
 
 
 def cells(table: QTableView, column: int) -> list[str]:
-    if isinstance(table, QTableWidget):
-        items = [table.item(row, column) for row in range(table.rowCount())]
-        assert None not in items, items
-        return [item.text() for item in items if item is not None]
-    model = table.model()  # a QTableView over a Qt model
+    model = table.model()
     return [model.index(row, column).data() for row in range(model.rowCount())]
 
 
@@ -60,7 +56,7 @@ def test_ward_exports_and_takes_the_receipt(qtbot: QtBot, pair: Pair, boxes: Box
     assert page.export_button.isEnabled()
 
     page.export_bundle(pair.stick)
-    qtbot.waitUntil(lambda: page.outbox.rowCount() == 1, timeout=20000)
+    qtbot.waitUntil(lambda: page.outbox.model().rowCount() == 1, timeout=20000)
     qtbot.waitUntil(lambda: any("Gói 1" in s for s in boxes.seen), timeout=5000)
     assert cells(page.outbox, 3) == ["đã xuất, chờ biên nhận"]
     (bundle,) = pair.stick.glob("*.wsb")

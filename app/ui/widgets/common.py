@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QWidget,
 )
 
@@ -112,21 +110,3 @@ def narrow_first_column(view: QTableView, width: int = 230) -> None:
     view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
     view.setColumnWidth(0, width)
     view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-
-
-def make_table(parent: QWidget, headers: list[str]) -> QTableWidget:
-    """A read-only table of text cells, for a short list that needs no model of its own."""
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    _read_only_rows(table)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-def fill_table(table: QTableWidget, rows: list[list[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(text))

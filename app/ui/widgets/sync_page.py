@@ -30,13 +30,13 @@ from app.core.domain.formatting import format_date
 from app.core.domain.progress import CancelToken
 from app.core.services.storage import Database
 from app.core.services.sync.keys import trust_list_fingerprint
-from app.core.services.sync.ward import OUTBOX_STATES, WardSync
+from app.core.services.sync.ward import WardSync
 from app.i18n import _
 from app.ui.errors import confirm, inform, present_error
+from app.ui.models.outbox_model import OutboxModel
+from app.ui.models.row_model import RowSortProxy
 from app.ui.ops import Operation, Progress, run_in_background
-from app.ui.widgets.common import errors_shown
-from app.ui.widgets.common import fill_table as _fill
-from app.ui.widgets.common import make_table as _table
+from app.ui.widgets.common import errors_shown, table_view
 
 if TYPE_CHECKING:
     from app.core.services.sync.keys import PublicKeys, TrustListDoc
@@ -118,11 +118,10 @@ class SyncPage(QWidget):
         layout.addWidget(self._trust_box())
         layout.addWidget(self._send_box())
         layout.addWidget(QLabel(_("Bundles sent (newest first):"), self))
-        self.outbox = _table(
-            self,
-            [_("No."), _("Exported"), _("Changes"), _("State"), _("Province comments"), _("File")],
+        self.outbox_model = OutboxModel(self)
+        self.outbox = table_view(
+            self, RowSortProxy(self.outbox_model, self), "outbox", sortable=True
         )
-        self.outbox.setObjectName("outbox")
         layout.addWidget(self.outbox, 1)
         self.refresh()
 
@@ -198,7 +197,7 @@ class SyncPage(QWidget):
             self.enrollment_button,
             self.trust_button,
         )
-        self._fill_outbox()
+        self.outbox_model.set_rows(self.sync.outbox())
 
     def _show_keys(self, public: PublicKeys | None) -> None:
         if public is None:
@@ -228,21 +227,6 @@ class SyncPage(QWidget):
                 n=len(doc.stations),
             )
         )
-
-    def _fill_outbox(self) -> None:
-        rows = []
-        for row in self.sync.outbox():
-            rows.append(
-                [
-                    str(row.seq),
-                    row.exported_at.astimezone().strftime("%d/%m/%Y %H:%M"),
-                    str(row.records),
-                    _(OUTBOX_STATES[row.state]),
-                    row.comments,
-                    row.file_name,
-                ]
-            )
-        _fill(self.outbox, rows)
 
     # -- actions ------------------------------------------------------------------------
 
