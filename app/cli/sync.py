@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from app.cli import province as cli_province
 from app.cli.common import passphrase, read_file
 from app.core.domain.errors import UserFacingError
+from app.core.domain.outcomes import outcome_label
 from app.i18n import _
 
 if TYPE_CHECKING:
@@ -298,13 +299,7 @@ def _import(province: object, args: argparse.Namespace) -> int:
     )
     failed = False
     for report in reports:
-        label = {
-            "new": _("imported"),
-            "duplicate": _("already imported"),
-            "fork": _("quarantined (fork)"),
-            "rejected": _("rejected"),
-        }[report.outcome]
-        line = f"{report.path.name}: {label}"
+        line = f"{report.path.name}: {outcome_label(report.outcome, done=True)}"
         if report.station_id:
             line += f"  {report.station_id} #{report.seq}"
         if report.summary:

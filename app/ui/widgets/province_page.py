@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.domain.access import Actor
+from app.core.domain.outcomes import DONE_LABELS, PREVIEW_LABELS
 from app.core.domain.progress import CancelToken
 from app.core.services.storage import Database
 from app.core.services.sync.keys import fingerprint
@@ -45,13 +46,6 @@ from app.ui.widgets.common import (
 )
 from app.ui.widgets.sync_page import ask_passphrase, title_label
 
-OUTCOME_LABELS = {
-    "new": N_("will be imported"),
-    "duplicate": N_("already imported"),
-    "fork": N_("quarantined (fork)"),
-    "rejected": N_("rejected"),
-}
-DONE_LABELS = {**OUTCOME_LABELS, "new": N_("imported")}
 KEY_STATUS = {"active": N_("active"), "revoked": N_("revoked")}
 
 
@@ -113,7 +107,7 @@ class ImportPreviewDialog(QDialog):
                 self,
             )
         )
-        self.model = BundleReportModel(OUTCOME_LABELS, self)
+        self.model = BundleReportModel(PREVIEW_LABELS, self)
         self.model.set_rows(reports)
         self.table = table_view(self, RowSortProxy(self.model, self), "preview", sortable=True)
         narrow_first_column(self.table)

@@ -25,7 +25,7 @@ class BundleReport:
     """What importing one file did or would do."""
 
     path: Path
-    outcome: str  # new | duplicate | fork | rejected
+    outcome: str  # a BundleOutcome (app.core.domain.outcomes): new | duplicate | fork | rejected
     reason: str = ""
     station_id: str = ""
     station_name: str = ""
