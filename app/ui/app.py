@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -129,12 +130,21 @@ def build_main_window(
 
 # minutes without a key press or a click before the screen locks (a shared station PC)
 IDLE_LOCK_MINUTES = float(os.environ.get("MODELWARD_IDLE_LOCK_MINUTES", "10"))
-_ACTIVITY = {
-    QEvent.Type.KeyPress,
-    QEvent.Type.MouseButtonPress,
-    QEvent.Type.MouseMove,
-    QEvent.Type.Wheel,
-}
+
+
+@cache
+def _activity() -> frozenset[QEvent.Type]:
+    """The input that restarts the countdown. Built on first use: PySide6 makes the Python
+    enum of QEvent.Type (170 members) when it is first touched, a cost the first window need
+    not pay."""
+    return frozenset(
+        {
+            QEvent.Type.KeyPress,
+            QEvent.Type.MouseButtonPress,
+            QEvent.Type.MouseMove,
+            QEvent.Type.Wheel,
+        }
+    )
 
 
 class StationSession(QObject):
@@ -172,12 +182,24 @@ class StationSession(QObject):
         self.idle_timer.setInterval(max(1, int(idle_lock_minutes * 60_000)))
         self.idle_timer.timeout.connect(self.lock_screen)
         self._locked = False
+        self._watching_input = False  # the event filter, installed once the countdown runs
+
+    def _start_idle_countdown(self) -> None:
+        """Start (or restart) the auto-lock countdown, watching the input from then on.
+
+        The application-wide event filter is installed here, once the station is open, and
+        not before the first window is shown: a Python event filter sees every event of every
+        widget, and PySide6 then builds the Python type (and enums) of each object it hands
+        over. On the way to the first window that cost about 30 ms, a quarter of a bare
+        window's start (bench/startup.py); the countdown does not run before then anyway."""
         app = QApplication.instance()
-        if app is not None:
+        if app is not None and not self._watching_input:
             app.installEventFilter(self)
+            self._watching_input = True
+        self.idle_timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in _ACTIVITY and not self._locked and self.idle_timer.isActive():
+        if event.type() in _activity() and not self._locked and self.idle_timer.isActive():
             self.idle_timer.start()
         return False
 
@@ -213,7 +235,7 @@ class StationSession(QObject):
         if same_user:
             if central is not None:
                 central.show()
-            self.idle_timer.start()
+            self._start_idle_countdown()
             return
         lock_screen.close_windows(others)  # the other user's work is not handed on
         # replaced once the closed forms' exec() loops have returned
@@ -349,7 +371,7 @@ class StationSession(QObject):
             return
         log.info("main window ready for %s", self.path)
         window.lock_requested.connect(self.lock_screen)
-        self.idle_timer.start()
+        self._start_idle_countdown()
         if self.background_checks:
             threading.Thread(target=self._check_in_background, daemon=True).start()
 
@@ -512,8 +534,9 @@ class StationSession(QObject):
     def close(self) -> None:
         self.idle_timer.stop()
         app = QApplication.instance()
-        if app is not None:
+        if app is not None and self._watching_input:
             app.removeEventFilter(self)
+            self._watching_input = False
         if self.db is not None:
             self.db.close()
             self.db = None
