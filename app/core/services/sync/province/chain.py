@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.sync_models import InboxBundle, WardAuditEntry
+from app.db import province_repo
+from app.db.sync_models import InboxBundle
 from app.i18n import _
 from app.sync.bundle import AuditLine, AuditRange
 
@@ -63,11 +63,7 @@ def _void(row: InboxBundle) -> frozenset[int]:
 def fork_reason(session: Session, bundle: Candidate) -> str | None:
     """Why ``bundle`` cannot be applied (it belongs to a fork), or None when it extends the
     history applied here. Same bundle id or same manifest twice is the caller's concern."""
-    rows = (
-        session.execute(select(InboxBundle).where(InboxBundle.station_id == bundle.station_id))
-        .scalars()
-        .all()
-    )
+    rows = province_repo.station_bundles(session, bundle.station_id)
     applied = {row.seq: row for row in rows if row.status == APPLIED}
     code, seq = bundle.station_id, bundle.seq
     if seq in applied:
@@ -128,15 +124,7 @@ def audit_diverges(session: Session, bundle: Candidate) -> bool:
     wanted = set(numbers) | {span.head_count}
     if numbers:
         wanted.add(numbers[0] - 1)
-    held = dict(
-        session.execute(
-            select(WardAuditEntry.entry_id, WardAuditEntry.hash).where(
-                WardAuditEntry.station_id == bundle.station_id,
-                WardAuditEntry.instance_id == bundle.instance_id,
-                WardAuditEntry.entry_id.in_(wanted),
-            )
-        ).all()
-    )
+    held = province_repo.ward_audit_hashes(session, bundle.station_id, bundle.instance_id, wanted)
     for line in bundle.audit_lines:
         if held.get(line.id, line.hash) != line.hash:
             return True
@@ -154,11 +142,7 @@ def audit_diverges(session: Session, bundle: Candidate) -> bool:
 
 def missing_seqs(session: Session, station_id: str) -> list[int]:
     """Sequence numbers of a station never received (and not declared void by the station)."""
-    rows = session.execute(
-        select(InboxBundle.seq, InboxBundle.void_seqs, InboxBundle.status).where(
-            InboxBundle.station_id == station_id
-        )
-    ).all()
+    rows = province_repo.station_seq_links(session, station_id)
     seen = {seq for seq, _void, status in rows if status == "applied"}
     if not seen:
         return []
@@ -218,15 +202,7 @@ class Branch:
 
 def branches(session: Session, station_id: str) -> list[Branch]:
     """The quarantined branches of a station still waiting for a decision, oldest first."""
-    rows = (
-        session.execute(
-            select(InboxBundle)
-            .where(InboxBundle.station_id == station_id)
-            .order_by(InboxBundle.seq, InboxBundle.id)
-        )
-        .scalars()
-        .all()
-    )
+    rows = province_repo.station_bundles_by_seq(session, station_id)
     forks = [row for row in rows if row.status == FORK]
     applied = sorted(row.seq for row in rows if row.status == APPLIED)
     by_manifest = {row.manifest_sha256: row for row in forks}

@@ -6,28 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from app.core.services import approvals
 from app.core.services import audit as audit_service
 from app.core.services.sync.province.trust import enrolled_station
+from app.db import province_repo
 from app.db.engine import Database
-from app.db.models import RECORD_MODELS, Unit
-from app.db.pack_models import IndicatorValue
-from app.db.sync_models import SyncStation
-
-
-def record_count(session: Session, unit_id: int) -> int:
-    """Live ward records held for a unit, recounted (never incremented on import)."""
-    total = 0
-    for model in RECORD_MODELS.values():
-        total += session.execute(
-            select(func.count())
-            .select_from(model)
-            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
-        ).scalar_one()
-    return total
+from app.db.models import Unit
 
 
 @dataclass(frozen=True)
@@ -50,13 +34,8 @@ def ward_records(db: Database, unit_id: int, kind_code: str) -> list[dict[str, A
     from app.core.domain.records import kind_by_code
 
     kind = kind_by_code(kind_code)
-    model = RECORD_MODELS[kind_code]
     with db.read() as session:
-        rows = session.execute(
-            select(model)
-            .where(model.owner_unit_id == unit_id, model.deleted_at.is_(None))
-            .order_by(model.id)
-        ).scalars()
+        rows = province_repo.live_records(session, kind_code, unit_id)
         return [{spec.name: getattr(row, spec.name) for spec in kind.fields} for row in rows]
 
 
@@ -64,38 +43,17 @@ def ward_indicators(db: Database, unit_id: int, year: int) -> dict[str, dict[int
     """Indicator code → month → value a ward reported for ``year``."""
     with db.read() as session:
         values: dict[str, dict[int, float | None]] = {}
-        for code, month, value in session.execute(
-            select(IndicatorValue.indicator_code, IndicatorValue.month, IndicatorValue.value)
-            .where(
-                IndicatorValue.owner_unit_id == unit_id,
-                IndicatorValue.year == year,
-                IndicatorValue.deleted_at.is_(None),
-            )
-            .order_by(IndicatorValue.indicator_code, IndicatorValue.month)
-        ):
+        for code, month, value in province_repo.indicator_values_in(session, unit_id, year):
             values.setdefault(code, {})[month] = value
         return values
 
 
 def ward_assessments(db: Database, unit_id: int) -> list[dict[str, Any]]:
     """Each assessment a ward sent: pack, year, and its findings by criterion."""
-    from app.db.pack_models import Assessment, AssessmentItem
-
     with db.read() as session:
         result = []
-        for assessment in session.execute(
-            select(Assessment)
-            .where(Assessment.owner_unit_id == unit_id, Assessment.deleted_at.is_(None))
-            .order_by(Assessment.year.desc())
-        ).scalars():
-            items = session.execute(
-                select(AssessmentItem)
-                .where(
-                    AssessmentItem.assessment_id == assessment.id,
-                    AssessmentItem.deleted_at.is_(None),
-                )
-                .order_by(AssessmentItem.criterion_code)
-            ).scalars()
+        for assessment in province_repo.live_assessments(session, unit_id):
+            items = province_repo.live_assessment_items(session, assessment.id)
             result.append(
                 {
                     "pack_id": assessment.pack_id,
@@ -131,9 +89,7 @@ def ward_audit_checks(db: Database) -> list[tuple[str, str, audit_service.AuditC
     """Every enrolled ward's received audit trail checked now: (code, name, result)."""
     with db.read() as session:
         result = []
-        for entry in session.execute(
-            select(SyncStation).order_by(SyncStation.station_id)
-        ).scalars():
+        for entry in province_repo.stations_in_order(session):
             unit = session.get(Unit, entry.unit_id)
             check, _held = audit_service.check_ward(session, entry)
             result.append((entry.station_id, unit.name if unit else "", check))

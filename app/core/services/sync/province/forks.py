@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.domain.access import Permission
@@ -25,6 +24,7 @@ from app.core.services.sync.province import chain as province_chain
 from app.core.services.sync.province import rebuild as province_rebuild
 from app.core.services.sync.province.bundles import BundleReport, Verified
 from app.core.services.sync.province.trust import ForkResolution, ProvinceTrust, enrolled_station
+from app.db import province_repo
 from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _
 from app.sync import keys as station_keys
@@ -99,21 +99,9 @@ class ProvinceForks(ProvinceTrust):
         self, session: Session, entry: SyncStation, open_branches: list[province_chain.Branch]
     ) -> ForkResolution:
         rejected = [b for branch in open_branches for b in branch.bundles]
-        for row in session.execute(
-            select(InboxBundle).where(
-                InboxBundle.station_id == entry.station_id,
-                InboxBundle.status == province_chain.FORK,
-            )
-        ).scalars():
+        for row in province_repo.station_bundles_in(session, entry.station_id, province_chain.FORK):
             row.status = province_chain.REJECTED
-        applied = sorted(
-            session.execute(
-                select(InboxBundle.seq).where(
-                    InboxBundle.station_id == entry.station_id,
-                    InboxBundle.status == province_chain.APPLIED,
-                )
-            ).scalars()
-        )
+        applied = sorted(province_repo.applied_seqs(session, entry.station_id))
         first = min(branch.first_seq for branch in open_branches)
         kept = tuple(s for s in applied if s >= first)
         self._audit(
@@ -213,17 +201,10 @@ def _find_bundle(session: Session, station_id: str, accept: str) -> InboxBundle:
     """The inbox row ``accept`` names: a whole bundle id, its first 8 or more characters, or
     the number of an applied bundle."""
     text = accept.strip().lower()
-    query = select(InboxBundle).where(InboxBundle.station_id == station_id)
     if text.isdigit():
-        rows = list(
-            session.execute(
-                query.where(
-                    InboxBundle.seq == int(text), InboxBundle.status == province_chain.APPLIED
-                )
-            ).scalars()
-        )
+        rows = province_repo.applied_bundles_numbered(session, station_id, int(text))
     elif len(text) >= 8:
-        rows = list(session.execute(query.where(InboxBundle.bundle_id.startswith(text))).scalars())
+        rows = province_repo.station_bundles_starting(session, station_id, text)
     else:
         rows = []
     if len(rows) != 1:

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.domain.access import Actor, Permission
@@ -46,7 +45,7 @@ from app.core.services.sync.province.forks import ProvinceForks
 from app.core.services.sync.province.overview import StationOverview as StationOverview
 from app.core.services.sync.province.overview import station_overviews
 from app.core.services.sync.province.receipts import ProvinceReceipts
-from app.db import bundle_archive
+from app.db import bundle_archive, province_repo
 from app.db.engine import Database
 from app.db.sync_models import InboxBundle, SyncStation
 from app.fileio import atomic_write_bytes
@@ -77,9 +76,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
 
     def _keys_for(self, session: Session) -> Callable[[str], list[Any]]:
         def keys_for(station_id: str) -> list[Any]:
-            entry = session.execute(
-                select(SyncStation).where(SyncStation.station_id == station_id)
-            ).scalar_one_or_none()
+            entry = province_repo.find_station(session, station_id)
             if entry is None:
                 raise fmt.BundleError(
                     _(
@@ -106,13 +103,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
         own_recipient_id: str,
     ) -> Verified:
         outer, inner, entry = self._open_bundle(session, data, identities, own_recipient_id)
-        already = session.execute(
-            select(InboxBundle.id).where(
-                InboxBundle.bundle_id == outer.bundle_id,
-                InboxBundle.manifest_sha256 == inner.manifest_sha256,
-            )
-        ).first()
-        if already is not None:
+        if province_repo.manifest_received(session, outer.bundle_id, inner.manifest_sha256):
             # the same signed manifest (and so the same records) was imported before
             return Verified(path, outer, inner, [], entry, data=data)
         return _with_contents(Verified(path, outer, inner, [], entry, data=data))
@@ -131,9 +122,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
     ) -> tuple[fmt.Outer, fmt.Inner, SyncStation]:
         """Signature, revocation, recipient, decryption and manifest of a bundle file."""
         outer, _header = fmt.read_outer(data, self._keys_for(session))
-        entry = session.execute(
-            select(SyncStation).where(SyncStation.station_id == outer.station_id)
-        ).scalar_one()
+        entry = province_repo.known_station(session, outer.station_id)
         if entry.status == "revoked" and (
             entry.last_trusted_seq is None or outer.seq > entry.last_trusted_seq
         ):
@@ -231,12 +220,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
                 self._issue_receipt(session, own, item, report, keys, returned)
             for report in reports:
                 if report.outcome == "duplicate" and report.bundle_id:
-                    stored = session.execute(
-                        select(InboxBundle).where(
-                            InboxBundle.bundle_id == report.bundle_id,
-                            InboxBundle.status == "applied",
-                        )
-                    ).scalar_one_or_none()
+                    stored = province_repo.applied_bundle(session, report.bundle_id)
                     if stored is not None and stored.receipt:
                         report.summary = json.loads(stored.summary)
             if dry_run:
@@ -352,11 +336,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
         """Whether ``item`` is a duplicate, a refused or quarantined bundle, or a fork (then
         quarantined here, on the record); ``report`` says which."""
         outer, inner = item.outer, item.inner
-        same_id = (
-            session.execute(select(InboxBundle).where(InboxBundle.bundle_id == outer.bundle_id))
-            .scalars()
-            .all()
-        )
+        same_id = province_repo.bundles_with_id(session, outer.bundle_id)
         same = [r for r in same_id if r.manifest_sha256 == inner.manifest_sha256]
         if any(r.status == "applied" for r in same):
             report.outcome = "duplicate"
@@ -429,9 +409,7 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
 
     def _recheck_audit(self, session: Session, station_ids: set[str]) -> None:
         """Check again the audit trails of the wards whose bundles were just applied."""
-        for station in session.execute(
-            select(SyncStation).where(SyncStation.station_id.in_(station_ids))
-        ).scalars():
+        for station in province_repo.stations_among(session, station_ids):
             audit_service.record_ward_check(session, station)
 
     def _inbox_row(self, item: Verified, status: str, summary: dict[str, Any]) -> InboxBundle:
@@ -490,22 +468,14 @@ class ProvinceSync(ProvinceReceipts, ProvinceForks):
             province_id=own.unit.code,
             issued_at=self.now(),
         )
-        row = session.execute(
-            select(InboxBundle).where(
-                InboxBundle.bundle_id == item.outer.bundle_id,
-                InboxBundle.manifest_sha256 == item.inner.manifest_sha256,
-                InboxBundle.status == "applied",
-            )
-        ).scalar_one()
+        row = province_repo.applied_manifest(
+            session, item.outer.bundle_id, item.inner.manifest_sha256
+        )
         row.receipt = trust.make_receipt(receipt, keys.signing).decode("ascii")
 
     def _write_receipt(self, report: BundleReport, receipts_dir: Path | None) -> Path | None:
         with self.db.read() as session:
-            row = session.execute(
-                select(InboxBundle).where(
-                    InboxBundle.bundle_id == report.bundle_id, InboxBundle.status == "applied"
-                )
-            ).scalar_one_or_none()
+            row = province_repo.applied_bundle(session, report.bundle_id)
             if row is None or not row.receipt:
                 return None
             data = row.receipt.encode("ascii")

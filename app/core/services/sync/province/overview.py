@@ -6,19 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-
 from app.core.services import approvals
 from app.core.services.sync.province import audit as province_audit
 from app.core.services.sync.province import chain as province_chain
 from app.core.services.sync.province.chain import chain_breaks, missing_seqs
-from app.core.services.sync.province.drilldown import record_count
 from app.core.services.sync.province.trust import enrolled_station
-from app.db.audit import AuditEntry
+from app.db import province_repo
 from app.db.engine import Database
 from app.db.models import Unit
-from app.db.pack_models import IndicatorValue, PeriodLock
-from app.db.sync_models import InboxBundle, SyncStation
 from app.i18n import _, ngettext
 
 
@@ -45,29 +40,12 @@ def station_overviews(db: Database) -> list[StationOverview]:
     """Every enrolled ward: its key, its bundles, what it reported and its audit check."""
     with db.read() as session:
         result = []
-        for entry in session.execute(
-            select(SyncStation).order_by(SyncStation.station_id)
-        ).scalars():
+        for entry in province_repo.stations_in_order(session):
             unit = session.get(Unit, entry.unit_id)
             assert unit is not None
-            rows = (
-                session.execute(
-                    select(InboxBundle).where(InboxBundle.station_id == entry.station_id)
-                )
-                .scalars()
-                .all()
-            )
+            rows = province_repo.station_bundles(session, entry.station_id)
             applied = [r for r in rows if r.status == "applied"]
-            months = session.execute(
-                select(IndicatorValue.year, IndicatorValue.month)
-                .where(
-                    IndicatorValue.owner_unit_id == unit.id,
-                    IndicatorValue.deleted_at.is_(None),
-                    IndicatorValue.value.is_not(None),
-                )
-                .distinct()
-                .order_by(IndicatorValue.year, IndicatorValue.month)
-            ).all()
+            months = province_repo.reported_months(session, unit.id)
             result.append(
                 StationOverview(
                     station_id=entry.station_id,
@@ -79,7 +57,7 @@ def station_overviews(db: Database) -> list[StationOverview]:
                     missing_seqs=tuple(missing_seqs(session, entry.station_id)),
                     forks=sum(1 for r in rows if r.status == "fork"),
                     chain_breaks=tuple(chain_breaks(applied)),
-                    records=record_count(session, unit.id),
+                    records=province_repo.live_record_count(session, unit.id),
                     audit_entries=entry.audit_entries,
                     audit_broken_at=entry.audit_broken_at,
                     audit_problem=entry.audit_problem,
@@ -106,15 +84,7 @@ class MonthState:
 def key_replaced_at(db: Database, station_id: str) -> datetime | None:
     """When the station's key was last replaced here (from the province's audit trail)."""
     with db.read() as session:
-        return session.execute(
-            select(AuditEntry.at)
-            .where(
-                AuditEntry.action == province_audit.REPLACE_KEY,
-                AuditEntry.record_uuid == station_id,
-            )
-            .order_by(AuditEntry.id.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+        return province_repo.last_audit_moment(session, province_audit.REPLACE_KEY, station_id)
 
 
 def key_status_text(status: str, cutoff: int | None, replaced_at: datetime | None) -> str:
@@ -129,30 +99,8 @@ def year_months(db: Database, station_id: str, year: int, today: date) -> list[M
     """Months 1–12 of ``year`` for a ward: a month is due once it is over."""
     with db.read() as session:
         entry = enrolled_station(session, station_id)
-        reported = {
-            m
-            for (m,) in session.execute(
-                select(IndicatorValue.month)
-                .where(
-                    IndicatorValue.owner_unit_id == entry.unit_id,
-                    IndicatorValue.year == year,
-                    IndicatorValue.deleted_at.is_(None),
-                    IndicatorValue.value.is_not(None),
-                )
-                .distinct()
-            )
-        }
-        locked = {
-            m
-            for (m,) in session.execute(
-                select(PeriodLock.month).where(
-                    PeriodLock.owner_unit_id == entry.unit_id,
-                    PeriodLock.year == year,
-                    PeriodLock.locked.is_(True),
-                    PeriodLock.deleted_at.is_(None),
-                )
-            )
-        }
+        reported = province_repo.months_reported_in(session, entry.unit_id, year)
+        locked = province_repo.months_locked_in(session, entry.unit_id, year)
         states = {
             state.key: state.state
             for state in approvals.approval_states(

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.core.domain.errors import UserFacingError
 from app.core.services.sync.province import chain as province_chain
-from app.db import bundle_archive
+from app.db import bundle_archive, province_repo
 from app.db.sync_models import InboxBundle, SyncStation
 from app.db.sync_tables import SYNC_MODELS
 from app.i18n import _
@@ -42,15 +42,7 @@ class Plan:
 
 
 def plan(session: Session, station_id: str, branch: province_chain.Branch) -> Plan:
-    rows = (
-        session.execute(
-            select(InboxBundle)
-            .where(InboxBundle.station_id == station_id)
-            .order_by(InboxBundle.seq, InboxBundle.id)
-        )
-        .scalars()
-        .all()
-    )
+    rows = province_repo.station_bundles_by_seq(session, station_id)
     members = {(b.seq, b.bundle_id) for b in branch.bundles}
     accepted = [
         r for r in rows if r.status == province_chain.FORK and (r.seq, r.bundle_id) in members

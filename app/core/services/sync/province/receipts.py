@@ -7,13 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import select
-
 from app.core.domain.access import Permission
 from app.core.domain.errors import UserFacingError
-from app.core.services.sync.province import chain as province_chain
 from app.core.services.sync.province.trust import ProvinceTrust
-from app.db.sync_models import InboxBundle
+from app.db import province_repo
 from app.fileio import atomic_write_bytes
 from app.i18n import _
 from app.sync import keys as station_keys
@@ -30,18 +27,7 @@ class ProvinceReceipts(ProvinceTrust):
         self._station()
         text = bundle.strip().lower()
         with self.db.read() as session:
-            rows = (
-                session.execute(
-                    select(InboxBundle).where(
-                        InboxBundle.bundle_id.startswith(text),
-                        InboxBundle.status == province_chain.APPLIED,
-                    )
-                )
-                .scalars()
-                .all()
-                if len(text) >= 8
-                else []
-            )
+            rows = province_repo.applied_bundles_starting(session, text) if len(text) >= 8 else []
             if len(rows) != 1 or not rows[0].receipt:
                 raise UserFacingError(
                     _("No imported bundle has this id."),
@@ -65,11 +51,7 @@ class ProvinceReceipts(ProvinceTrust):
         if not comments.strip():
             raise UserFacingError(_("Write what the ward has to correct."))
         with self.db.write() as session:
-            row = session.execute(
-                select(InboxBundle).where(
-                    InboxBundle.bundle_id == bundle_id, InboxBundle.status == "applied"
-                )
-            ).scalar_one_or_none()
+            row = province_repo.applied_bundle(session, bundle_id)
             if row is None:
                 raise UserFacingError(_("No imported bundle has this id."))
             old = trust.read_receipt(row.receipt.encode("ascii"), [keys.public.signing])

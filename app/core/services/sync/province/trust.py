@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.domain.access import Permission
@@ -19,6 +18,7 @@ from app.core.domain.errors import UserFacingError
 from app.core.services import profile
 from app.core.services.sync.province import audit as province_audit
 from app.core.services.sync.ward import KeyHolder
+from app.db import province_repo
 from app.db.engine import Database
 from app.db.models import Unit
 from app.db.sync_models import SyncStation, TrustList
@@ -61,9 +61,7 @@ class ForkResolution:
 
 
 def enrolled_station(session: Session, station_id: str) -> SyncStation:
-    entry = session.execute(
-        select(SyncStation).where(SyncStation.station_id == station_id)
-    ).scalar_one_or_none()
+    entry = province_repo.find_station(session, station_id)
     if entry is None:
         raise UserFacingError(_("Station {code} is not enrolled.").format(code=station_id))
     return entry
@@ -107,9 +105,7 @@ class ProvinceTrust(KeyHolder):
             )
         trust.check_enrollment_demo(request, own.is_demo)
         with self.db.write() as session:
-            existing = session.execute(
-                select(SyncStation).where(SyncStation.station_id == request.station_id)
-            ).scalar_one_or_none()
+            existing = province_repo.find_station(session, request.station_id)
             if existing is not None:
                 return self._enroll_again(session, existing, request, replace_key)
             unit = self._ward_unit(session, own, request)
@@ -176,9 +172,7 @@ class ProvinceTrust(KeyHolder):
     def _ward_unit(
         self, session: Session, own: profile.StationProfile, request: trust.Enrollment
     ) -> Unit:
-        unit = session.execute(
-            select(Unit).where(Unit.code == request.station_id, Unit.id != own.unit.id)
-        ).scalar_one_or_none()
+        unit = province_repo.other_unit_with_code(session, request.station_id, own.unit.id)
         if unit is not None:
             return unit
         now = self.now()
@@ -262,14 +256,7 @@ class ProvinceTrust(KeyHolder):
         self.require(Permission.MANAGE_KEYS)
         own = self._station()
         with self.db.write() as session:
-            version = (
-                session.execute(
-                    select(func.max(TrustList.version)).where(
-                        TrustList.province_code == own.unit.code
-                    )
-                ).scalar()
-                or 0
-            ) + 1
+            version = province_repo.latest_trust_list_version(session, own.unit.code) + 1
             stations = _trusted_stations(session)
             now = self.now()
             doc = trust.TrustListDoc(
@@ -320,5 +307,5 @@ def _trusted_stations(session: Session) -> tuple[trust.TrustedStation, ...]:
             s.status,
             s.last_trusted_seq,
         )
-        for s in session.execute(select(SyncStation).order_by(SyncStation.station_id)).scalars()
+        for s in province_repo.stations_in_order(session)
     )
