@@ -19,8 +19,6 @@ from app.cli.args import (
     preset_language,
     words_without_global_options,
 )
-from app.cli.common import log_in_for
-from app.cli.errors import report
 from app.i18n import _, set_language
 from app.logs import enable_log_rotation, setup_logging
 from app.paths import data_dir, default_db_path
@@ -112,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise  # argparse's own exit (--help, --version, a wrong argument: status 2)
     except (Exception, KeyboardInterrupt) as error:
+        from app.cli.errors import report  # only on failure: not on the way to the window
+
         return report(error)
 
 
@@ -127,6 +127,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from app.ui.app import run_gui  # Qt only when a GUI verb runs
 
         return run_gui(path)
+    from app.cli.common import log_in_for  # getpass and termios: a verb's, not the GUI's
+
     if args.verb != "demo":  # the demo makes its own accounts
         args.login = log_in_for(path, args)
     return _handler(args.verb)(path, args)

@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QEvent,
     QLocale,
     QObject,
     QTimer,
@@ -24,7 +23,7 @@ from PySide6.QtCore import (
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_NAME, __version__
 from app.i18n import _, current_language, ngettext
@@ -33,6 +32,8 @@ from app.ui.errors import present_error
 from app.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+
     from app.core.domain.access import Actor
     from app.core.domain.progress import CancelToken
     from app.core.services.accounts import LoginResult
@@ -60,7 +61,10 @@ def _qt_message(mode: QtMsgType, _context: object, message: str) -> None:
     log.log(_QT_LEVELS.get(mode, logging.WARNING), "Qt: %s", message)
 
 
-def make_application(argv: list[str] | None = None) -> QApplication:
+def make_application(argv: list[str] | None = None, *, guard: bool = True) -> QApplication:
+    """The QApplication, made once. ``guard=False`` leaves the guard against PySide6
+    6.12.0's leak of ``True`` (``guard_emits``) to the caller: ``run_gui`` installs it right
+    after the first window is shown, as it imports ctypes (~4 ms of a ~120 ms start)."""
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -68,10 +72,17 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     qt_app.setApplicationName(APP_NAME)
     qt_app.setApplicationVersion(__version__)
     install_translations(qt_app)
+    if guard:
+        guard_emits(qt_app)
+    return qt_app
+
+
+def guard_emits(qt_app: QApplication) -> None:
+    """Keep ``True`` alive under PySide6 6.12.0, which loses a reference to it on every
+    signal emitted from Python (app.ui.qt_fixes): needed long before thousands of emits."""
     from app.ui.qt_fixes import guard_true_refcount
 
     guard_true_refcount(qt_app)
-    return qt_app
 
 
 def install_translations(qt_app: QApplication) -> None:
@@ -103,6 +114,8 @@ def attach_station(
 ) -> bool:
     """Run the first-run set-up if needed, then fill ``window``; False if set-up was cancelled.
     A demo account logging in to a station that is not the demo is refused here."""
+    from PySide6.QtWidgets import QDialog
+
     from app.core.services import demo_accounts, profile
     from app.core.services.records import RecordService
 
@@ -135,8 +148,10 @@ IDLE_LOCK_MINUTES = float(os.environ.get("MODELWARD_IDLE_LOCK_MINUTES", "10"))
 @cache
 def _activity() -> frozenset[QEvent.Type]:
     """The input that restarts the countdown. Built on first use: PySide6 makes the Python
-    enum of QEvent.Type (170 members) when it is first touched, a cost the first window need
-    not pay."""
+    enum of QEvent.Type (170 members) when QEvent is first imported, ~2 ms the first window
+    need not pay."""
+    from PySide6.QtCore import QEvent
+
     return frozenset(
         {
             QEvent.Type.KeyPress,
@@ -556,10 +571,11 @@ def run_gui(path: Path) -> int:
         )
         return 2
     qInstallMessageHandler(_qt_message)
-    qt_app = make_application()
+    qt_app = make_application(guard=False)
     _install_excepthook()
     session = StationSession(path)
     session.start()
+    guard_emits(qt_app)  # the first window is shown; a handful of emits so far
     try:
         return qt_app.exec()
     finally:
