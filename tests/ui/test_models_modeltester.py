@@ -14,6 +14,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.modeltest import ModelTester
 
 from app.core.domain.access import Role
+from app.core.domain.outcomes import DONE_LABELS, PREVIEW_LABELS
 from app.core.domain.periods import Span
 from app.core.domain.records import KINDS, kind_by_code
 from app.core.services import backup_steps as backup
@@ -43,7 +44,7 @@ from app.ui.models.ward_models import (
     WardIndicatorModel,
     WardRecordModel,
 )
-from app.ui.widgets.province_page import DONE_LABELS, OUTCOME_LABELS, overview_lines
+from app.ui.widgets.province_page import overview_lines
 from tests.conftest import TODAY
 from tests.core.test_records import VALID
 from tests.sync.bundle_pairs import Pair, receipt_bytes
@@ -90,7 +91,7 @@ def test_province_models(
     overview.set_rows(overview_lines(pair.province_db, pair.province, TODAY.year))
     assert overview.rowCount() == 1 and overview.text(0, 3) == "1"
     _check_sorted(qtmodeltester, overview)
-    for labels in (OUTCOME_LABELS, DONE_LABELS):
+    for labels in (PREVIEW_LABELS, DONE_LABELS):
         model = BundleReportModel(labels)
         model.set_rows(reports)
         assert [r.outcome for r in model.rows] == ["new", "duplicate"]
