@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, String, func, select, type_coerce
@@ -35,32 +35,36 @@ def _stored_moment(text: str | None) -> str | None:
     return f"{text[:10]}T{text[11:]}+00:00"
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _text_converter(column: Column[Any]) -> Any:
-    if isinstance(column_type(column), DateTime):
-        return _stored_moment
-    return _same  # dates are stored as ISO text already; numbers and text as they are
-
-
 def _out(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
 
 
-def _document(name: str, counter: int, data: dict[str, Any]) -> dict[str, Any]:
-    """One change row as it travels (``data`` loses its uuid to ``record_id``)."""
-    record_id = data.pop("uuid")
+def _document(name: str, names: tuple[str, ...], row: list[Any]) -> dict[str, Any]:
+    """One change row as it travels, from (counter, uuid, *values of ``names``)."""
+    data = dict(zip(names, row[2:], strict=True))
     return {
         "table": name,
-        "record_id": record_id,
-        "origin_counter": counter,
+        "record_id": row[1],
+        "origin_counter": row[0],
         "op": "tombstone" if data.get("deleted_at") else "upsert",
         "data": data,
     }
+
+
+@dataclass(frozen=True)
+class TableChanges:
+    """One table's changed rows, each a list (origin counter, record uuid, *the values of
+    ``names``) with the values as they travel (moments as ISO 8601 text, parents by uuid):
+    ``app.sync.change_rows.encode_table`` writes them, ``documents`` makes the wire documents."""
+
+    name: str
+    names: tuple[str, ...]  # the carried columns but the uuid, in order
+    rows: list[list[Any]]
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [_document(self.name, self.names, row) for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -70,19 +74,19 @@ class _TableRead:
 
     name: str
     names: tuple[str, ...]
-    converters: tuple[Callable[[Any], Any], ...]
-    selected: tuple[Any, ...]  # counter, carried columns (dates as stored text), parents' uuids
+    moments: tuple[int, ...]  # positions in the row of the moments (stored text to ISO 8601)
+    selected: tuple[Any, ...]  # counter, uuid, the other carried columns, parents' uuids
     joins: Any
     table: Any
-    parents_at: tuple[tuple[int, int], ...]  # (position in the values, position in the row)
+    parents_at: tuple[tuple[int, int], ...]  # (position of the column, of the parent's uuid)
 
 
 @functools.cache
 def _table_read(name: str) -> _TableRead:
     table = sync_table(name)
-    columns = carried_columns(name)
+    columns = [c for c in carried_columns(name) if c.name != "uuid"]
     names = tuple(c.name for c in columns)
-    selected: list[Any] = [table.c.change_seq, *(_raw(c) for c in columns)]
+    selected: list[Any] = [table.c.change_seq, table.c.uuid, *(_raw(c) for c in columns)]
     joins: Any = table
     parent_columns = [fk for (child, fk) in PARENTS if child == name]
     for fk in parent_columns:
@@ -92,38 +96,43 @@ def _table_read(name: str) -> _TableRead:
     return _TableRead(
         name,
         names,
-        tuple(_text_converter(c) for c in columns),
+        tuple(2 + n for n, c in enumerate(columns) if isinstance(column_type(c), DateTime)),
         tuple(selected),
         joins,
         table,
-        tuple((names.index(fk), 1 + len(columns) + n) for n, fk in enumerate(parent_columns)),
+        tuple((2 + names.index(fk), 2 + len(columns) + n) for n, fk in enumerate(parent_columns)),
     )
 
 
 def _table_changes(
     session: Session, read: _TableRead, condition: Any, needed_parents: set[str]
-) -> list[dict[str, Any]]:
-    """Plain tuples and the stored text of dates: the fast path for big exports."""
+) -> list[list[Any]]:
+    """Plain rows and the stored text of dates: the fast path for big exports."""
     query = select(*read.selected).select_from(read.joins).where(condition)
+    width = 2 + len(read.names)
     rows = []
     for row in session.execute(query):
-        values = [convert(v) for convert, v in zip(read.converters, row[1:], strict=False)]
+        values = list(row)
+        for position in read.moments:
+            values[position] = _stored_moment(values[position])
         for position, source in read.parents_at:
-            values[position] = row[source]
-            needed_parents.add(row[source])
-        rows.append(_document(read.name, row[0], dict(zip(read.names, values, strict=True))))
+            values[position] = values[source]
+            needed_parents.add(values[source])
+        del values[width:]
+        rows.append(values)
     return rows
 
 
-def read_changes(
+def read_change_tables(
     session: Session, owner_unit_id: int, after: int, until: int | None = None
-) -> list[dict[str, Any]]:
-    """Change rows for every row of the unit changed after counter ``after`` (up to ``until``).
+) -> list[TableChanges]:
+    """Every synced table's rows of the unit changed after counter ``after`` (up to
+    ``until``), in sync order.
 
     Items of an assessment bring their assessment along, so a bundle can always be applied
     on its own, whatever arrived before it.
     """
-    rows: list[dict[str, Any]] = []
+    tables: list[TableChanges] = []
     needed_parents: set[str] = set()
     for name in SYNC_MODELS:
         read = _table_read(name)
@@ -131,28 +140,38 @@ def read_changes(
         condition = (table.c.owner_unit_id == owner_unit_id) & (table.c.change_seq > after)
         if until is not None:
             condition = condition & (table.c.change_seq <= until)
-        rows.extend(_table_changes(session, read, condition, needed_parents))
-    missing = needed_parents - {row["record_id"] for row in rows}
-    if missing:  # parents unchanged since the baseline: re-send them at their version
-        rows = _with_parents(session, owner_unit_id, rows, missing)
-    return rows
+        rows = _table_changes(session, read, condition, needed_parents)
+        tables.append(TableChanges(name, read.names, rows))
+    if needed_parents:
+        sent = {row[1] for changes in tables for row in changes.rows}
+        missing = needed_parents - sent
+        if missing:  # parents unchanged since the baseline: re-send them at their version
+            _add_parents(session, owner_unit_id, tables, missing)
+    return tables
 
 
-def _with_parents(
-    session: Session, owner_unit_id: int, rows: list[dict[str, Any]], missing: set[str]
+def read_changes(
+    session: Session, owner_unit_id: int, after: int, until: int | None = None
 ) -> list[dict[str, Any]]:
-    parents: list[dict[str, Any]] = []
+    """Change rows (wire documents) for every row of the unit changed after counter
+    ``after`` (up to ``until``): :func:`read_change_tables` as documents."""
+    tables = read_change_tables(session, owner_unit_id, after, until)
+    return [document for changes in tables for document in changes.documents()]
+
+
+def _add_parents(
+    session: Session, owner_unit_id: int, tables: list[TableChanges], missing: set[str]
+) -> None:
+    """The missing parents, first among their table's rows."""
+    by_name = {changes.name: changes for changes in tables}
     for name in sorted(set(PARENTS.values())):
         table = sync_table(name)
-        columns = carried_columns(name)
-        query = select(table.c.change_seq, *columns).where(
+        columns = [c for c in carried_columns(name) if c.name != "uuid"]
+        query = select(table.c.change_seq, table.c.uuid, *columns).where(
             table.c.owner_unit_id == owner_unit_id, table.c.uuid.in_(sorted(missing))
         )
-        for row in session.execute(query).mappings():
-            data = {column.name: _out(row[column.name]) for column in columns}
-            parents.append(_document(name, row["change_seq"], data))
-    order = list(SYNC_MODELS)
-    return sorted(parents + rows, key=lambda r: order.index(r["table"]))
+        parents = [[row[0], row[1], *map(_out, row[2:])] for row in session.execute(query)]
+        by_name[name].rows[:0] = parents
 
 
 # -- the ward's sync state ------------------------------------------------------------------
@@ -230,12 +249,32 @@ def supersede_before(session: Session, seq: int) -> None:
         older.state = "superseded"
 
 
-def audit_after(session: Session, after: int) -> tuple[int, str, list[dict[str, Any]]]:
+def _aware_iso(text: str | None, parse: Callable[[Any], Any]) -> str | None:
+    """The stored text of a UTC moment ("2026-11-23 08:00:00.000000") as the ISO 8601 text of
+    the aware moment, exactly ``datetime.isoformat()`` (no fraction when it is zero)."""
+    if text is None:
+        return None
+    if len(text) == 26 and text[10] == " " and text[19] == ".":
+        fraction = "" if text[20:] == "000000" else text[19:]
+        return f"{text[:10]}T{text[11:19]}{fraction}+00:00"
+    moment = parse(text)  # another stored form: read as SQLAlchemy reads it
+    return str(moment.replace(tzinfo=UTC).isoformat())
+
+
+def audit_after(session: Session, after: int) -> tuple[int, str, list[tuple[Any, ...]]]:
     """The chain head (entry count, last hash) and the audit entries after id ``after``, with
-    the fields their hashes cover."""
+    the fields their hashes cover: (id, at, actor, action, table_name, record_uuid, changes,
+    prev_hash, hash), ``at`` as the ISO 8601 text of the aware UTC moment. The moments are read
+    as stored text: no datetime is made for each entry."""
     count, head = audit._head(session)
     entry = audit.AuditEntry
-    rows = session.execute(
-        audit.chain_select(entry, entry.id).where(entry.id > after).order_by(entry.id)
-    ).mappings()
-    return count, head, [dict(row) for row in rows]
+    columns = [getattr(entry, name) for name in audit.CHAIN_FIELDS]
+    columns[0] = type_coerce(entry.at, String).label("at")
+    rows = session.execute(select(entry.id, *columns).where(entry.id > after).order_by(entry.id))
+    dialect = session.get_bind().dialect
+    parse = DateTime().dialect_impl(dialect).result_processor(dialect, None) or _parsed
+    return count, head, [(row[0], _aware_iso(row[1], parse), *row[2:]) for row in rows]
+
+
+def _parsed(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text))

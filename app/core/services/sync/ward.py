@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -121,29 +120,42 @@ class _Contents:
     until: int  # the change counter when read: the rows end there
     prev_hash: str
     void: tuple[int, ...]
-    rows: list[dict[str, Any]]
+    tables: list[sync_repo.TableChanges]
     audit_range: fmt.AuditRange
     audit_body: bytes
     audit_count: int
 
     @property
+    def records(self) -> int:
+        return sum(len(changes.rows) for changes in self.tables)
+
+    @property
     def tombstones(self) -> int:
-        return sum(1 for r in self.rows if r["op"] == "tombstone")
+        count = 0
+        for changes in self.tables:
+            if "deleted_at" in changes.names:
+                at = 2 + changes.names.index("deleted_at")
+                count += sum(1 for row in changes.rows if row[at])
+        return count
 
     def by_table(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for row in self.rows:
-            counts[row["table"]] = counts.get(row["table"], 0) + 1
-        return counts
+        return {changes.name: len(changes.rows) for changes in self.tables if changes.rows}
+
+    def encoded(self) -> bytes:
+        """The records section: every change row as NDJSON (``app.sync.change_rows``)."""
+        return "".join(
+            change_rows.encode_table(changes.name, changes.names, changes.rows)
+            for changes in self.tables
+        ).encode()
 
 
 def _audit_section(session: Session) -> tuple[fmt.AuditRange, bytes, int]:
     """The audit entries not yet acknowledged by the province, and the chain head."""
     after = sync_repo.meta_int(session, ACKED_AUDIT)
     count, head, entries = sync_repo.audit_after(session, after)
-    last = entries[-1]["id"] if entries else after
+    last = entries[-1][0] if entries else after
     span = fmt.AuditRange(after + 1, last, count, head)
-    return span, fmt.encode_audit(entries), len(entries)
+    return span, fmt.encode_audit_rows(entries), len(entries)
 
 
 def _prev_hash(session: Session) -> str:
@@ -166,7 +178,7 @@ def _read_contents(session: Session, unit_id: int) -> _Contents:
         until=until,
         prev_hash=_prev_hash(session),
         void=tuple(sync_repo.failed_seqs(session)),
-        rows=sync_repo.read_changes(session, unit_id, acked, until),
+        tables=sync_repo.read_change_tables(session, unit_id, acked, until),
         audit_range=audit_range,
         audit_body=audit_body,
         audit_count=audit_count,
@@ -347,7 +359,7 @@ class WardSync(KeyHolder):
         own_id = station_keys.age_key_id(str(recipients[-1]))
         data, manifest_hash = fmt.seal(
             self._manifest(station, keys, doc, entry, contents, own_id),
-            change_rows.encode(contents.rows),
+            contents.encoded(),
             keys.signing,
             recipients,
             audit=(contents.audit_range, contents.audit_body),
@@ -361,7 +373,7 @@ class WardSync(KeyHolder):
             path,
             entry.seq,
             entry.bundle_id,
-            len(contents.rows),
+            contents.records,
             entry.tombstones,
             contents.acked + 1,
             contents.until,
@@ -385,7 +397,7 @@ class WardSync(KeyHolder):
                 to_counter=contents.until,
                 manifest_sha256="",
                 file_name=fmt.file_name(station.unit.code, seq, bundle_id),
-                records=len(contents.rows),
+                records=contents.records,
                 tombstones=contents.tombstones,
                 state="failed",
                 exported_at=self.now(),
@@ -424,7 +436,7 @@ class WardSync(KeyHolder):
             acked_counter=contents.acked,
             schema_version=SCHEMA_HEAD,
             app_version=__version__,
-            counts=Counts(len(contents.rows), entry.tombstones, contents.by_table()),
+            counts=Counts(contents.records, entry.tombstones, contents.by_table()),
             created_at=self.now().isoformat(),
             demo=station.is_demo,  # signed: a real province refuses invented records
         )
@@ -530,7 +542,8 @@ class WardSync(KeyHolder):
         station = profile.load(self.db)
         with self.db.read() as session:
             acked = sync_repo.meta_int(session, ACKED_COUNTER)
-            return len(sync_repo.read_changes(session, station.unit.id, acked))
+            tables = sync_repo.read_change_tables(session, station.unit.id, acked)
+            return sum(len(changes.rows) for changes in tables)
 
 
 def _confirmed_signer(data: bytes, confirm_fingerprint: str | None) -> str:
