@@ -108,3 +108,92 @@ print(','.join(heavy))
         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
     )
     assert result.stdout.strip() == ""
+
+
+FIRST_WINDOW = """
+import os, sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from app.ui import app as ui_app
+from app.ui.main_window import MainWindow
+
+filtered = []
+watch = ui_app.StationSession.eventFilter
+
+
+def counting(self, watched, event):
+    filtered.append(1)
+    return watch(self, watched, event)
+
+
+def shown(window):
+    QMainWindow.show(window)
+    QApplication.processEvents()
+    window.grab()
+    late = sorted(m for m in sys.modules if m.split('.')[0] in LATE or m in LATE)
+    print(len(filtered), ','.join(late), flush=True)
+    os._exit(0)
+
+
+ui_app.StationSession.eventFilter = counting
+MainWindow.show = shown
+from app.cli import main
+
+main(['--db', sys.argv[1]])
+"""
+# Not needed to show the first window: imported (or run) after it. The database, crypto and
+# Babel, and also ctypes (the PySide6 emit guard), QtGui's actions, logging's rotating
+# handler (socket, pickle), the CLI's login (getpass) and every service, repository and key.
+LATE = (
+    "sqlalchemy",
+    "alembic",
+    "tuf",
+    "securesystemslib",
+    "openpyxl",
+    "jsonschema",
+    "babel",
+    "argon2",
+    "cryptography",
+    "pyrage",
+    "sqlcipher3",
+    "reportlab",
+    "PIL",
+    "ctypes",
+    "getpass",
+    "logging.handlers",
+    "PySide6.QtPrintSupport",
+    "app.cli.common",
+    "app.ui.qt_fixes",
+    "app.ui.ops",
+    "app.ui.widgets",
+    "app.ui.dialogs",
+    "app.core.services",
+    "app.db",
+    "app.sync",
+    "app.security",
+    "app.reports",
+)
+
+
+def test_the_first_window_is_shown_before_the_station_is_watched_or_opened(
+    tmp_path: Path,
+) -> None:
+    """``modelward`` shows its first window (bench/startup.py measures the time to it) before
+    any of LATE is imported and before the auto-lock's application-wide event filter is
+    installed: a Python event filter sees every event while the window is built and shown,
+    and PySide6 builds the Python types and enums of every object it hands to it (~30 ms)."""
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_WINDOW.replace("LATE", repr(LATE)), str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={
+            **__import__("os").environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "MODELWARD_DATA_DIR": str(tmp_path),
+        },
+        timeout=60,
+    )
+    filtered, _space, late = result.stdout.strip().partition(" ")
+    assert (filtered, late) == ("0", "")
