@@ -12,16 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint, select
+from sqlalchemy import DateTime, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
 from app.core.domain.records import kind_by_code
 from app.core.domain.sync_types import Change
 from app.db.row_titles import table_title
 from app.db.sync_models import RecordVersion
-from app.db.sync_tables import KIND_OF_TABLE, PARENTS, SYNC_MODELS, chunks, sync_table
+from app.db.sync_tables import (
+    KIND_OF_TABLE,
+    PARENTS,
+    SYNC_MODELS,
+    chunks,
+    column_type,
+    sync_table,
+)
 from app.db.tracking import derived_values, next_change_seq
 from app.i18n import _
 
@@ -258,6 +266,29 @@ class _TableMerge:
             markers.append(marker)
         self.pending_keys.update(markers)
         return False
+
+
+def _stored_moment(value: datetime | None) -> str | None:
+    """An aware moment as the text SQLAlchemy stores for it in SQLite (naive UTC)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def insert_rows(session: Session, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One plain DB-API executemany of ``rows`` (each with the same keys, values already
+    checked) into ``table``; the moments (aware datetimes) are written as the text SQLAlchemy
+    would write, without its per-row binding. In the session's transaction."""
+    if not rows:
+        return
+    names = list(rows[0])
+    moments = [n for n in names if isinstance(column_type(table.c[n]), DateTime)]
+    plain = [n for n in names if n not in moments]
+    columns = plain + moments
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [(*(row[n] for n in plain), *(_stored_moment(row[n]) for n in moments)) for row in rows],
+    )
 
 
 def _write(

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app.core.domain.errors import UserFacingError
 from app.i18n import _
+from app.sync.change_rows import read_json_line
 from app.sync.envelope import (
     BUNDLE_MANIFEST,
     BUNDLE_OUTER,
@@ -503,16 +504,17 @@ def open_inner(outer: Outer, identities: Sequence[pyrage.x25519.Identity]) -> In
     )
 
 
-def _audit_text(document: dict[str, Any], name: str) -> str:
+def _audit_text(document: dict[str, Any], name: str, escaped: bool = True) -> str:
     value = document[name]
     limit = AUDIT_TEXT_LIMITS.get(name)
     if not isinstance(value, str) or (limit is not None and len(value) > limit):
         raise ValueError(name)
-    value.encode()  # a lone surrogate (legal in JSON) can be neither hashed nor stored
+    if escaped:  # a lone surrogate (legal in JSON as an escape) can be neither hashed nor stored
+        value.encode()
     return value
 
 
-def _audit_line(document: Any, span: AuditRange) -> AuditLine:
+def _audit_line(document: Any, span: AuditRange, escaped: bool = True) -> AuditLine:
     """One decoded audit NDJSON line, checked for form. Its *content* is not judged here: an
     entry whose hash does not follow is evidence for the province's chain check, not a
     reason to refuse the ward's records."""
@@ -526,7 +528,7 @@ def _audit_line(document: Any, span: AuditRange) -> AuditLine:
         raise ValueError("at")
     at = at.astimezone(UTC)  # OverflowError at the ends of the calendar
     names = ("actor", "action", "table_name", "record_uuid", "changes", "prev_hash", "hash")
-    texts = [_audit_text(document, name) for name in names]
+    texts = [_audit_text(document, name, escaped) for name in names]
     return AuditLine(number, at, *texts)
 
 
@@ -536,8 +538,6 @@ def parse_audit(blob: bytes, span: AuditRange) -> list[AuditLine]:
 
     A gap in the ids is allowed (an entry deleted at the ward is for the chain check to
     report), a repeated or out-of-order id is not."""
-    from app.sync.envelope import strict_json
-
     lines: list[AuditLine] = []
     for number, raw in enumerate(blob.split(b"\n"), start=1):
         if not raw:
@@ -547,7 +547,8 @@ def parse_audit(blob: bytes, span: AuditRange) -> list[AuditLine]:
                 _("Audit trail entry {n} of the bundle is too long.").format(n=number)
             )
         try:
-            line = _audit_line(strict_json(raw), span)
+            # valid UTF-8 holds no surrogate: only a \u escape can make one
+            line = _audit_line(read_json_line(raw), span, b"\\u" in raw)
             if lines and line.id <= lines[-1].id:
                 raise ValueError("order")
         except (SignedMessageError, ValueError, TypeError, OverflowError) as error:

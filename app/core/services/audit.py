@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import audit
 from app.db.engine import Database
+from app.db.merge import insert_rows
 from app.db.sync_models import SyncStation, WardAuditEntry, WardAuditRewrite
 from app.i18n import _
 from app.sync.bundle import AuditLine, AuditRange
@@ -195,7 +196,7 @@ def store_ward_entries(
             rewritten += 1
             _keep_rewrite(session, fields, _content(line))
     if new:  # one executemany: a ward's first bundle carries its whole log
-        session.execute(insert(WardAuditEntry), new)
+        insert_rows(session, WardAuditEntry.__table__, new)
     session.flush()
     return StoredAudit(len(new), same, rewritten)
 
