@@ -55,6 +55,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_HASHED_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once
+
+
 def entry_hash(
     number: int,
     at: datetime,
@@ -65,10 +68,8 @@ def entry_hash(
     changes: str,
     prev_hash: str,
 ) -> str:
-    body = json.dumps(
-        [number, at.astimezone(UTC).isoformat(), actor, action, table, record, changes, prev_hash],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    body = _HASHED_JSON.encode(
+        [number, at.astimezone(UTC).isoformat(), actor, action, table, record, changes, prev_hash]
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

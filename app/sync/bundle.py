@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app.core.domain.errors import UserFacingError
 from app.i18n import _
-from app.sync.change_rows import read_json_line
+from app.sync.change_rows import column_texts, read_json_line
 from app.sync.envelope import (
     BUNDLE_MANIFEST,
     BUNDLE_OUTER,
@@ -141,9 +141,9 @@ class AuditLine:
 
 _AUDIT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 # the line json.dumps(sort_keys=True) writes for an entry of nine fields, keys in sorted order
-_AUDIT_LINE = (
-    '{{"action":{3},"actor":{2},"at":{1},"changes":{6},"hash":{8},"id":{0},'
-    '"prev_hash":{7},"record_uuid":{5},"table_name":{4}}}\n'
+_AUDIT_TEMPLATE = (
+    '{"action":%s,"actor":%s,"at":%s,"changes":%s,"hash":%s,"id":%s,'
+    '"prev_hash":%s,"record_uuid":%s,"table_name":%s}\n'
 )
 
 
@@ -156,19 +156,22 @@ def encode_audit(entries: Iterable[Mapping[str, Any]]) -> bytes:
 
 def encode_audit_rows(rows: Iterable[Sequence[Any]]) -> bytes:
     """The same NDJSON as :func:`encode_audit`, from rows (id, at, actor, action, table_name,
-    record_uuid, changes, prev_hash, hash) whose ``at`` is already the ISO 8601 text: each line
-    is put together from its JSON-escaped values, byte for byte what ``encode_audit`` writes
-    (a row of other types is written by the JSON encoder itself)."""
-    quote = json.encoder.encode_basestring  # what the encoder uses without ensure_ascii
-    lines = []
-    for row in rows:
-        number, *texts = row
-        if type(number) is int and all(type(t) is str for t in texts):
-            lines.append(_AUDIT_LINE.format(int.__repr__(number), *map(quote, texts)))
-        else:
-            fields = dict(zip(_AUDIT_ROW_FIELDS, row, strict=True))
-            lines.append(_AUDIT_JSON.encode(fields) + "\n")
-    return "".join(lines).encode()
+    record_uuid, changes, prev_hash, hash) whose ``at`` is already the ISO 8601 text: the lines
+    are put together from their JSON-escaped values, column by column, byte for byte what
+    ``encode_audit`` writes (rows of other types are written by the JSON encoder itself)."""
+    rows = list(rows)
+    columns = list(zip(*rows, strict=True))
+    if (
+        len(columns) == len(_AUDIT_ROW_FIELDS)
+        and set(map(type, columns[0])) == {int}
+        and all(set(map(type, c)) == {str} for c in columns[1:])
+    ):
+        texts = [column_texts(c) for c in columns]  # escaped by C, column by column
+        order = [texts[n] for n in (3, 2, 1, 6, 8, 0, 7, 5, 4)]  # the template's keys
+        return "".join(map(_AUDIT_TEMPLATE.__mod__, zip(*order, strict=True))).encode()
+    return "".join(
+        _AUDIT_JSON.encode(dict(zip(_AUDIT_ROW_FIELDS, row, strict=True))) + "\n" for row in rows
+    ).encode()
 
 
 _AUDIT_ROW_FIELDS = (

@@ -94,24 +94,42 @@ def _value_text(value: Any) -> str:
     return _VALUE_TEXT.get(type(value), _JSON.encode)(value)
 
 
-def encode_table(name: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def column_texts(values: Sequence[Any]) -> Iterable[str]:
+    """The JSON text of each value of one column, as ``json.dumps`` writes it: a column of
+    text only or whole numbers only is written by one C function, value after value."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return map(_QUOTE, values)
+    if kinds == {int}:
+        return map(int.__repr__, values)
+    text, fallback = _VALUE_TEXT.get, _JSON.encode
+    return [text(type(v), fallback)(v) for v in values]
+
+
+def _template(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def encode_table(name: str, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """The NDJSON lines of one table's change rows, each given as (origin counter, record id,
     *the values of ``names``): byte for byte what :func:`encode` writes for the same rows as
-    documents (op "tombstone" when ``deleted_at`` is set), without building them."""
-    keys = [f"{_QUOTE(n)}:" for n in names]
-    deleted = names.index("deleted_at") + 2 if "deleted_at" in names else None
-    head = '{"table":' + _QUOTE(name) + ',"record_id":'
-    lines = []
-    text, fallback = _VALUE_TEXT.get, _JSON.encode
-    for row in rows:
-        op = "tombstone" if deleted is not None and row[deleted] else "upsert"
-        values = zip(keys, row[2:], strict=True)
-        data = ",".join([k + text(type(v), fallback)(v) for k, v in values])
-        lines.append(
-            f'{head}{_value_text(row[1])},"origin_counter":{_value_text(row[0])},'
-            f'"op":"{op}","data":{{{data}}}}}\n'
-        )
-    return "".join(lines)
+    documents (op "tombstone" when ``deleted_at`` is set), column by column, without building
+    them."""
+    if not rows:
+        return ""
+    columns = list(zip(*rows, strict=True))
+    if "deleted_at" in names:
+        deleted = columns[2 + list(names).index("deleted_at")]
+        ops: Iterable[str] = ["tombstone" if v else "upsert" for v in deleted]
+    else:
+        ops = ["upsert"] * len(rows)
+    data = ",".join(f"{_template(_QUOTE(n))}:%s" for n in names)
+    line = (
+        f'{{"table":{_template(_QUOTE(name))},"record_id":%s,"origin_counter":%s,'
+        f'"op":"%s","data":{{{data}}}}}\n'
+    )
+    texts = [column_texts(c) for c in columns]
+    return "".join(map(line.__mod__, zip(texts[1], texts[0], ops, *texts[2:], strict=True)))
 
 
 def _bool(value: Any, _limit: int) -> bool:
