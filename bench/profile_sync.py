@@ -118,7 +118,11 @@ def run(workdir: Path, runs: int, profile: bool, top: int) -> dict[str, float]:
     import_ms = _best_ms(import_bundle, fresh_province, runs)
     if reports[-1].outcome != "new":
         raise RuntimeError(f"import failed: {reports[-1]}")
+    reimport_ms = _best_ms(import_bundle, None, runs)
+    if reports[-1].outcome != "duplicate":
+        raise RuntimeError(f"re-import was not a duplicate: {reports[-1]}")
     if profile:
+        _profiled(import_bundle, top, "re-import")
         fresh_province()
         _profiled(import_bundle, top, "import")
     wait_for_verifications()
@@ -141,6 +145,8 @@ def run(workdir: Path, runs: int, profile: bool, top: int) -> dict[str, float]:
         "import_ms": import_ms,
         "raw_executemany_ms": raw_insert_ms,
         "import_ratio": import_ms / raw_insert_ms,
+        "reimport_ms": reimport_ms,
+        "reimport_percent": 100 * reimport_ms / import_ms,
     }
 
 

@@ -278,16 +278,21 @@ def _stored_moment(value: datetime | None) -> str | None:
 def insert_rows(session: Session, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """One plain DB-API executemany of ``rows`` (each with the same keys, values already
     checked) into ``table``; the moments (aware datetimes) are written as the text SQLAlchemy
-    would write, without its per-row binding. In the session's transaction."""
+    would write, each different moment converted once, without its per-row binding. In the
+    session's transaction."""
     if not rows:
         return
     names = list(rows[0])
-    moments = [n for n in names if isinstance(column_type(table.c[n]), DateTime)]
-    plain = [n for n in names if n not in moments]
-    columns = plain + moments
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if isinstance(column_type(table.c[name]), DateTime):
+            texts = {value: _stored_moment(value) for value in set(values)}
+            values = list(map(texts.__getitem__, values))
+        columns.append(values)
     session.connection().exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [(*(row[n] for n in plain), *(_stored_moment(row[n]) for n in moments)) for row in rows],
+        f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+        list(zip(*columns, strict=True)),
     )
 
 

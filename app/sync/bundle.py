@@ -312,14 +312,15 @@ def read_outer(
         raise BundleError(
             _("The file is not a ModelWard sync bundle, or it is empty or incomplete.")
         )
-    rest = data[len(MAGIC) :]
-    if len(rest) < 4:
+    start = len(MAGIC)  # the rest of the file is read in place: no copy of the whole of it
+    rest = len(data) - start
+    if rest < 4:
         raise BundleError(_("The bundle is incomplete: the file was cut short."))
-    (length,) = struct.unpack(">I", rest[:4])
-    if length > MAX_OUTER or length > len(rest) - 4:
+    (length,) = struct.unpack_from(">I", data, start)
+    if length > MAX_OUTER or length > rest - 4:
         raise BundleError(_("The bundle is incomplete: the file was cut short."))
     try:
-        envelope = parse_envelope(rest[4 : 4 + length], BUNDLE_OUTER)
+        envelope = parse_envelope(data[start + 4 : start + 4 + length], BUNDLE_OUTER)
         header = strict_json(envelope.payload)
     except SignedMessageError as error:
         raise _damaged(error) from error
@@ -333,7 +334,7 @@ def read_outer(
                 "the file was changed, or it was not made by that station."
             ).format(station=station_id)
         ) from error
-    ciphertext = rest[4 + length :]
+    ciphertext = data[start + 4 + length :]
     if header["ciphertext_len"] != len(ciphertext):
         raise BundleError(_("The bundle is incomplete: the file was cut short."))
     if header["ciphertext_sha256"] != sha256(ciphertext):
