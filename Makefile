@@ -40,7 +40,10 @@ test: lint typecheck pytest
 reliability: $(STAMP) sysdeps translations
 	MODELWARD_CRASH_TRIALS=240 QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/reliability -q
 
+# the app's modules are byte-compiled first, as an installed app's are (pip and the installers
+# compile them); otherwise every cold start would compile them from source
 bench: $(STAMP) sysdeps translations
+	$(BIN)/python -m compileall -q app
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
 demo: $(STAMP) translations
