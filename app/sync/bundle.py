@@ -56,7 +56,7 @@ SECTION_FIELDS = {"name", "length", "sha256"}
 # the audit section's entry in the manifest also says which entries it carries
 AUDIT_SECTION_FIELDS = SECTION_FIELDS | {"from_id", "to_id", "head_count", "head_hash"}
 # an entry's number and the fields its hash covers (app.db.audit.CHAIN_FIELDS, checked by a test)
-AUDIT_LINE_FIELDS = {
+AUDIT_ROW_FIELDS = (
     "id",
     "at",
     "actor",
@@ -66,7 +66,8 @@ AUDIT_LINE_FIELDS = {
     "changes",
     "prev_hash",
     "hash",
-}
+)
+AUDIT_LINE_FIELDS = set(AUDIT_ROW_FIELDS)
 # the ward's own column sizes (app.db.audit.AuditEntry); "changes" is bounded by MAX_LINE
 AUDIT_TEXT_LIMITS = {
     "actor": 120,
@@ -162,7 +163,7 @@ def encode_audit_rows(rows: Iterable[Sequence[Any]]) -> bytes:
     rows = list(rows)
     columns = list(zip(*rows, strict=True))
     if (
-        len(columns) == len(_AUDIT_ROW_FIELDS)
+        len(columns) == len(AUDIT_ROW_FIELDS)
         and set(map(type, columns[0])) == {int}
         and all(set(map(type, c)) == {str} for c in columns[1:])
     ):
@@ -170,21 +171,8 @@ def encode_audit_rows(rows: Iterable[Sequence[Any]]) -> bytes:
         order = [texts[n] for n in (3, 2, 1, 6, 8, 0, 7, 5, 4)]  # the template's keys
         return "".join(map(_AUDIT_TEMPLATE.__mod__, zip(*order, strict=True))).encode()
     return "".join(
-        _AUDIT_JSON.encode(dict(zip(_AUDIT_ROW_FIELDS, row, strict=True))) + "\n" for row in rows
+        _AUDIT_JSON.encode(dict(zip(AUDIT_ROW_FIELDS, row, strict=True))) + "\n" for row in rows
     ).encode()
-
-
-_AUDIT_ROW_FIELDS = (
-    "id",
-    "at",
-    "actor",
-    "action",
-    "table_name",
-    "record_uuid",
-    "changes",
-    "prev_hash",
-    "hash",
-)
 
 
 def seal(
